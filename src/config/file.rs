@@ -1,0 +1,139 @@
+//! The config *file* model: exactly what a user writes in YAML, deserialised with
+//! `deny_unknown_fields` so a typo is an error, never a silently ignored setting.
+//! Nothing outside `config/` sees these types: `validate.rs` turns them into the
+//! internal model once, and the running proxy only ever reads that.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub listen: ListenFile,
+    #[serde(default)]
+    pub server: ServerFile,
+    #[serde(default)]
+    pub limits: LimitsFile,
+    /// Provider entries by name; the name is what `provider/model` targets refer to.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderFile>,
+    #[serde(default)]
+    pub models: Vec<ModelFile>,
+    /// Where requests for a model no rule serves go (a model name, routed like any other).
+    #[serde(default)]
+    pub default_model: Option<String>,
+    #[serde(default)]
+    pub teams: Vec<TeamFile>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListenFile {
+    pub proxy: Option<String>,
+    pub admin: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    pub threads: Option<usize>,
+    pub grace_period_seconds: Option<u64>,
+    pub graceful_shutdown_timeout_seconds: Option<u64>,
+    pub upstream_keepalive_pool_size: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    pub max_body_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    pub kind: String,
+    /// `auto` (default): enabled when its keys are set; for `mock`, when no other provider is.
+    #[serde(default)]
+    pub enabled: Option<serde_yaml::Value>,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub timeouts: TimeoutsFile,
+    #[serde(default)]
+    pub pool: PoolFile,
+    #[serde(default)]
+    pub tls: TlsFile,
+    /// Whether `provider/anything` may name any upstream model (default true).
+    #[serde(default)]
+    pub any_model: Option<bool>,
+    /// Upstream models this provider lists in `/v1/models` under `provider/model`.
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsFile {
+    pub connect_ms: Option<u64>,
+    pub total_connect_ms: Option<u64>,
+    pub read_ms: Option<u64>,
+    pub write_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFile {
+    pub idle_timeout_seconds: Option<u64>,
+    pub http2: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    pub verify: Option<bool>,
+    pub sni: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// Public name clients send; may be a glob (`claude-*`).
+    pub name: String,
+    /// Ordered targets `provider/upstream-model`; `provider/*` forwards the requested name.
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamFile {
+    pub name: String,
+    pub keys: Vec<TeamKeyFile>,
+    /// Globs of public model names this team may use (default: all).
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
+    #[serde(default)]
+    pub default_model: Option<String>,
+    /// Forward a client's own provider credential instead of the gateway's key.
+    #[serde(default)]
+    pub credential_passthrough: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamKeyFile {
+    /// Name of an environment variable holding the key.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// Hex SHA-256 digest of the key, so a config in git holds no secret.
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// With `env`: when the variable is unset, generate a key and show it once on start.
+    #[serde(default)]
+    pub generate_if_unset: bool,
+}

@@ -1,0 +1,115 @@
+//! The validated internal model. It is never deserialised directly: the file model
+//! (`file.rs`) is converted into it once by `validate.rs`, so every value here has
+//! already been checked and the running proxy never re-validates or re-parses config.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::Teams;
+use crate::routing::Router;
+use crate::secret::Secret;
+
+#[derive(Debug)]
+pub struct Config {
+    /// The file this came from, or `(embedded default)`.
+    pub source: String,
+    pub listen: Listen,
+    pub server: ServerSettings,
+    pub limits: Limits,
+    /// Enabled providers only; routes refer to them by index.
+    pub providers: Vec<Arc<Provider>>,
+    pub router: Router,
+    pub teams: Teams,
+    /// A team key generated at this start because its variable was unset: shown once, never logged.
+    pub generated_team_key: Option<GeneratedKey>,
+}
+
+#[derive(Debug)]
+pub struct GeneratedKey {
+    pub team: String,
+    pub env: String,
+    pub key: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub proxy: String,
+    pub admin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    pub threads: usize,
+    pub grace_period_seconds: u64,
+    pub graceful_shutdown_timeout_seconds: u64,
+    pub upstream_keepalive_pool_size: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+}
+
+/// Which wire format an upstream speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    Anthropic,
+    /// Any OpenAI-compatible chat-completions server (OpenAI, OpenRouter, Ollama, vLLM, ...).
+    OpenAi,
+    /// The built-in mock, which speaks both formats natively.
+    Mock,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Mock => "mock",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub upstream: Upstream,
+    pub keys: Vec<Secret>,
+    /// Extra headers sent with every request (e.g. OpenRouter's `HTTP-Referer`).
+    pub extra_headers: Vec<(String, String)>,
+    pub timeouts: Timeouts,
+    pub http2: bool,
+    pub verify_tls: bool,
+    pub pool_idle_timeout: Duration,
+    /// Whether `name/anything` routes to this provider for any upstream model.
+    pub any_model: bool,
+    /// Upstream model names listed in `/v1/models` as `name/model`.
+    pub listed_models: Vec<String>,
+}
+
+/// Where a provider lives. For the built-in mock, `address` is filled in when it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    Url(UpstreamUrl),
+    BuiltinMock,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamUrl {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path of the base URL without a trailing slash (`""`, `/v1`, `/api/v1`).
+    pub base_path: String,
+    pub sni: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total_connect: Duration,
+    /// Longest wait for any upstream bytes: the response head, or the next chunk of a stream.
+    pub read: Duration,
+    pub write: Duration,
+}

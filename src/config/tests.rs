@@ -1,0 +1,140 @@
+//! Config tests: each error message is checked, and the embedded default is loaded under the
+//! environments a newcomer is likely to have.
+
+use std::collections::HashMap;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+const MINIMAL: &str = "
+providers:
+  up: { kind: openai, base_url: 'http://127.0.0.1:1/v1', enabled: true }
+models:
+  - { name: m, targets: [up/x] }
+teams:
+  - { name: t, keys: [{ env: TEAM_KEY }] }
+";
+
+fn parse_err(text: &str, e: &[(&str, &str)]) -> ConfigError {
+    parse(text, "test.yaml", &env(e)).unwrap_err()
+}
+
+#[test]
+fn minimal_config_loads() {
+    let c = parse(MINIMAL, "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    assert_eq!(c.listen.proxy, "127.0.0.1:8317");
+    assert_eq!(c.listen.admin, "127.0.0.1:9317");
+    assert_eq!(c.providers.len(), 1);
+    assert_eq!(c.limits.max_body_bytes, 32 * 1024 * 1024);
+    assert_eq!(c.teams.authenticate("k").unwrap().name, "t");
+}
+
+#[test]
+fn typo_in_a_field_name_names_the_field_and_the_valid_ones() {
+    let e = parse_err(&MINIMAL.replace("base_url", "base_ur1"), &[("TEAM_KEY", "k")]);
+    assert_eq!(e.file, "test.yaml");
+    assert_eq!(e.path, "providers.up.base_ur1");
+    assert!(e.message.contains("unknown field `base_ur1`"), "{}", e.message);
+    assert!(e.message.contains("base_url"), "{}", e.message);
+    assert!(e.to_string().starts_with("test.yaml: providers.up.base_ur1: unknown field"), "{e}");
+}
+
+#[test]
+fn top_level_typo() {
+    let e = parse_err(&format!("{MINIMAL}\nmodel: []\n"), &[("TEAM_KEY", "k")]);
+    assert!(e.message.contains("unknown field `model`"), "{}", e.message);
+    assert!(e.message.contains("models"), "{}", e.message);
+}
+
+#[test]
+fn unset_variable_names_the_field() {
+    let e = parse_err(&MINIMAL.replace("'http://127.0.0.1:1/v1'", "'${UPSTREAM_URL}'"), &[("TEAM_KEY", "k")]);
+    assert_eq!(e.path, "providers.up.base_url");
+    assert!(e.message.contains("UPSTREAM_URL is not set"), "{}", e.message);
+}
+
+#[test]
+fn wrong_type_names_the_field() {
+    let e = parse_err(&format!("{MINIMAL}\nlimits: {{ max_body_bytes: lots }}\n"), &[("TEAM_KEY", "k")]);
+    assert_eq!(e.path, "limits.max_body_bytes");
+    assert!(e.message.contains("invalid type"), "{}", e.message);
+}
+
+#[test]
+fn semantic_errors_name_field_and_valid_values() {
+    let k = [("TEAM_KEY", "k")];
+    let cases: Vec<(String, &str, &str)> = vec![
+        (MINIMAL.replace("kind: openai", "kind: opnai"), "providers.up.kind", "expected one of anthropic, openai, mock"),
+        (MINIMAL.replace("up/x", "nope/x"), "models[0].targets[0]", "no provider named `nope`"),
+        (MINIMAL.replace("up/x", "upx"), "models[0].targets[0]", "is not `provider/upstream-model`"),
+        (MINIMAL.replace("'http://127.0.0.1:1/v1'", "'ftp://h'"), "providers.up.base_url", "scheme `ftp`"),
+        (MINIMAL.replace("enabled: true", "enabled: maybe"), "providers.up.enabled", "expected auto, true or false"),
+        (format!("{MINIMAL}\nlisten: {{ proxy: 'localhost' }}\n"), "listen.proxy", "expected IP:PORT"),
+        (format!("{MINIMAL}\ndefault_model: other/x\n"), "default_model", "enabled providers: up"),
+        (MINIMAL.replace("{ env: TEAM_KEY }", "{ sha256: abc }"), "teams[0].keys[0].sha256", "64 hex characters"),
+        (MINIMAL.replace("{ env: TEAM_KEY }", "{ env: OTHER_KEY }"), "teams[0].keys[0].env", "OTHER_KEY is not set"),
+        (MINIMAL.replace("{ env: TEAM_KEY }", "{}"), "teams[0].keys[0]", "expected `env: VAR`"),
+    ];
+    for (text, path, needle) in cases {
+        let e = parse_err(&text, &k);
+        assert_eq!(e.path, path, "{e}");
+        assert!(e.message.contains(needle), "wanted `{needle}` in: {e}");
+    }
+}
+
+#[test]
+fn teams_are_required_and_unique() {
+    let no_teams = MINIMAL.split("teams:").next().unwrap().to_string();
+    assert_eq!(parse_err(&no_teams, &[]).path, "teams");
+    let dup = format!("{MINIMAL}  - {{ name: t, keys: [{{ env: TEAM_KEY2 }}] }}\n");
+    let e = parse_err(&dup, &[("TEAM_KEY", "k"), ("TEAM_KEY2", "k2")]);
+    assert!(e.message.contains("defined twice"), "{e}");
+    let same_key = format!("{MINIMAL}  - {{ name: u, keys: [{{ env: TEAM_KEY2 }}] }}\n");
+    let e = parse_err(&same_key, &[("TEAM_KEY", "k"), ("TEAM_KEY2", "k")]);
+    assert!(e.message.contains("already used"), "{e}");
+}
+
+#[test]
+fn embedded_default_without_keys_routes_everything_to_the_mock() {
+    let c = parse(EMBEDDED_DEFAULT, EMBEDDED_NAME, &env(&[])).unwrap();
+    let names: Vec<&str> = c.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["mock"]);
+    let route = c.router.resolve("claude-opus-5-5", None).unwrap();
+    assert_eq!(c.providers[route.targets[0].provider].name, "mock");
+    let generated = c.generated_team_key.as_ref().unwrap();
+    assert!(c.teams.authenticate(generated.key.expose()).is_some());
+}
+
+#[test]
+fn embedded_default_follows_the_sdk_environment() {
+    let e = env(&[
+        ("ANTHROPIC_API_KEY", "sk-ant-api03-x"),
+        ("OPENROUTER_API_KEY", "sk-or-x"),
+        ("ANTHROPIC_BASE_URL", "http://127.0.0.1:9000"),
+        ("SWITCHYARD_TEAM_KEY", "team"),
+        ("SWITCHYARD_DEFAULT_MODEL", "openrouter/z-ai/glm-4.5-air"),
+        ("SWITCHYARD_LISTEN", "127.0.0.1:18317"),
+    ]);
+    let c = parse(EMBEDDED_DEFAULT, EMBEDDED_NAME, &e).unwrap();
+    let names: Vec<&str> = c.providers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["anthropic", "openrouter"]);
+    assert_eq!(c.listen.proxy, "127.0.0.1:18317");
+    assert!(c.generated_team_key.is_none());
+    let Upstream::Url(u) = &c.providers[0].upstream else { panic!() };
+    assert_eq!((u.tls, u.port, u.base_path.as_str()), (false, 9000, ""));
+    let name_of = |m: &str| c.router.resolve(m, None).map(|r| (c.providers[r.targets[0].provider].name.clone(), r.targets[0].upstream_model.clone()));
+    assert_eq!(name_of("claude-sonnet-4-5"), Some(("anthropic".into(), "claude-sonnet-4-5".into())));
+    assert_eq!(name_of("gpt-5"), Some(("openrouter".into(), "z-ai/glm-4.5-air".into())));
+    assert_eq!(name_of("openrouter/qwen/qwen3"), Some(("openrouter".into(), "qwen/qwen3".into())));
+}
+
+#[test]
+fn example_config_is_valid() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/example.yaml")).unwrap();
+    let c = parse(&text, "conf/example.yaml", &env(&[("ANTHROPIC_API_KEY", "a"), ("OPENROUTER_API_KEY", "o")])).unwrap();
+    assert_eq!(c.providers.len(), 2);
+    assert!(c.teams.authenticate("test").is_some(), "sha256 of `test` is in the example");
+}

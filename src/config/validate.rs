@@ -1,0 +1,403 @@
+//! File model → internal model. Every check lives here, once, and every failure names the
+//! field path and what would have been valid; the caller adds the file name.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use globset::{Glob, GlobSetBuilder};
+use rand::Rng;
+
+use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
+use super::internal::*;
+use super::interpolate::Env;
+use crate::auth::{digest, Team, Teams};
+use crate::routing::{ProviderEntry, Router, TargetModel, TargetSpec};
+use crate::secret::Secret;
+
+/// A validation failure at a field path.
+#[derive(Debug)]
+pub struct FieldError {
+    pub path: String,
+    pub message: String,
+}
+
+fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
+    Err(FieldError { path: path.into(), message: message.into() })
+}
+
+pub const DEFAULT_PROXY_LISTEN: &str = "127.0.0.1:8317";
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9317";
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+const PROVIDER_KINDS: &str = "anthropic, openai, mock";
+
+pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
+    let FileConfig { listen, server, limits, providers, models, default_model, teams } = file;
+
+    let listen = Listen {
+        proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
+        admin: listen_addr(listen.admin, DEFAULT_ADMIN_LISTEN, "listen.admin")?,
+    };
+    if listen.proxy == listen.admin {
+        return err("listen.admin", format!("`{}` is also listen.proxy: the admin/metrics listener needs its own address", listen.admin));
+    }
+
+    let threads = match server.threads {
+        Some(0) => return err("server.threads", "must be at least 1 (omit it to use one thread per CPU)"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+    };
+    let server = ServerSettings {
+        threads,
+        grace_period_seconds: server.grace_period_seconds.unwrap_or(5),
+        graceful_shutdown_timeout_seconds: server.graceful_shutdown_timeout_seconds.unwrap_or(30),
+        upstream_keepalive_pool_size: server.upstream_keepalive_pool_size.unwrap_or(128),
+    };
+
+    let max_body_bytes = limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    if max_body_bytes < 1024 {
+        return err("limits.max_body_bytes", format!("{max_body_bytes} is too small: expected at least 1024 bytes (default {DEFAULT_MAX_BODY_BYTES})"));
+    }
+    let limits = Limits { max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX) };
+
+    let (providers, disabled) = build_providers(providers)?;
+    let mut router = Router::default();
+    for (index, p) in providers.iter().enumerate() {
+        router.add_provider(&p.name, ProviderEntry { index, any_model: p.any_model, listed_models: p.listed_models.clone() });
+    }
+    for (i, model) in models.into_iter().enumerate() {
+        add_model_rule(&mut router, model, i, &disabled)?;
+    }
+    let default_model = default_model.filter(|m| !m.trim().is_empty());
+    if let Some(model) = &default_model {
+        check_resolves(&router, model, "default_model", &providers)?;
+    }
+    router.set_default_model(default_model);
+
+    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers)?;
+
+    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key })
+}
+
+fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
+    let value = value.filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string());
+    match value.parse::<SocketAddr>() {
+        Ok(_) => Ok(value),
+        Err(_) => err(path, format!("`{value}` is not an address: expected IP:PORT such as `{default}` or `0.0.0.0:8317`")),
+    }
+}
+
+#[derive(PartialEq)]
+enum Enabled {
+    Auto,
+    Yes,
+    No,
+}
+
+fn parse_enabled(value: Option<serde_yaml::Value>, path: &str) -> Result<Enabled, FieldError> {
+    use serde_yaml::Value;
+    match value {
+        None => Ok(Enabled::Auto),
+        Some(Value::Bool(true)) => Ok(Enabled::Yes),
+        Some(Value::Bool(false)) => Ok(Enabled::No),
+        Some(Value::String(s)) => match s.trim() {
+            "" | "auto" => Ok(Enabled::Auto),
+            "true" | "yes" | "1" => Ok(Enabled::Yes),
+            "false" | "no" | "0" => Ok(Enabled::No),
+            other => err(path, format!("`{other}` is not valid: expected auto, true or false")),
+        },
+        Some(_) => err(path, "expected auto, true or false"),
+    }
+}
+
+/// Builds the enabled providers; returns the names of configured-but-disabled ones too,
+/// so model rules may mention them without being an error.
+fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Provider>>, HashSet<String>), FieldError> {
+    let mut enabled = Vec::new();
+    let mut disabled = HashSet::new();
+    let mut mocks = Vec::new();
+    for (name, file) in files {
+        let path = format!("providers.{name}");
+        if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
+            return err(path, "a provider name must be non-empty, without `/` or spaces (it is the prefix in `name/model`)");
+        }
+        let on = parse_enabled(file.enabled.clone(), &format!("{path}.enabled"))?;
+        let provider = build_provider(&name, file, &path)?;
+        let wanted = match (provider.kind, &on) {
+            (_, Enabled::Yes) => true,
+            (_, Enabled::No) => false,
+            (ProviderKind::Mock, Enabled::Auto) => {
+                mocks.push(provider);
+                continue;
+            }
+            (_, Enabled::Auto) => !provider.keys.is_empty(),
+        };
+        if wanted {
+            enabled.push(Arc::new(provider));
+        } else {
+            disabled.insert(name);
+        }
+    }
+    // `auto` mocks serve only when nothing real is configured: the newcomer's out-of-the-box path.
+    let nothing_real = enabled.iter().all(|p| p.kind == ProviderKind::Mock);
+    for mock in mocks {
+        if nothing_real {
+            enabled.push(Arc::new(mock));
+        } else {
+            disabled.insert(mock.name.clone());
+        }
+    }
+    Ok((enabled, disabled))
+}
+
+fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider, FieldError> {
+    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models } = file;
+    let kind = match kind.as_str() {
+        "anthropic" => ProviderKind::Anthropic,
+        "openai" => ProviderKind::OpenAi,
+        "mock" => ProviderKind::Mock,
+        other => return err(format!("{path}.kind"), format!("unknown kind `{other}`: expected one of {PROVIDER_KINDS}")),
+    };
+    let base_url = base_url.filter(|u| !u.trim().is_empty());
+    let upstream = match (kind, base_url) {
+        (ProviderKind::Mock, None) => Upstream::BuiltinMock,
+        (ProviderKind::Anthropic, None) => parse_base_url("https://api.anthropic.com", tls.sni.clone(), &format!("{path}.base_url"))?,
+        (ProviderKind::OpenAi, None) => parse_base_url("https://api.openai.com/v1", tls.sni.clone(), &format!("{path}.base_url"))?,
+        (_, Some(url)) => parse_base_url(&url, tls.sni.clone(), &format!("{path}.base_url"))?,
+    };
+    let mut extra_headers = Vec::new();
+    for (header, value) in headers {
+        let hpath = format!("{path}.headers.{header}");
+        if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            return err(hpath, "not a valid HTTP header name");
+        }
+        if http::HeaderValue::from_str(&value).is_err() {
+            return err(hpath, "not a valid HTTP header value (visible ASCII only)");
+        }
+        extra_headers.push((header.to_ascii_lowercase(), value));
+    }
+    let ms = |v: Option<u64>, default: u64, field: &str| -> Result<Duration, FieldError> {
+        match v {
+            Some(0) => err(format!("{path}.timeouts.{field}"), "must be greater than 0 (milliseconds)"),
+            Some(n) => Ok(Duration::from_millis(n)),
+            None => Ok(Duration::from_millis(default)),
+        }
+    };
+    let timeouts = Timeouts {
+        connect: ms(timeouts.connect_ms, 5_000, "connect_ms")?,
+        total_connect: ms(timeouts.total_connect_ms, 10_000, "total_connect_ms")?,
+        read: ms(timeouts.read_ms, 600_000, "read_ms")?,
+        write: ms(timeouts.write_ms, 60_000, "write_ms")?,
+    };
+    Ok(Provider {
+        name: name.to_string(),
+        kind,
+        upstream,
+        keys: keys.into_iter().filter(|k| !k.trim().is_empty()).map(|k| Secret::new(k.trim())).collect(),
+        extra_headers,
+        timeouts,
+        http2: pool.http2.unwrap_or(false),
+        verify_tls: tls.verify.unwrap_or(true),
+        pool_idle_timeout: Duration::from_secs(pool.idle_timeout_seconds.unwrap_or(90)),
+        any_model: any_model.unwrap_or(true),
+        listed_models: models,
+    })
+}
+
+fn parse_base_url(raw: &str, sni: Option<String>, path: &str) -> Result<Upstream, FieldError> {
+    let expected = "expected an http:// or https:// URL such as `https://api.anthropic.com` or `http://127.0.0.1:11434/v1`";
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => return err(path, format!("`{raw}` is not a URL ({e}): {expected}")),
+    };
+    let tls = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        other => return err(path, format!("scheme `{other}` is not supported: {expected}")),
+    };
+    let Some(host) = url.host_str() else {
+        return err(path, format!("`{raw}` has no host: {expected}"));
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return err(path, format!("`{raw}` must not carry a query or fragment: {expected}"));
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port = url.port_or_known_default().unwrap_or(if tls { 443 } else { 80 });
+    let base_path = url.path().trim_end_matches('/').to_string();
+    let sni = sni.filter(|s| !s.is_empty()).unwrap_or_else(|| host.clone());
+    Ok(Upstream::Url(UpstreamUrl { tls, host, port, base_path, sni }))
+}
+
+fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &HashSet<String>) -> Result<(), FieldError> {
+    let path = format!("models[{i}]");
+    let ModelFile { name, targets } = model;
+    if name.trim().is_empty() {
+        return err(format!("{path}.name"), "must not be empty");
+    }
+    if targets.is_empty() {
+        return err(format!("{path}.targets"), "needs at least one target `provider/upstream-model`");
+    }
+    let mut specs = Vec::new();
+    for (j, target) in targets.iter().enumerate() {
+        let tpath = format!("{path}.targets[{j}]");
+        let Some((provider, upstream_model)) = target.split_once('/') else {
+            return err(tpath, format!("`{target}` is not `provider/upstream-model` (use `provider/*` to forward the requested name)"));
+        };
+        if upstream_model.is_empty() {
+            return err(tpath, format!("`{target}` has no model after `/` (use `{provider}/*` to forward the requested name)"));
+        }
+        let Some(entry) = router.provider(provider) else {
+            if disabled.contains(provider) {
+                log::info!("{tpath}: provider `{provider}` is disabled (no key set); target skipped");
+                continue;
+            }
+            return err(tpath, format!("no provider named `{provider}`: define it under `providers:`"));
+        };
+        let model = if upstream_model == "*" { TargetModel::Requested } else { TargetModel::Fixed(upstream_model.to_string()) };
+        specs.push(TargetSpec { provider: entry.index, model });
+    }
+    if specs.is_empty() {
+        log::info!("{path} (`{name}`): every target's provider is disabled; rule skipped");
+        return Ok(());
+    }
+    router
+        .add_rule(&name, specs)
+        .or_else(|e| err(format!("{path}.name"), format!("`{name}` is not a valid glob: {}", e.0)))
+}
+
+fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Provider>]) -> Result<(), FieldError> {
+    if router.resolve_direct(model).is_some() {
+        return Ok(());
+    }
+    let enabled: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+    err(
+        path,
+        format!(
+            "`{model}` matches no model rule and no enabled provider; enabled providers: {} (a provider is enabled when its keys are set)",
+            if enabled.is_empty() { "none".to_string() } else { enabled.join(", ") }
+        ),
+    )
+}
+
+fn build_teams(
+    files: Vec<TeamFile>,
+    env: &dyn Env,
+    router: &Router,
+    providers: &[Arc<Provider>],
+) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
+    if files.is_empty() {
+        return err("teams", "at least one team is required: clients authenticate with a team key");
+    }
+    let mut teams = Teams::default();
+    let mut generated = None;
+    let mut names = HashSet::new();
+    let mut digests = HashSet::new();
+    for (i, file) in files.into_iter().enumerate() {
+        let path = format!("teams[{i}]");
+        let TeamFile { name, keys, models, default_model, credential_passthrough } = file;
+        if name.trim().is_empty() {
+            return err(format!("{path}.name"), "must not be empty");
+        }
+        if !names.insert(name.clone()) {
+            return err(format!("{path}.name"), format!("team `{name}` is defined twice"));
+        }
+        if keys.is_empty() {
+            return err(format!("{path}.keys"), "needs at least one key (`env: VAR` or `sha256: <hex digest>`)");
+        }
+        let allowed_models = match models {
+            None => None,
+            Some(globs) => {
+                let mut builder = GlobSetBuilder::new();
+                for (j, g) in globs.iter().enumerate() {
+                    let glob = Glob::new(g).or_else(|e| err(format!("{path}.models[{j}]"), format!("`{g}` is not a valid glob: {}", e.kind())))?;
+                    builder.add(glob);
+                }
+                Some(builder.build().or_else(|e| err(format!("{path}.models"), e.to_string()))?)
+            }
+        };
+        let default_model = default_model.filter(|m| !m.trim().is_empty());
+        if let Some(m) = &default_model {
+            check_resolves(router, m, &format!("{path}.default_model"), providers)?;
+        }
+        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(false) });
+        for (j, key) in keys.into_iter().enumerate() {
+            let kpath = format!("{path}.keys[{j}]");
+            let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {
+                Some(d) => d,
+                None => continue,
+            };
+            if !digests.insert(key_digest) {
+                return err(kpath, "this key is already used by another entry: each key must identify one team");
+            }
+            teams.add_key(key_digest, team.clone());
+        }
+    }
+    Ok((teams, generated))
+}
+
+fn team_key_digest(
+    key: TeamKeyFile,
+    path: &str,
+    env: &dyn Env,
+    team: &str,
+    generated: &mut Option<GeneratedKey>,
+) -> Result<Option<[u8; 32]>, FieldError> {
+    let TeamKeyFile { env: var, sha256, generate_if_unset } = key;
+    match (var, sha256) {
+        (Some(var), None) => match env.var(&var).filter(|v| !v.trim().is_empty()) {
+            Some(value) => Ok(Some(digest(value.trim()))),
+            None if generate_if_unset => {
+                if generated.is_some() {
+                    return err(path, "only one key per config may use generate_if_unset");
+                }
+                let key = generate_key();
+                let d = digest(&key);
+                *generated = Some(GeneratedKey { team: team.to_string(), env: var, key: Secret::new(key) });
+                Ok(Some(d))
+            }
+            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the team's key, or use `sha256:` with the key's digest")),
+        },
+        (None, Some(hex_digest)) => {
+            let bytes = hex::decode(hex_digest.trim()).ok().filter(|b| b.len() == 32);
+            match bytes {
+                Some(b) => {
+                    let mut d = [0u8; 32];
+                    d.copy_from_slice(&b);
+                    Ok(Some(d))
+                }
+                None => err(format!("{path}.sha256"), "expected 64 hex characters: the SHA-256 of the key (`printf %s KEY | sha256sum`)"),
+            }
+        }
+        (Some(_), Some(_)) => err(path, "give either `env` or `sha256`, not both"),
+        (None, None) => err(path, "expected `env: VAR` (a variable holding the key) or `sha256: <hex digest>`"),
+    }
+}
+
+/// A fresh team key: `sk-sy-` and 40 random alphanumerics (≈238 bits).
+fn generate_key() -> String {
+    let suffix: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(40).map(char::from).collect();
+    format!("sk-sy-{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_follow_sdk_conventions() {
+        let Upstream::Url(u) = parse_base_url("http://127.0.0.1:11434/v1/", None, "p").unwrap() else { panic!() };
+        assert_eq!((u.tls, u.host.as_str(), u.port, u.base_path.as_str()), (false, "127.0.0.1", 11434, "/v1"));
+        let Upstream::Url(u) = parse_base_url("https://api.anthropic.com", None, "p").unwrap() else { panic!() };
+        assert_eq!((u.tls, u.port, u.base_path.as_str(), u.sni.as_str()), (true, 443, "", "api.anthropic.com"));
+        assert!(parse_base_url("ftp://x", None, "p").unwrap_err().message.contains("scheme `ftp`"));
+        assert!(parse_base_url("nonsense", None, "p").unwrap_err().message.contains("not a URL"));
+    }
+
+    #[test]
+    fn generated_keys_are_long_and_distinct() {
+        let (a, b) = (generate_key(), generate_key());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 46);
+    }
+}
