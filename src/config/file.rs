@@ -40,7 +40,7 @@ pub struct ListenFile {
 pub struct ServerFile {
     pub threads: Option<usize>,
     pub grace_period_seconds: Option<u64>,
-    pub graceful_shutdown_timeout_seconds: Option<u64>,
+    pub drain_delay_seconds: Option<u64>,
     pub upstream_keepalive_pool_size: Option<usize>,
 }
 
@@ -75,6 +75,18 @@ pub struct ProviderFile {
     /// Upstream models this provider lists in `/v1/models` under `provider/model`.
     #[serde(default)]
     pub models: Vec<String>,
+    /// How requests in the other API format are translated for this provider.
+    #[serde(default)]
+    pub translation: TranslationFile,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationFile {
+    /// The upstream accepts OpenAI's `reasoning_effort` (thinking requests map to it; otherwise dropped).
+    pub reasoning_effort: Option<bool>,
+    /// Cap on `max_tokens` sent upstream (Claude Code asks for up to 128000).
+    pub max_output_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -40,8 +40,10 @@ pub struct Listen {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
     pub threads: usize,
+    /// After the listener closes on SIGTERM: how long open requests and streams may take to finish.
     pub grace_period_seconds: u64,
-    pub graceful_shutdown_timeout_seconds: u64,
+    /// After SIGTERM, before the listener closes: keep serving while readiness fails, so load balancers notice.
+    pub drain_delay_seconds: u64,
     pub upstream_keepalive_pool_size: usize,
 }
 
@@ -86,6 +88,14 @@ pub struct Provider {
     pub any_model: bool,
     /// Upstream model names listed in `/v1/models` as `name/model`.
     pub listed_models: Vec<String>,
+    pub translation: TranslationSettings,
+}
+
+/// How requests in the other API format are translated for a provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TranslationSettings {
+    pub reasoning_effort: bool,
+    pub max_output_tokens: Option<u64>,
 }
 
 /// Where a provider lives. For the built-in mock, `address` is filled in when it starts.

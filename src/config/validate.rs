@@ -50,8 +50,8 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     };
     let server = ServerSettings {
         threads,
-        grace_period_seconds: server.grace_period_seconds.unwrap_or(5),
-        graceful_shutdown_timeout_seconds: server.graceful_shutdown_timeout_seconds.unwrap_or(30),
+        grace_period_seconds: server.grace_period_seconds.unwrap_or(30),
+        drain_delay_seconds: server.drain_delay_seconds.unwrap_or(0),
         upstream_keepalive_pool_size: server.upstream_keepalive_pool_size.unwrap_or(128),
     };
 
@@ -152,7 +152,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
 }
 
 fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider, FieldError> {
-    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models } = file;
+    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation } = file;
     let kind = match kind.as_str() {
         "anthropic" => ProviderKind::Anthropic,
         "openai" => ProviderKind::OpenAi,
@@ -202,6 +202,13 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         pool_idle_timeout: Duration::from_secs(pool.idle_timeout_seconds.unwrap_or(90)),
         any_model: any_model.unwrap_or(true),
         listed_models: models,
+        translation: TranslationSettings {
+            reasoning_effort: translation.reasoning_effort.unwrap_or(false),
+            max_output_tokens: match translation.max_output_tokens {
+                Some(0) => return err(format!("{path}.translation.max_output_tokens"), "must be greater than 0 (omit it for no cap)"),
+                other => other,
+            },
+        },
     })
 }
 
