@@ -1,7 +1,18 @@
 //! switchyard: an LLM API gateway on Pingora. The binary is `src/main.rs`; the library
 //! holds everything so unit tests and the integration harness can reach the pure modules.
 
+pub mod admin;
+pub mod api;
 pub mod auth;
+pub mod body;
 pub mod config;
+pub mod errors;
+pub mod metrics;
+pub mod mock;
+pub mod proxy;
 pub mod routing;
 pub mod secret;
+pub mod server;
+pub mod shutdown;
+pub mod translate;
+pub mod upstream;

@@ -1,1 +1,177 @@
-fn main() {}
+//! The `switchyard` command: `run` (the default), `check` and `mock`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use switchyard::config::{self, interpolate::ProcessEnv, Config};
+
+#[derive(Parser)]
+#[command(name = "switchyard", version, about = "An LLM API gateway: team keys, routing, Anthropic/OpenAI translation, fallback, metrics.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (the default). Without --config, the embedded default config is used.
+    Run {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a config and print the providers and models it resolves to.
+    Check {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
+    Mock {
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: String,
+        /// Append every received request to this file as JSON lines.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// Text deltas per streamed reply.
+        #[arg(long, default_value_t = 8)]
+        chunks: usize,
+        /// Delay between SSE events, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        stream_delay_ms: u64,
+        /// Fault applied to every request (e.g. `status:503`, `rate_limit:2`, `hang`).
+        #[arg(long)]
+        fault: Option<String>,
+        /// Provider key the mock requires (401 otherwise).
+        #[arg(long)]
+        require_key: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run { config: None }) {
+        Command::Run { config } => run(config),
+        Command::Check { config } => check(config),
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key } => {
+            mock(listen, record, chunks, stream_delay_ms, fault, require_key)
+        }
+    }
+}
+
+fn load(path: Option<PathBuf>) -> Result<Config, ExitCode> {
+    config::load(path.as_deref(), &ProcessEnv).map_err(|e| {
+        eprintln!("switchyard: config error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn run(path: Option<PathBuf>) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    print_banner(&config);
+    match switchyard::server::build(config) {
+        Ok(built) => {
+            built.run();
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("switchyard: cannot start: {}", e.0);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// What a person starting the gateway needs to see: where it listens and how to point Claude Code at it.
+fn print_banner(config: &Config) {
+    let providers: Vec<String> = config.providers.iter().map(|p| format!("{} ({})", p.name, p.kind.as_str())).collect();
+    println!("switchyard {} — config: {}", env!("CARGO_PKG_VERSION"), config.source);
+    println!("  proxy:     http://{}", config.listen.proxy);
+    println!("  metrics:   http://{}/metrics", config.listen.admin);
+    println!("  providers: {}", providers.join(", "));
+    if switchyard::server::needs_builtin_mock(config) {
+        println!("  no provider key set (ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY): answering from the built-in mock provider");
+    }
+    let key_hint = match &config.generated_team_key {
+        Some(generated) => {
+            println!("  generated team key for `{}` (shown once; set {} to choose your own):", generated.team, generated.env);
+            println!("    {}", generated.key.expose());
+            generated.key.expose().to_string()
+        }
+        None => "<your team key>".to_string(),
+    };
+    println!();
+    println!("Point Claude Code at it:");
+    println!("  export ANTHROPIC_BASE_URL=http://{}", config.listen.proxy);
+    println!("  export ANTHROPIC_API_KEY={key_hint}");
+    println!("  claude");
+}
+
+fn check(path: Option<PathBuf>) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    println!("{}: ok", config.source);
+    println!("listen: proxy {} admin {}", config.listen.proxy, config.listen.admin);
+    for p in &config.providers {
+        let upstream = match &p.upstream {
+            config::Upstream::Url(u) => format!("{}://{}:{}{}", if u.tls { "https" } else { "http" }, u.host, u.port, u.base_path),
+            config::Upstream::BuiltinMock => "built-in mock".to_string(),
+        };
+        println!("provider {} ({}): {} — {} key(s)", p.name, p.kind.as_str(), upstream, p.keys.len());
+    }
+    for model in config.router.listed_models() {
+        if let Some(route) = config.router.resolve_direct(&model) {
+            let targets: Vec<String> = route
+                .targets
+                .iter()
+                .filter_map(|t| config.providers.get(t.provider).map(|p| format!("{}/{}", p.name, t.upstream_model)))
+                .collect();
+            println!("model {model} -> {}", targets.join(", "));
+        }
+    }
+    if let Some(default) = config.router.default_model() {
+        println!("default_model: {default}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn mock(listen: String, record: Option<PathBuf>, chunks: usize, delay_ms: u64, fault: Option<String>, require_key: Option<String>) -> ExitCode {
+    let fault = match fault.map(|f| f.parse::<switchyard::mock::Fault>()).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("switchyard mock: --fault: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = switchyard::mock::MockOptions {
+        record,
+        chunks,
+        stream_delay: std::time::Duration::from_millis(delay_ms),
+        fault,
+        require_key,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard mock: cannot start a runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen).await?;
+        println!("switchyard mock listening on http://{}", listener.local_addr()?);
+        switchyard::mock::serve(listener, options).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("switchyard mock: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The per-request context. It carries everything a later hook or a fallback attempt needs:
+//! the staged request body (so any target can be sent it again), the route, which attempt this
+//! is, and the accounting seams (team, model, provider) that usage and budgets will read.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::state::GatewayState;
+use super::translation::{ClientShape, ResponseTranslation};
+use crate::api::{ApiFormat, Endpoint};
+use crate::auth::Team;
+use crate::routing::Route;
+
+pub struct RequestCtx {
+    /// The config generation this request started on; it keeps it to the end.
+    pub state: Option<Arc<GatewayState>>,
+    pub request_id: String,
+    pub started: Instant,
+    pub endpoint: Endpoint,
+    /// The format the client speaks: decides the shape of every error it gets.
+    pub format: ApiFormat,
+    pub team: Option<Arc<Team>>,
+    /// The model name the client asked for.
+    pub requested_model: Option<String>,
+    pub stream: bool,
+    /// The whole client request body, as received.
+    pub body: Bytes,
+    /// Where `model` sits in `body`, for splicing in the upstream name.
+    pub model_span: Option<(usize, usize)>,
+    pub route: Option<Route>,
+    /// Index into `route.targets` of the current attempt.
+    pub attempt: usize,
+    /// Upstream connections tried so far, including same-target retries of dead pooled connections.
+    pub tries: usize,
+    /// Provider index of the current attempt.
+    pub provider: Option<usize>,
+    /// The body prepared for the current target.
+    pub upstream_body: Bytes,
+    /// Whether `upstream_body` went out in this attempt.
+    pub body_sent: bool,
+    pub upstream_status: Option<u16>,
+    /// The format the current target is spoken to in; differs from `format` when translating.
+    pub wire: ApiFormat,
+    /// What translation dropped or degraded for the current target (`x-switchyard-translation`).
+    pub translation_notes: String,
+    pub client_shape: ClientShape,
+    pub response_translation: Option<ResponseTranslation>,
+    /// An error found while preparing an attempt, for `fail_to_proxy` to send as it is.
+    pub pending_error: Option<crate::errors::GatewayError>,
+}
+
+impl RequestCtx {
+    pub fn new() -> Self {
+        RequestCtx {
+            state: None,
+            request_id: String::new(),
+            started: Instant::now(),
+            endpoint: Endpoint::Unknown,
+            format: ApiFormat::OpenAi,
+            team: None,
+            requested_model: None,
+            stream: false,
+            body: Bytes::new(),
+            model_span: None,
+            route: None,
+            attempt: 0,
+            tries: 0,
+            provider: None,
+            upstream_body: Bytes::new(),
+            body_sent: false,
+            upstream_status: None,
+            wire: ApiFormat::OpenAi,
+            translation_notes: String::new(),
+            client_shape: ClientShape::default(),
+            response_translation: None,
+            pending_error: None,
+        }
+    }
+
+    /// Whether another target remains after the current one.
+    pub fn has_next_target(&self) -> bool {
+        self.route.as_ref().is_some_and(|r| self.attempt + 1 < r.targets.len())
+    }
+
+    /// The configured name of the current provider, for headers and metric labels.
+    pub fn provider_name(&self) -> &str {
+        match (&self.state, self.provider) {
+            (Some(state), Some(i)) => state.upstreams.get(i).map_or("none", |u| u.provider.name.as_str()),
+            _ => "none",
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,415 @@
+//! The Pingora `ProxyHttp` implementation. Hooks stay short and delegate to plain modules.
+//!
+//! ```text
+//!  client ──► request_filter ─ local endpoints (health, models) answered here
+//!             │  auth (team key) → stage body → peek model → route      (errors: caller's format)
+//!             ▼
+//!            upstream_peer ─ target = route.targets[attempt]; prepare its body
+//!             ▼
+//!            upstream_request_filter ─ path, Host, provider key, header policy
+//!             ▼
+//!            request_body_filter ─ swap the retry-buffer tail for the prepared body
+//!             ▼
+//!            upstream_response_filter ─ 429/5xx/529 with a target left → retryable error
+//!             │                          (error_while_proxy → upstream_peer, attempt + 1)
+//!             ▼
+//!            response_filter ─ x-request-id, x-switchyard-target
+//!             ▼
+//!            response_body_filter ─ chunk by chunk, never buffered
+//!             ▼
+//!            logging ─ metrics
+//! ```
+//! See docs/architecture.md for why each step happens where it does.
+
+mod body_stage;
+pub mod ctx;
+mod headers;
+mod respond;
+pub mod state;
+mod translation;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pingora_core::upstreams::peer::HttpPeer;
+use pingora_error::{Error, ErrorSource, ErrorType, Result};
+use pingora_http::{RequestHeader, ResponseHeader};
+use pingora_proxy::{FailToProxy, ProxyHttp, Session};
+
+use crate::api::{caller_format, ApiFormat, Endpoint};
+use crate::body;
+use crate::config::ProviderKind;
+use crate::errors::{ErrorKind, GatewayError};
+use crate::metrics::Metrics;
+use ctx::RequestCtx;
+use state::GatewayState;
+
+pub struct Gateway {
+    state: Arc<GatewayState>,
+}
+
+impl Gateway {
+    pub fn new(state: Arc<GatewayState>) -> Self {
+        Gateway { state }
+    }
+}
+
+/// Upstream statuses that move a request on to its next target.
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529)
+}
+
+/// The format a provider is spoken to in, for a client speaking `client`.
+fn wire_format(kind: ProviderKind, client: ApiFormat) -> ApiFormat {
+    match kind {
+        ProviderKind::Anthropic => ApiFormat::Anthropic,
+        ProviderKind::OpenAi => ApiFormat::OpenAi,
+        ProviderKind::Mock => client,
+    }
+}
+
+fn request_id(session: &Session) -> String {
+    session
+        .req_header()
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()), str::to_string)
+}
+
+/// `count_tokens` for a provider without one: a local tokenizer estimate (documented as such).
+fn count_tokens_estimate(body: &[u8]) -> Result<Vec<u8>, GatewayError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, format!("request body is not valid JSON: {e}")))?;
+    let tokens = crate::translate::estimate_input_tokens(&value);
+    Ok(serde_json::to_vec(&serde_json::json!({ "input_tokens": tokens })).unwrap_or_default())
+}
+
+/// The team key a client presented: `x-api-key`, else `Authorization: Bearer`.
+fn presented_key(session: &Session) -> Option<&str> {
+    let headers = &session.req_header().headers;
+    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(key.trim());
+    }
+    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = auth.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl Gateway {
+    /// Admission: local endpoints, auth, body, model, route. `Err` is what the client gets.
+    async fn admit(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<Option<(u16, &'static str, Vec<u8>)>, GatewayError> {
+        let state = self.state.clone();
+        match ctx.endpoint {
+            Endpoint::Health => return Ok(Some((200, "application/json", br#"{"status":"ok"}"#.to_vec()))),
+            Endpoint::Ready if state.readiness.is_ready() => return Ok(Some((200, "application/json", br#"{"status":"ready"}"#.to_vec()))),
+            Endpoint::Ready => return Ok(Some((503, "application/json", br#"{"status":"not ready"}"#.to_vec()))),
+            Endpoint::Hello => return Ok(Some((200, "application/json", Vec::new()))),
+            Endpoint::Unknown => {
+                let req = session.req_header();
+                return Err(GatewayError::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "no such endpoint: {} {}. switchyard serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions and GET /v1/models",
+                        req.method,
+                        req.uri.path()
+                    ),
+                ));
+            }
+            Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions => {}
+        }
+        let team = presented_key(session)
+            .filter(|k| !k.is_empty())
+            .and_then(|k| state.config.teams.authenticate(k))
+            .ok_or_else(|| {
+                GatewayError::new(
+                    ErrorKind::Unauthenticated,
+                    "missing or unknown team key: send your switchyard team key as `x-api-key` or `Authorization: Bearer` (ANTHROPIC_API_KEY / OPENAI_API_KEY in SDKs)",
+                )
+            })?;
+        ctx.team = Some(team.clone());
+        if ctx.endpoint == Endpoint::Models {
+            let models: Vec<String> = state.config.router.listed_models().into_iter().filter(|m| team.may_use(m)).collect();
+            return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
+        }
+
+        ctx.body = body_stage::stage_body(session, state.config.limits.max_body_bytes).await?;
+        let peek = body::peek(&ctx.body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
+        let model = peek
+            .model
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
+        ctx.stream = peek.stream;
+        ctx.model_span = peek.model_span;
+        if !team.may_use(&model) {
+            return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
+        }
+        let route = state.config.router.resolve(&model, team.default_model.as_deref()).ok_or_else(|| {
+            GatewayError::new(
+                ErrorKind::NotFound,
+                format!("model `{model}` is not served by this gateway: GET /v1/models lists the models you may use, or use `provider/model`"),
+            )
+        })?;
+        if ctx.endpoint == Endpoint::CountTokens {
+            let first = route.targets.first().and_then(|t| state.upstreams.get(t.provider));
+            if first.is_some_and(|u| u.provider.kind == ProviderKind::OpenAi) {
+                return Ok(Some((200, "application/json", count_tokens_estimate(&ctx.body)?)));
+            }
+        }
+        ctx.requested_model = Some(model);
+        ctx.route = Some(route);
+        Ok(None)
+    }
+
+    /// The body for the current target: the client's bytes with `model` spliced if it differs,
+    /// or the translated request when the provider speaks the other format.
+    fn prepare_body(&self, ctx: &mut RequestCtx, upstream_model: &str, provider: &crate::config::Provider) -> Result<Bytes, GatewayError> {
+        ctx.translation_notes.clear();
+        if ctx.wire != ctx.format {
+            let (body, notes, shape) = translation::request(ctx.format, &ctx.body, upstream_model, provider)?;
+            ctx.translation_notes = notes;
+            ctx.client_shape = shape;
+            return Ok(body);
+        }
+        match (ctx.model_span, ctx.requested_model.as_deref()) {
+            (Some(span), Some(requested)) if requested != upstream_model => Ok(Bytes::from(body::with_model(&ctx.body, span, upstream_model))),
+            _ => Ok(ctx.body.clone()),
+        }
+    }
+
+    fn upstream_path(&self, ctx: &RequestCtx, session: &Session, base_path: &str, kind: ProviderKind, wire: ApiFormat) -> String {
+        let uri = &session.req_header().uri;
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        match (kind, wire, ctx.endpoint) {
+            (ProviderKind::Mock, _, _) => format!("{base_path}{}{query}", uri.path()),
+            (_, ApiFormat::Anthropic, Endpoint::CountTokens) => format!("{base_path}/v1/messages/count_tokens{query}"),
+            (_, ApiFormat::Anthropic, _) => format!("{base_path}/v1/messages{query}"),
+            (_, ApiFormat::OpenAi, _) => format!("{base_path}/chat/completions"),
+        }
+    }
+
+    /// Counts a failed attempt and decides whether the next target may take over.
+    fn fall_back(&self, session: &Session, ctx: &mut RequestCtx, mut e: Box<Error>) -> Box<Error> {
+        let metrics = Metrics::global();
+        let untouched = session.response_written().is_none();
+        if untouched && ctx.has_next_target() && ctx.tries < 16 {
+            metrics.fallbacks.with_label_values(&[ctx.provider_name()]).inc();
+            ctx.attempt += 1;
+            e.set_retry(true);
+        } else if untouched && e.retry() && ctx.tries < 4 {
+            // A pooled connection died under us: Pingora retries the same target once more.
+        } else {
+            e.set_retry(false);
+        }
+        e
+    }
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx::new()
+    }
+
+    /// Admission happens here, before any upstream is chosen: local answers, auth, the body.
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        Metrics::global().in_flight.inc();
+        ctx.state = Some(self.state.clone());
+        ctx.request_id = request_id(session);
+        let req = session.req_header();
+        let (endpoint, method_ok) = Endpoint::classify(req.method.as_str(), req.uri.path());
+        ctx.endpoint = endpoint;
+        ctx.format = caller_format(endpoint, req.headers.contains_key("anthropic-version"));
+        if !method_ok {
+            let e = GatewayError::new(ErrorKind::MethodNotAllowed, format!("{} is not allowed on {}", req.method, req.uri.path()));
+            return respond::send_error(session, ctx, &e).await;
+        }
+        match self.admit(session, ctx).await {
+            Ok(None) => Ok(false),
+            Ok(Some((status, content_type, body))) => respond::send(session, ctx, status, content_type, body).await,
+            Err(e) => respond::send_error(session, ctx, &e).await,
+        }
+    }
+
+    /// Picks `route.targets[attempt]`; on a fallback Pingora calls this again with `attempt` advanced.
+    async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
+        let target = ctx
+            .route
+            .as_ref()
+            .and_then(|r| r.targets.get(ctx.attempt))
+            .cloned()
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no target left for this request"))?;
+        let upstream = self
+            .state
+            .upstreams
+            .get(target.provider)
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "route names an unknown provider"))?;
+        ctx.wire = wire_format(upstream.provider.kind, ctx.format);
+        ctx.provider = Some(target.provider);
+        ctx.tries += 1;
+        ctx.body_sent = false;
+        ctx.upstream_status = None;
+        ctx.response_translation = None;
+        ctx.upstream_body = match self.prepare_body(ctx, &target.upstream_model, &upstream.provider) {
+            Ok(body) => body,
+            Err(e) => {
+                let status = e.kind.status();
+                ctx.pending_error = Some(e);
+                return Error::e_explain(ErrorType::HTTPStatus(status), "request could not be prepared for the provider");
+            }
+        };
+        Ok(Box::new(upstream.peer.clone()))
+    }
+
+    /// Builds the provider's request: path, Host, its key in place of the team key.
+    async fn upstream_request_filter(&self, session: &mut Session, req: &mut RequestHeader, ctx: &mut RequestCtx) -> Result<()> {
+        let Some(index) = ctx.provider else {
+            return Error::e_explain(ErrorType::InternalError, "no provider chosen");
+        };
+        let state = &self.state;
+        let Some(upstream) = state.upstreams.get(index) else {
+            return Error::e_explain(ErrorType::InternalError, "no provider chosen");
+        };
+        let wire = ctx.wire;
+        let path = self.upstream_path(ctx, session, &upstream.base_path, upstream.provider.kind, wire);
+        let uri = http::Uri::try_from(path).map_err(|_| Error::explain(ErrorType::InternalError, "upstream path is not a valid URI"))?;
+        req.set_uri(uri);
+        let key = state.next_key(index);
+        let mock_key = crate::secret::Secret::new("sk-switchyard-builtin-mock");
+        let key = match (key, upstream.provider.kind) {
+            (None, ProviderKind::Mock) => Some(&mock_key),
+            (key, _) => key,
+        };
+        headers::prepare(req, upstream, wire, key, ctx.upstream_body.len(), &ctx.request_id)
+    }
+
+    /// Swaps whatever Pingora replays (the retry-buffer tail) for this attempt's prepared body.
+    async fn request_body_filter(&self, _session: &mut Session, body: &mut Option<Bytes>, _end: bool, ctx: &mut RequestCtx) -> Result<()> {
+        if !ctx.body_sent {
+            ctx.body_sent = true;
+            *body = Some(ctx.upstream_body.clone());
+        } else if body.is_some() {
+            *body = Some(Bytes::new());
+        }
+        Ok(())
+    }
+
+    /// A failing status with a target left becomes a retryable error before anything reaches the client.
+    async fn upstream_response_filter(&self, session: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+        let status = resp.status.as_u16();
+        ctx.upstream_status = Some(status);
+        let outcome = if is_retryable_status(status) { "retryable_status" } else if status >= 400 { "status_4xx" } else { "ok" };
+        Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), outcome]).inc();
+        if is_retryable_status(status) && ctx.has_next_target() && session.response_written().is_none() {
+            let mut e = Error::explain(ErrorType::HTTPStatus(status), format!("provider `{}` answered {status}", ctx.provider_name()));
+            e.set_retry(true);
+            return Err(e);
+        }
+        if ctx.wire != ctx.format {
+            let (translation, client_status) = translation::response(ctx.format, status, ctx.stream, &ctx.client_shape);
+            resp.set_status(client_status)?;
+            resp.remove_header(&http::header::CONTENT_LENGTH);
+            resp.remove_header(&http::header::CONTENT_ENCODING);
+            resp.insert_header(http::header::CONTENT_TYPE, translation::content_type(&translation))?;
+            ctx.response_translation = Some(translation);
+        }
+        Ok(())
+    }
+
+    /// Tells the client which request and which target served it.
+    async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+        resp.insert_header("x-request-id", ctx.request_id.as_str())?;
+        if let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)) {
+            resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
+        }
+        if !ctx.translation_notes.is_empty() {
+            resp.insert_header("x-switchyard-translation", ctx.translation_notes.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Pass-through chunks go on untouched; translated ones through the stream state machine.
+    fn response_body_filter(&self, _session: &mut Session, body: &mut Option<Bytes>, end: bool, ctx: &mut RequestCtx) -> Result<Option<Duration>> {
+        if let Some(translation) = ctx.response_translation.as_mut() {
+            *body = Some(translation::body_chunk(ctx.format, translation, &ctx.client_shape, body.as_ref(), end));
+        }
+        Ok(None)
+    }
+
+    fn fail_to_connect(&self, session: &mut Session, _peer: &HttpPeer, ctx: &mut RequestCtx, e: Box<Error>) -> Box<Error> {
+        Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), "connect_error"]).inc();
+        let mut e = e;
+        e.set_retry(false);
+        if ctx.has_next_target() {
+            e.set_retry(true);
+            return self.fall_back(session, ctx, e);
+        }
+        e
+    }
+
+    fn error_while_proxy(&self, peer: &HttpPeer, session: &mut Session, e: Box<Error>, ctx: &mut RequestCtx, client_reused: bool) -> Box<Error> {
+        let mut e = e.more_context(format!("Peer: {peer}"));
+        if e.esource() == &ErrorSource::Downstream {
+            e.set_retry(false);
+            return e;
+        }
+        if ctx.upstream_status.is_none() {
+            Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), "error"]).inc();
+        }
+        e.retry.decide_reuse(client_reused);
+        self.fall_back(session, ctx, e)
+    }
+
+    /// The last word on a failed request: an error in the caller's format, or nothing if the client is gone.
+    async fn fail_to_proxy(&self, session: &mut Session, e: &Error, ctx: &mut RequestCtx) -> FailToProxy {
+        let downstream_gone = e.esource() == &ErrorSource::Downstream
+            && matches!(e.etype(), ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed);
+        if downstream_gone {
+            Metrics::global().client_disconnects.with_label_values(&[ctx.endpoint.label()]).inc();
+            return FailToProxy { error_code: 0, can_reuse_downstream: false };
+        }
+        let provider = ctx.provider_name().to_string();
+        let error = match e.etype() {
+            _ if ctx.pending_error.is_some() => ctx.pending_error.clone().unwrap_or_else(|| GatewayError::new(ErrorKind::Internal, "")),
+            ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout | ErrorType::TLSHandshakeTimedout => {
+                GatewayError::new(ErrorKind::GatewayTimeout, format!("provider `{provider}` timed out ({}); try again later", e.etype().as_str()))
+            }
+            _ if e.esource() == &ErrorSource::Upstream || matches!(e.etype(), ErrorType::ConnectRefused | ErrorType::ConnectNoRoute | ErrorType::ConnectError) => {
+                GatewayError::new(ErrorKind::BadGateway, format!("provider `{provider}` could not be reached or failed ({}); try again later", e.etype().as_str()))
+            }
+            _ => GatewayError::new(ErrorKind::Internal, format!("the gateway failed to handle this request ({}); request id {}", e.etype().as_str(), ctx.request_id)),
+        };
+        let code = error.kind.status();
+        if session.response_written().is_none() {
+            if let Err(write_error) = respond::send_error(session, ctx, &error).await {
+                log::debug!("could not write the error response: {write_error}");
+            }
+        } else if ctx.stream {
+            // Headers are gone: end the stream with an error event the client's SDK understands.
+            let event = match ctx.response_translation.as_mut() {
+                Some(translation) => translation::stream_failure(translation, &error.message),
+                None => Some(respond::stream_error_event(ctx.format, &error)),
+            };
+            if let Some(event) = event {
+                if let Err(write_error) = session.write_response_body(Some(event), true).await {
+                    log::debug!("could not write the stream error event: {write_error}");
+                }
+            }
+        }
+        FailToProxy { error_code: code, can_reuse_downstream: false }
+    }
+
+    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
+        let metrics = Metrics::global();
+        metrics.in_flight.dec();
+        let status = session.response_written().map_or(0, |r| r.status.as_u16());
+        let endpoint = ctx.endpoint.label();
+        let status = status.to_string();
+        metrics.requests.with_label_values(&[endpoint, status.as_str(), ctx.provider_name()]).inc();
+        metrics.request_duration.with_label_values(&[endpoint]).observe(ctx.started.elapsed().as_secs_f64());
+    }
+}

@@ -1,0 +1,74 @@
+//! Responses the gateway writes itself: errors in the caller's format, health answers and
+//! the model list. All carry `x-request-id` so a user can quote it.
+
+use bytes::Bytes;
+use pingora_error::Result;
+use pingora_http::ResponseHeader;
+use pingora_proxy::Session;
+
+use super::ctx::RequestCtx;
+use crate::api::ApiFormat;
+use crate::errors::GatewayError;
+
+/// Writes a complete response and ends the request (`Ok(true)` for `request_filter`).
+pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_type: &str, body: Vec<u8>) -> Result<bool> {
+    let mut header = ResponseHeader::build(status, Some(4))?;
+    header.insert_header(http::header::CONTENT_TYPE, content_type)?;
+    header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
+    header.insert_header("x-request-id", ctx.request_id.as_str())?;
+    let head_only = session.req_header().method == http::Method::HEAD;
+    session.write_response_header(Box::new(header), head_only || body.is_empty()).await?;
+    if !head_only && !body.is_empty() {
+        session.write_response_body(Some(Bytes::from(body)), true).await?;
+    }
+    Ok(true)
+}
+
+/// Writes `error` in the caller's format. The body was possibly left unread: do not reuse the connection.
+pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &GatewayError) -> Result<bool> {
+    session.set_keepalive(None);
+    let body = error.body(ctx.format, &ctx.request_id);
+    send(session, ctx, error.kind.status(), "application/json", body).await
+}
+
+/// `GET /v1/models` for a team, in the caller's format.
+pub fn models_body(format: ApiFormat, models: &[String]) -> Vec<u8> {
+    let value = match format {
+        ApiFormat::OpenAi => serde_json::json!({
+            "object": "list",
+            "data": models.iter().map(|id| serde_json::json!({
+                "id": id, "object": "model", "created": 0, "owned_by": owner(id),
+            })).collect::<Vec<_>>(),
+        }),
+        ApiFormat::Anthropic => serde_json::json!({
+            "data": models.iter().map(|id| serde_json::json!({
+                "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z",
+            })).collect::<Vec<_>>(),
+            "has_more": false,
+            "first_id": models.first(),
+            "last_id": models.last(),
+        }),
+    };
+    serde_json::to_vec(&value).unwrap_or_default()
+}
+
+fn owner(id: &str) -> &str {
+    id.split_once('/').map_or("switchyard", |(provider, _)| provider)
+}
+
+/// A gateway error as one SSE event in the caller's streaming format.
+pub fn stream_error_event(format: ApiFormat, error: &GatewayError) -> Bytes {
+    let mut out = Vec::new();
+    match format {
+        ApiFormat::Anthropic => {
+            out.extend_from_slice(b"event: error\ndata: ");
+            out.extend_from_slice(&error.body(format, ""));
+        }
+        ApiFormat::OpenAi => {
+            out.extend_from_slice(b"data: ");
+            out.extend_from_slice(&error.body(format, ""));
+        }
+    }
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}

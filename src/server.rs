@@ -1,0 +1,79 @@
+//! Assembling and running the Pingora server: the proxy service on the proxy listener, the
+//! admin app (metrics, health) on its own listener, and the built-in mock when the config
+//! asks for it. Pingora owns the signals: SIGTERM drains gracefully, SIGINT stops fast.
+
+use std::sync::Arc;
+
+use pingora_core::server::configuration::ServerConf;
+use pingora_core::server::{RunArgs, Server};
+use pingora_core::services::listening::Service;
+
+use crate::admin::{AdminApp, Readiness};
+use crate::config::{Config, Upstream};
+use crate::proxy::state::GatewayState;
+use crate::proxy::Gateway;
+use crate::shutdown::DrainingShutdown;
+
+/// Why the server could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+/// Whether any enabled provider is the in-process mock.
+pub fn needs_builtin_mock(config: &Config) -> bool {
+    config.providers.iter().any(|p| p.upstream == Upstream::BuiltinMock)
+}
+
+/// A built server and how it shuts down.
+pub struct Built {
+    pub server: Server,
+    pub shutdown: DrainingShutdown,
+}
+
+impl Built {
+    /// Serves until a signal ends the process.
+    pub fn run(self) {
+        self.server.run(RunArgs { shutdown_signal: Box::new(self.shutdown) });
+    }
+}
+
+/// Builds the server for `config`.
+pub fn build(config: Config) -> Result<Built, StartError> {
+    let mock_addr = if needs_builtin_mock(&config) {
+        let addr = crate::mock::spawn_background(([127, 0, 0, 1], 0).into(), crate::mock::MockOptions::default())
+            .map_err(|e| StartError(format!("could not start the built-in mock provider: {e}")))?;
+        Some(addr)
+    } else {
+        None
+    };
+    let readiness = Arc::new(Readiness::default());
+    let settings = config.server.clone();
+    let listen = config.listen.clone();
+    let state = GatewayState::new(config, mock_addr, readiness.clone()).map_err(|e| StartError(e.0))?;
+
+    let conf = ServerConf {
+        threads: settings.threads,
+        // Pingora's grace period is the window open requests get after the listeners close
+        // (shutdown.rs ends the process early once they are done); runtime teardown after it is quick.
+        grace_period_seconds: Some(settings.grace_period_seconds),
+        graceful_shutdown_timeout_seconds: Some(1),
+        upstream_keepalive_pool_size: settings.upstream_keepalive_pool_size,
+        // Attempts are bounded per request in the context (targets + dead pooled connections).
+        max_retries: 16,
+        ..ServerConf::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let conf = server.configuration.clone();
+
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(Arc::new(state)), "switchyard proxy");
+    proxy.add_tcp(&listen.proxy);
+    server.add_service(proxy);
+
+    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone() });
+    admin.add_tcp(&listen.admin);
+    server.add_service(admin);
+
+    readiness.set_ready(true);
+    let shutdown = DrainingShutdown { readiness, drain_delay: std::time::Duration::from_secs(settings.drain_delay_seconds) };
+    Ok(Built { server, shutdown })
+}
