@@ -1,0 +1,56 @@
+//! The shared SSE parser on its own.
+
+use crate::translate::sse::{SseEvent, SseParser};
+
+fn parse_chunks(chunks: &[&[u8]]) -> Vec<SseEvent> {
+    let mut p = SseParser::new();
+    let mut out = Vec::new();
+    for c in chunks {
+        p.feed(c, &mut out);
+    }
+    p.finish(&mut out);
+    out
+}
+
+fn ev(event: Option<&str>, data: &str) -> SseEvent {
+    SseEvent {
+        event: event.map(str::to_owned),
+        data: data.to_owned(),
+    }
+}
+
+#[test]
+fn named_events_multiline_data_and_comments() {
+    let got = parse_chunks(&[
+        b"\xEF\xBB\xBFevent: a\ndata: 1\ndata:2\n\n: comment\n\nid: 7\nretry: 5\ndata: x\n\n",
+    ]);
+    assert_eq!(got, [ev(Some("a"), "1\n2"), ev(None, "x")]);
+}
+
+#[test]
+fn line_endings_crlf_cr_lf_even_when_split() {
+    let got = parse_chunks(&[b"data: a\r", b"\n\r", b"\ndata: b\r\rdata: c\n", b"\n"]);
+    assert_eq!(got, [ev(None, "a"), ev(None, "b"), ev(None, "c")]);
+}
+
+#[test]
+fn crlf_split_between_cr_and_lf_does_not_end_the_event() {
+    let got = parse_chunks(&[b"event: e\r", b"\ndata: 1\r", b"\ndata: 2\r\n\r\n"]);
+    assert_eq!(got, [ev(Some("e"), "1\n2")]);
+}
+
+#[test]
+fn utf8_split_inside_a_character() {
+    let bytes = "data: héllo 🎉\n\n".as_bytes();
+    let cut = bytes.iter().position(|b| *b == 0xF0).unwrap() + 2;
+    assert_eq!(
+        parse_chunks(&[&bytes[..cut], &bytes[cut..]]),
+        [ev(None, "héllo 🎉")]
+    );
+}
+
+#[test]
+fn unterminated_last_event_is_flushed_at_finish() {
+    assert_eq!(parse_chunks(&[b"data: [DONE]"]), [ev(None, "[DONE]")]);
+    assert_eq!(parse_chunks(&[b"event: only-a-name\n\n"]), []);
+}
