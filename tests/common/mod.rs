@@ -1,0 +1,292 @@
+//! Test harness: starts the real `switchyard` binary — as gateway and as mock provider — on
+//! loopback ports, waits until it is ready, and kills exactly the processes it started when
+//! the handle drops.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_switchyard");
+pub const TEAM_KEY: &str = "team-key-for-tests-7f3a9c";
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+/// Collects a child's output in the background so tests can assert on it.
+#[derive(Clone, Default)]
+pub struct Output(Arc<Mutex<String>>);
+
+impl Output {
+    pub fn text(&self) -> String {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn capture(&self, stream: impl Read + Send + 'static) {
+        let sink = self.0.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                if let Ok(mut s) = sink.lock() {
+                    s.push_str(&line);
+                }
+                line.clear();
+            }
+        });
+    }
+}
+
+pub struct Process {
+    pub child: Child,
+    pub stdout: Output,
+    pub stderr: Output,
+}
+
+impl Process {
+    pub fn spawn(mut cmd: Command) -> Process {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        let mut child = cmd.spawn().expect("spawn switchyard");
+        let (stdout, stderr) = (Output::default(), Output::default());
+        if let Some(s) = child.stdout.take() {
+            stdout.capture(s);
+        }
+        if let Some(s) = child.stderr.take() {
+            stderr.capture(s);
+        }
+        Process { child, stdout, stderr }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
+    }
+
+    /// Waits up to `timeout` for the process to exit; returns its exit status if it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running mock provider.
+pub struct Mock {
+    pub process: Process,
+    pub addr: SocketAddr,
+    pub record: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Mock {
+    pub fn start(extra: &[&str]) -> Mock {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let record = dir.path().join("received.jsonl");
+        let mut cmd = Command::new(BIN);
+        cmd.arg("mock").arg("--listen").arg("127.0.0.1:0").arg("--record").arg(&record).args(extra);
+        cmd.env("RUST_LOG", "warn");
+        let process = Process::spawn(cmd);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = process.stdout.text();
+            if let Some(addr) = out.lines().find_map(|l| l.split("http://").nth(1)).and_then(|a| a.trim().parse().ok()) {
+                return Mock { process, addr, record, _dir: dir };
+            }
+            assert!(Instant::now() < deadline, "mock did not start: {}", process.stderr.text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request the mock received, as recorded JSON lines.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.record)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    pub fn stats(&self) -> serde_json::Value {
+        reqwest::blocking::get(format!("{}/mock/stats", self.url())).and_then(|r| r.json()).expect("mock stats")
+    }
+}
+
+/// A header's value in a recorded request (names compared case-insensitively).
+pub fn recorded_header<'a>(request: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    request["headers"].as_array()?.iter().find_map(|pair| {
+        let pair = pair.as_array()?;
+        (pair.first()?.as_str()?.eq_ignore_ascii_case(name)).then(|| pair.get(1)?.as_str()).flatten()
+    })
+}
+
+/// A running gateway.
+pub struct Gateway {
+    pub process: Process,
+    pub base: String,
+    pub admin: String,
+    pub config_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub struct GatewayBuilder {
+    config: Option<String>,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+}
+
+impl Gateway {
+    /// A gateway with `config` (YAML without `listen:`; it gets loopback ports added).
+    pub fn with_config(config: &str) -> GatewayBuilder {
+        GatewayBuilder { config: Some(config.to_string()), env: vec![("TEAM_KEY".into(), TEAM_KEY.into())], args: vec![] }
+    }
+
+    /// A gateway on the embedded default config (no --config).
+    pub fn embedded_default() -> GatewayBuilder {
+        GatewayBuilder { config: None, env: vec![], args: vec![] }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn metrics(&self) -> String {
+        reqwest::blocking::get(format!("{}/metrics", self.admin)).and_then(|r| r.text()).unwrap_or_default()
+    }
+
+    /// The value of one metric sample (exact label set as rendered), or 0.
+    pub fn metric(&self, sample: &str) -> f64 {
+        self.metrics()
+            .lines()
+            .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+}
+
+impl GatewayBuilder {
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn start(self) -> Gateway {
+        for _ in 0..5 {
+            if let Some(gw) = self.try_start() {
+                return gw;
+            }
+        }
+        panic!("gateway did not start after 5 attempts");
+    }
+
+    fn try_start(&self) -> Option<Gateway> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (proxy, admin) = (free_port(), free_port());
+        let config_path = dir.path().join("switchyard.yaml");
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear();
+        for var in ["PATH", "HOME", "TMPDIR"] {
+            if let Ok(v) = std::env::var(var) {
+                cmd.env(var, v);
+            }
+        }
+        cmd.env("RUST_LOG", "info");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        match &self.config {
+            Some(config) => {
+                let text = format!("listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}");
+                std::fs::write(&config_path, text).expect("write config");
+                cmd.arg("run").arg("--config").arg(&config_path);
+            }
+            None => {
+                cmd.env("SWITCHYARD_LISTEN", format!("127.0.0.1:{proxy}"));
+                cmd.env("SWITCHYARD_METRICS_LISTEN", format!("127.0.0.1:{admin}"));
+            }
+        }
+        cmd.args(&self.args);
+        let mut process = Process::spawn(cmd);
+        let gw_admin = format!("http://127.0.0.1:{admin}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = process.child.try_wait() {
+                eprintln!("gateway exited early:\n{}\n{}", process.stdout.text(), process.stderr.text());
+                return None;
+            }
+            let ready = reqwest::blocking::get(format!("{gw_admin}/readyz")).map(|r| r.status() == 200).unwrap_or(false)
+                && std::net::TcpStream::connect(("127.0.0.1", proxy)).is_ok();
+            if ready {
+                return Some(Gateway { process, base: format!("http://127.0.0.1:{proxy}"), admin: gw_admin, config_path, _dir: dir });
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+}
+
+/// A blocking client with no pooling surprises and a sane timeout.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+}
+
+/// A provider block pointing at `mock` with the given kind.
+pub fn provider_yaml(name: &str, kind: &str, base_url: &str, key: &str) -> String {
+    format!("  {name}:\n    kind: {kind}\n    base_url: \"{base_url}\"\n    keys: [\"{key}\"]\n")
+}
+
+/// Standard test config: one team (key in $TEAM_KEY), providers as given, models as given.
+pub fn config(providers: &str, models: &str) -> String {
+    format!("server:\n  threads: 1\n  grace_period_seconds: 10\nproviders:\n{providers}models:\n{models}teams:\n  - name: test-team\n    keys: [{{ env: TEAM_KEY }}]\n")
+}
+
+/// Parses an SSE body into (event name, data JSON) pairs.
+pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
+    body.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .filter_map(|block| {
+            let mut event = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if data == "[DONE]" {
+                return Some((event, serde_json::Value::String("[DONE]".into())));
+            }
+            serde_json::from_str(&data).ok().map(|d| (event, d))
+        })
+        .collect()
+}
+
+pub fn fixture(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/claude-code").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixture json")
+}

@@ -1,0 +1,91 @@
+//! The official Python SDKs (`anthropic`, `openai`, pinned in tests/sdk-requirements.txt) against the
+//! real gateway: native pass-through to each provider kind, and translated in both directions.
+//! The scripts in tests/sdk/ assert on what the SDKs parse; this file checks their reports.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+
+fn python() -> PathBuf {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new("bash").arg(root.join("tests/sdk_env.sh")).status().expect("run tests/sdk_env.sh");
+            assert!(status.success(), "could not install the pinned SDKs (tests/sdk_env.sh)");
+            root.join("target/sdk-venv/bin/python")
+        })
+        .clone()
+}
+
+/// Runs one SDK scenario; returns the facts it printed.
+fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
+    let out = Command::new(python()).arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", TEAM_KEY).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{script} {scenario} {model} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
+}
+
+struct Setup {
+    _anthropic: Mock,
+    _openai: Mock,
+    gw: Gateway,
+}
+
+fn setup() -> Setup {
+    let anthropic = Mock::start(&[]);
+    let openai = Mock::start(&[]);
+    let providers = format!(
+        "{}    models: [claude-haiku-4-5]\n{}    models: [z-ai/glm-4.5-air]\n",
+        provider_yaml("anthropic", "anthropic", &anthropic.url(), "sk-ant-api03-sdk"),
+        provider_yaml("openrouter", "openai", &format!("{}/v1", openai.url()), "sk-or-v1-sdk"),
+    );
+    let models = "  - { name: \"claude-*\", targets: [\"anthropic/*\"] }\n  - { name: \"gpt-*\", targets: [\"openrouter/*\"] }\n";
+    let gw = Gateway::with_config(&config(&providers, models)).start();
+    Setup { _anthropic: anthropic, _openai: openai, gw }
+}
+
+#[test]
+fn anthropic_sdk_native() {
+    let s = setup();
+    let facts = run_sdk("anthropic_client.py", "basic", "claude-haiku-4-5", &s.gw.base);
+    assert_eq!(facts["model"], "claude-haiku-4-5");
+    assert_eq!(facts["models"], serde_json::json!(["anthropic/claude-haiku-4-5", "openrouter/z-ai/glm-4.5-air"]));
+    run_sdk("anthropic_client.py", "tools", "claude-haiku-4-5", &s.gw.base);
+    run_sdk("anthropic_client.py", "image", "claude-haiku-4-5", &s.gw.base);
+}
+
+#[test]
+fn openai_sdk_native() {
+    let s = setup();
+    let facts = run_sdk("openai_client.py", "basic", "gpt-4o-mini", &s.gw.url("/v1"));
+    assert_eq!(facts["model"], "gpt-4o-mini");
+    assert!(facts["models"].as_array().unwrap().iter().any(|m| m == "openrouter/z-ai/glm-4.5-air"));
+    run_sdk("openai_client.py", "tools", "gpt-4o-mini", &s.gw.url("/v1"));
+}
+
+#[test]
+fn anthropic_sdk_on_an_openai_compatible_model() {
+    let s = setup();
+    let facts = run_sdk("anthropic_client.py", "basic", "openrouter/z-ai/glm-4.5-air", &s.gw.base);
+    assert_eq!(facts["model"], "openrouter/z-ai/glm-4.5-air", "the client sees the name it asked for");
+    run_sdk("anthropic_client.py", "tools", "openrouter/z-ai/glm-4.5-air", &s.gw.base);
+    run_sdk("anthropic_client.py", "image", "openrouter/z-ai/glm-4.5-air", &s.gw.base);
+}
+
+#[test]
+fn openai_sdk_on_a_claude_model() {
+    let s = setup();
+    let facts = run_sdk("openai_client.py", "basic", "anthropic/claude-haiku-4-5", &s.gw.url("/v1"));
+    assert_eq!(facts["model"], "anthropic/claude-haiku-4-5");
+    run_sdk("openai_client.py", "tools", "anthropic/claude-haiku-4-5", &s.gw.url("/v1"));
+}
