@@ -1,0 +1,86 @@
+//! The Claude Code CLI (pinned, from npm) through the real gateway to an OpenAI-compatible
+//! (mock) provider: a full agent round trip — the model calls Bash, Claude Code runs it, sends
+//! the tool result back through the translator, and the model answers with it.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+fn claude() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("bash").arg(root.join("tests/claude_code_env.sh")).status().expect("run tests/claude_code_env.sh");
+    assert!(status.success(), "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)");
+    root.join("target/claude-code/node_modules/.bin/claude")
+}
+
+/// Runs `claude -p PROMPT` against the gateway; returns (exit ok, stdout, stderr).
+fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(claude());
+    cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("ANTHROPIC_BASE_URL", &gw.base)
+        .env("ANTHROPIC_API_KEY", TEAM_KEY)
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("CLAUDE_CODE_MAX_RETRIES", "1")
+        .current_dir(home.path());
+    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn claude");
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(120));
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().expect("claude output");
+    drop(watchdog);
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn gateway_on_openai_mock(mock: &Mock) -> Gateway {
+    let providers = provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-claude-code-test");
+    // Claude Code also sends background requests for its default models: everything goes to the mock.
+    Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"openrouter/z-ai/glm-4.5-air\"] }\n")).start()
+}
+
+#[test]
+fn claude_code_completes_a_tool_round_trip_on_an_openai_compatible_model() {
+    let mock = Mock::start(&[]);
+    let gw = gateway_on_openai_mock(&mock);
+    let (ok, stdout, stderr) = run_claude(&gw, "run: echo switchyard-tool-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result["is_error"], false, "{result}");
+    assert!(result["result"].as_str().unwrap_or_default().contains("Tool result received: switchyard-tool-ok"), "{result}");
+
+    let chats: Vec<serde_json::Value> = mock
+        .received()
+        .into_iter()
+        .filter(|r| r["path"] == "/v1/chat/completions")
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(chats.len() >= 2, "expected the tool call turn and the tool result turn, got {}", chats.len());
+    let last = chats.last().unwrap();
+    assert_eq!(last["model"], "z-ai/glm-4.5-air");
+    let tool_message = last["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").expect("a tool message reached the provider");
+    assert!(tool_message["content"].to_string().contains("switchyard-tool-ok"), "{tool_message}");
+    assert!(last["tools"].as_array().is_some_and(|t| t.iter().any(|t| t["function"]["name"] == "Bash")));
+}
+
+#[test]
+fn claude_code_says_hi_through_the_translator() {
+    let mock = Mock::start(&[]);
+    let gw = gateway_on_openai_mock(&mock);
+    let (ok, stdout, stderr) = run_claude(&gw, "say hi", &[]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result["is_error"], false, "{result}");
+    assert!(result["result"].as_str().unwrap_or_default().contains("Hello from the switchyard mock (model z-ai/glm-4.5-air)"), "{result}");
+}
