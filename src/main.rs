@@ -68,12 +68,12 @@ fn load(path: Option<PathBuf>) -> Result<Config, ExitCode> {
 }
 
 fn run(path: Option<PathBuf>) -> ExitCode {
-    let config = match load(path) {
+    let config = match load(path.clone()) {
         Ok(c) => c,
         Err(code) => return code,
     };
     print_banner(&config);
-    match switchyard::server::build(config) {
+    match switchyard::server::build(config, path) {
         Ok(built) => {
             built.run();
             ExitCode::SUCCESS

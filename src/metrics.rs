@@ -19,6 +19,8 @@ pub struct Metrics {
     /// Requests whose client went away before the response finished.
     pub client_disconnects: IntCounterVec,
     pub in_flight: IntGauge,
+    /// Config reloads by result (`ok`, `error`).
+    pub config_reloads: IntCounterVec,
 }
 
 impl Metrics {
@@ -45,6 +47,10 @@ impl Metrics {
             Opts::new("switchyard_client_disconnects_total", "Requests whose client went away before the response ended, by endpoint."),
             &["endpoint"],
         )?;
+        let config_reloads = IntCounterVec::new(
+            Opts::new("switchyard_config_reloads_total", "Config reloads (SIGHUP), by result: ok, or error (the running config stays)."),
+            &["result"],
+        )?;
         let in_flight = IntGauge::new("switchyard_requests_in_flight", "Requests currently being handled.")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_duration.clone()))?;
@@ -52,7 +58,8 @@ impl Metrics {
         registry.register(Box::new(fallbacks.clone()))?;
         registry.register(Box::new(client_disconnects.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
-        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight })
+        registry.register(Box::new(config_reloads.clone()))?;
+        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads })
     }
 
     /// The process-wide metrics; created on first use.

@@ -2,7 +2,10 @@
 //! admin app (metrics, health) on its own listener, and the built-in mock when the config
 //! asks for it. Pingora owns the signals: SIGTERM drains gracefully, SIGINT stops fast.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use pingora_core::server::configuration::ServerConf;
 use pingora_core::server::{RunArgs, Server};
@@ -12,6 +15,7 @@ use crate::admin::{AdminApp, Readiness};
 use crate::config::{Config, Upstream};
 use crate::proxy::state::GatewayState;
 use crate::proxy::Gateway;
+use crate::reload::{self, Reloader};
 use crate::shutdown::DrainingShutdown;
 
 /// Why the server could not start.
@@ -37,7 +41,7 @@ impl Built {
 }
 
 /// Builds the server for `config`.
-pub fn build(config: Config) -> Result<Built, StartError> {
+pub fn build(config: Config, config_path: Option<PathBuf>) -> Result<Built, StartError> {
     let mock_addr = if needs_builtin_mock(&config) {
         let addr = crate::mock::spawn_background(([127, 0, 0, 1], 0).into(), crate::mock::MockOptions::default())
             .map_err(|e| StartError(format!("could not start the built-in mock provider: {e}")))?;
@@ -48,7 +52,9 @@ pub fn build(config: Config) -> Result<Built, StartError> {
     let readiness = Arc::new(Readiness::default());
     let settings = config.server.clone();
     let listen = config.listen.clone();
-    let state = GatewayState::new(config, mock_addr, readiness.clone()).map_err(|e| StartError(e.0))?;
+    let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
+    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone() });
+    reload::spawn_sighup_watcher(reloader).map_err(|e| StartError(format!("cannot start the reload watcher: {e}")))?;
 
     let conf = ServerConf {
         threads: settings.threads,
@@ -65,7 +71,7 @@ pub fn build(config: Config) -> Result<Built, StartError> {
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(Arc::new(state)), "switchyard proxy");
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state, readiness.clone()), "switchyard proxy");
     proxy.add_tcp(&listen.proxy);
     server.add_service(proxy);
 

@@ -15,7 +15,7 @@ use crate::routing::Route;
 
 pub struct RequestCtx {
     /// The config generation this request started on; it keeps it to the end.
-    pub state: Option<Arc<GatewayState>>,
+    pub state: Arc<GatewayState>,
     pub request_id: String,
     pub started: Instant,
     pub endpoint: Endpoint,
@@ -52,9 +52,9 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub fn new() -> Self {
+    pub fn new(state: Arc<GatewayState>) -> Self {
         RequestCtx {
-            state: None,
+            state,
             request_id: String::new(),
             started: Instant::now(),
             endpoint: Endpoint::Unknown,
@@ -86,15 +86,9 @@ impl RequestCtx {
 
     /// The configured name of the current provider, for headers and metric labels.
     pub fn provider_name(&self) -> &str {
-        match (&self.state, self.provider) {
-            (Some(state), Some(i)) => state.upstreams.get(i).map_or("none", |u| u.provider.name.as_str()),
-            _ => "none",
+        match self.provider {
+            Some(i) => self.state.upstreams.get(i).map_or("none", |u| u.provider.name.as_str()),
+            None => "none",
         }
-    }
-}
-
-impl Default for RequestCtx {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -31,6 +31,7 @@ mod translation;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::Bytes;
 use pingora_core::upstreams::peer::HttpPeer;
@@ -38,6 +39,7 @@ use pingora_error::{Error, ErrorSource, ErrorType, Result};
 use pingora_http::{RequestHeader, ResponseHeader};
 use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
+use crate::admin::Readiness;
 use crate::api::{caller_format, ApiFormat, Endpoint};
 use crate::body;
 use crate::config::ProviderKind;
@@ -47,12 +49,14 @@ use ctx::RequestCtx;
 use state::GatewayState;
 
 pub struct Gateway {
-    state: Arc<GatewayState>,
+    /// The current config generation; each request takes the one current at its start.
+    state: Arc<ArcSwap<GatewayState>>,
+    readiness: Arc<Readiness>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<GatewayState>) -> Self {
-        Gateway { state }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>) -> Self {
+        Gateway { state, readiness }
     }
 }
 
@@ -101,10 +105,10 @@ fn presented_key(session: &Session) -> Option<&str> {
 impl Gateway {
     /// Admission: local endpoints, auth, body, model, route. `Err` is what the client gets.
     async fn admit(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<Option<(u16, &'static str, Vec<u8>)>, GatewayError> {
-        let state = self.state.clone();
+        let state = ctx.state.clone();
         match ctx.endpoint {
             Endpoint::Health => return Ok(Some((200, "application/json", br#"{"status":"ok"}"#.to_vec()))),
-            Endpoint::Ready if state.readiness.is_ready() => return Ok(Some((200, "application/json", br#"{"status":"ready"}"#.to_vec()))),
+            Endpoint::Ready if self.readiness.is_ready() => return Ok(Some((200, "application/json", br#"{"status":"ready"}"#.to_vec()))),
             Endpoint::Ready => return Ok(Some((503, "application/json", br#"{"status":"not ready"}"#.to_vec()))),
             Endpoint::Hello => return Ok(Some((200, "application/json", Vec::new()))),
             Endpoint::Unknown => {
@@ -212,13 +216,12 @@ impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::new()
+        RequestCtx::new(self.state.load_full())
     }
 
     /// Admission happens here, before any upstream is chosen: local answers, auth, the body.
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         Metrics::global().in_flight.inc();
-        ctx.state = Some(self.state.clone());
         ctx.request_id = request_id(session);
         let req = session.req_header();
         let (endpoint, method_ok) = Endpoint::classify(req.method.as_str(), req.uri.path());
@@ -243,8 +246,8 @@ impl ProxyHttp for Gateway {
             .and_then(|r| r.targets.get(ctx.attempt))
             .cloned()
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "no target left for this request"))?;
-        let upstream = self
-            .state
+        let state = ctx.state.clone();
+        let upstream = state
             .upstreams
             .get(target.provider)
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "route names an unknown provider"))?;
@@ -270,7 +273,7 @@ impl ProxyHttp for Gateway {
         let Some(index) = ctx.provider else {
             return Error::e_explain(ErrorType::InternalError, "no provider chosen");
         };
-        let state = &self.state;
+        let state = ctx.state.clone();
         let Some(upstream) = state.upstreams.get(index) else {
             return Error::e_explain(ErrorType::InternalError, "no provider chosen");
         };

@@ -4,9 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
-use crate::admin::Readiness;
 use crate::config::Config;
 use crate::secret::Secret;
 use crate::upstream::{self, ResolveError, UpstreamProvider};
@@ -16,14 +14,13 @@ pub struct GatewayState {
     /// Same indexes as `config.providers`.
     pub upstreams: Vec<UpstreamProvider>,
     key_cursors: Vec<AtomicUsize>,
-    pub readiness: Arc<Readiness>,
 }
 
 impl GatewayState {
-    pub fn new(config: Config, mock_addr: Option<SocketAddr>, readiness: Arc<Readiness>) -> Result<Self, ResolveError> {
+    pub fn new(config: Config, mock_addr: Option<SocketAddr>) -> Result<Self, ResolveError> {
         let upstreams = config.providers.iter().map(|p| upstream::build(p, mock_addr)).collect::<Result<Vec<_>, _>>()?;
         let key_cursors = upstreams.iter().map(|_| AtomicUsize::new(0)).collect();
-        Ok(GatewayState { config, upstreams, key_cursors, readiness })
+        Ok(GatewayState { config, upstreams, key_cursors })
     }
 
     /// The next key of provider `index`, round robin.
