@@ -29,6 +29,14 @@ impl Readiness {
 
 pub struct AdminApp {
     pub readiness: Arc<Readiness>,
+    pub state: Arc<arc_swap::ArcSwap<crate::proxy::state::GatewayState>>,
+}
+
+impl AdminApp {
+    /// Ready: not draining, and the running config has at least one enabled provider.
+    fn ready(&self) -> bool {
+        self.readiness.is_ready() && !self.state.load().upstreams.is_empty()
+    }
 }
 
 /// A small plain-text or JSON response.
@@ -50,7 +58,7 @@ impl ServeHttp for AdminApp {
         match path.as_str() {
             "/metrics" => simple_response(200, "text/plain; version=0.0.4; charset=utf-8", Metrics::global().render()),
             "/healthz" => simple_response(200, "application/json", br#"{"status":"ok"}"#.to_vec()),
-            "/readyz" if self.readiness.is_ready() => simple_response(200, "application/json", br#"{"status":"ready"}"#.to_vec()),
+            "/readyz" if self.ready() => simple_response(200, "application/json", br#"{"status":"ready"}"#.to_vec()),
             "/readyz" => simple_response(503, "application/json", br#"{"status":"not ready"}"#.to_vec()),
             _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz or /readyz"}"#.to_vec()),
         }

@@ -71,11 +71,11 @@ pub fn build(config: Config, config_path: Option<PathBuf>) -> Result<Built, Star
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state, readiness.clone()), "switchyard proxy");
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone()), "switchyard proxy");
     proxy.add_tcp(&listen.proxy);
     server.add_service(proxy);
 
-    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone() });
+    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone() });
     admin.add_tcp(&listen.admin);
     server.add_service(admin);
 

@@ -298,3 +298,62 @@ fn models_are_listed_per_team_in_both_formats() {
     assert_eq!(anthropic["has_more"], false);
     assert_eq!(c.get(s.gw.url("/v1/models")).send().unwrap().status(), 401);
 }
+
+const BYOK_TEAM: &str = "byok-team-key-456";
+
+
+#[test]
+fn credential_passthrough_forwards_recognised_credentials_only_under_the_policy() {
+    let s = {
+        let anthropic = Mock::start(&[]);
+        let openai = Mock::start(&[]);
+        let providers = format!(
+            "{}{}    passthrough_family: openrouter\n",
+            provider_yaml("anthropic", "anthropic", &anthropic.url(), ANTHROPIC_KEY),
+            provider_yaml("openrouter", "openai", &format!("{}/v1", openai.url()), OPENAI_KEY),
+        );
+        let text = format!("{}  - name: byok\n    keys: [{{ env: BYOK_KEY }}]\n    credential_passthrough: true\n", config(&providers, "  - { name: \"claude-*\", targets: [\"anthropic/*\"] }\n"));
+        let gw = Gateway::with_config(&text).env("BYOK_KEY", BYOK_TEAM).start();
+        Setup { anthropic, openai, gw }
+    };
+    let c = client();
+    let send = |team: &str, cred: (&str, &str), model: &str| {
+        let req = c.post(s.gw.url("/v1/messages")).header("x-switchyard-key", team).header("anthropic-beta", "claude-code-20250219");
+        let req = if cred.0 == "bearer" { req.bearer_auth(cred.1) } else { req.header(cred.0, cred.1) };
+        req.json(&messages(model)).send().unwrap()
+    };
+
+    // An Anthropic API key goes to the Anthropic provider as x-api-key.
+    assert_eq!(send(BYOK_TEAM, ("x-api-key", "sk-ant-api03-client-own-key-1"), "claude-haiku-4-5").status(), 200);
+    let got = s.anthropic.received().pop().unwrap();
+    assert_eq!(recorded_header(&got, "x-api-key"), Some("sk-ant-api03-client-own-key-1"));
+    assert_eq!(recorded_header(&got, "x-switchyard-key"), None, "the team key never travels");
+
+    // A Claude subscription OAuth token goes as Bearer, with the OAuth beta flag added.
+    assert_eq!(send(BYOK_TEAM, ("bearer", "sk-ant-oat01-client-oauth-token"), "claude-haiku-4-5").status(), 200);
+    let got = s.anthropic.received().pop().unwrap();
+    assert_eq!(recorded_header(&got, "authorization"), Some("Bearer sk-ant-oat01-client-oauth-token"));
+    assert_eq!(recorded_header(&got, "x-api-key"), None);
+    assert_eq!(recorded_header(&got, "anthropic-beta"), Some("claude-code-20250219,oauth-2025-04-20"));
+
+    // An OpenRouter key to a route served by Anthropic: not its family, so the gateway key is used.
+    assert_eq!(send(BYOK_TEAM, ("x-api-key", "sk-or-v1-client-openrouter-key"), "claude-haiku-4-5").status(), 200);
+    let got = s.anthropic.received().pop().unwrap();
+    assert_eq!(recorded_header(&got, "x-api-key"), Some(ANTHROPIC_KEY));
+    // ...and to the OpenRouter provider it is forwarded.
+    assert_eq!(send(BYOK_TEAM, ("bearer", "sk-or-v1-client-openrouter-key"), "openrouter/z-ai/glm-4.5-air").status(), 200);
+    assert_eq!(recorded_header(&s.openai.received().pop().unwrap(), "authorization"), Some("Bearer sk-or-v1-client-openrouter-key"));
+
+    // An unknown shape is refused, never forwarded.
+    let r = send(BYOK_TEAM, ("x-api-key", "ghp_not_a_provider_key_123"), "claude-haiku-4-5");
+    assert_eq!(r.status(), 401);
+    assert!(r.text().unwrap().contains("no recognised shape"));
+
+    // A team without the policy: the client's credential is stripped, the gateway key used.
+    assert_eq!(send(TEAM_KEY, ("x-api-key", "sk-ant-api03-client-own-key-2"), "claude-haiku-4-5").status(), 200);
+    let got = s.anthropic.received().pop().unwrap();
+    assert_eq!(recorded_header(&got, "x-api-key"), Some(ANTHROPIC_KEY));
+    let all = serde_json::to_string(&s.anthropic.received()).unwrap();
+    assert!(!all.contains("ghp_not_a_provider_key_123") && !all.contains("client-own-key-2"));
+    assert!(!all.contains(BYOK_TEAM) && !all.contains(TEAM_KEY));
+}

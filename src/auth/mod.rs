@@ -2,6 +2,8 @@
 //! file nor a memory dump of the matcher holds a usable key, and a presented key is compared
 //! against every digest in constant time (no early exit that would time a prefix match).
 
+pub mod credential;
+
 use std::sync::Arc;
 
 use globset::GlobSet;

@@ -26,6 +26,9 @@ pub struct FileConfig {
     pub default_model: Option<String>,
     #[serde(default)]
     pub teams: Vec<TeamFile>,
+    /// Default for every team's `credential_passthrough` (off unless set).
+    #[serde(default)]
+    pub credential_passthrough: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -78,6 +81,10 @@ pub struct ProviderFile {
     /// How requests in the other API format are translated for this provider.
     #[serde(default)]
     pub translation: TranslationFile,
+    /// Which clients' own credentials this provider may receive under pass-through:
+    /// anthropic | openrouter | openai | none (default: from kind and host).
+    #[serde(default)]
+    pub passthrough_family: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -89,6 +89,8 @@ pub struct Provider {
     /// Upstream model names listed in `/v1/models` as `name/model`.
     pub listed_models: Vec<String>,
     pub translation: TranslationSettings,
+    /// The client-credential family this provider accepts under pass-through, if any.
+    pub passthrough_family: Option<crate::auth::credential::Family>,
 }
 
 /// How requests in the other API format are translated for a provider.

@@ -12,6 +12,7 @@ use rand::Rng;
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
 use super::interpolate::Env;
+use crate::auth::credential::Family;
 use crate::auth::{digest, Team, Teams};
 use crate::routing::{ProviderEntry, Router, TargetModel, TargetSpec};
 use crate::secret::Secret;
@@ -33,7 +34,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -75,7 +76,7 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     router.set_default_model(default_model);
 
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers)?;
+    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false))?;
 
     Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key })
 }
@@ -152,7 +153,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
 }
 
 fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider, FieldError> {
-    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation } = file;
+    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation, passthrough_family } = file;
     let kind = match kind.as_str() {
         "anthropic" => ProviderKind::Anthropic,
         "openai" => ProviderKind::OpenAi,
@@ -190,6 +191,13 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         read: ms(timeouts.read_ms, 600_000, "read_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
+    let passthrough_family = match passthrough_family {
+        Some(f) => match Family::parse(f.trim()) {
+            Some(family) => family,
+            None => return err(format!("{path}.passthrough_family"), format!("`{f}` is not valid: expected anthropic, openrouter, openai or none")),
+        },
+        None => default_family(kind, &upstream),
+    };
     Ok(Provider {
         name: name.to_string(),
         kind,
@@ -209,7 +217,23 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
                 other => other,
             },
         },
+        passthrough_family,
     })
+}
+
+/// Which client credentials a provider can take by default: Anthropic's for Anthropic, and the
+/// two hosted OpenAI-compatible services by host; anything else only when configured.
+fn default_family(kind: ProviderKind, upstream: &Upstream) -> Option<Family> {
+    let host = match upstream {
+        Upstream::Url(u) => u.host.as_str(),
+        Upstream::BuiltinMock => return None,
+    };
+    match kind {
+        ProviderKind::Anthropic => Some(Family::Anthropic),
+        ProviderKind::OpenAi if host == "openrouter.ai" => Some(Family::OpenRouter),
+        ProviderKind::OpenAi if host == "api.openai.com" => Some(Family::OpenAi),
+        _ => None,
+    }
 }
 
 fn parse_base_url(raw: &str, sni: Option<String>, path: &str) -> Result<Upstream, FieldError> {
@@ -292,6 +316,7 @@ fn build_teams(
     env: &dyn Env,
     router: &Router,
     providers: &[Arc<Provider>],
+    passthrough_default: bool,
 ) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
@@ -327,7 +352,7 @@ fn build_teams(
         if let Some(m) = &default_model {
             check_resolves(router, m, &format!("{path}.default_model"), providers)?;
         }
-        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(false) });
+        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(passthrough_default) });
         for (j, key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");
             let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {

@@ -47,6 +47,8 @@ pub struct RequestCtx {
     pub translation_notes: String,
     pub client_shape: ClientShape,
     pub response_translation: Option<ResponseTranslation>,
+    /// The client's own provider credential, when its team's pass-through policy allows it.
+    pub client_credential: Option<crate::auth::credential::ClientCredential>,
     /// An error found while preparing an attempt, for `fail_to_proxy` to send as it is.
     pub pending_error: Option<crate::errors::GatewayError>,
 }
@@ -76,6 +78,7 @@ impl RequestCtx {
             client_shape: ClientShape::default(),
             response_translation: None,
             pending_error: None,
+            client_credential: None,
         }
     }
 

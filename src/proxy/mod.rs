@@ -41,11 +41,13 @@ use pingora_proxy::{FailToProxy, ProxyHttp, Session};
 
 use crate::admin::Readiness;
 use crate::api::{caller_format, ApiFormat, Endpoint};
+use crate::auth::credential;
 use crate::body;
 use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
 use ctx::RequestCtx;
+use headers::UpstreamAuth;
 use state::GatewayState;
 
 pub struct Gateway {
@@ -91,15 +93,20 @@ fn count_tokens_estimate(body: &[u8]) -> Result<Vec<u8>, GatewayError> {
     Ok(serde_json::to_vec(&serde_json::json!({ "input_tokens": tokens })).unwrap_or_default())
 }
 
-/// The team key a client presented: `x-api-key`, else `Authorization: Bearer`.
-fn presented_key(session: &Session) -> Option<&str> {
+/// The credentials a client presented: its team key, and (when the team key came in
+/// `x-switchyard-key`) the provider credential in `x-api-key` / `Authorization: Bearer`.
+fn presented_credentials(session: &Session) -> (Option<&str>, Option<&str>) {
     let headers = &session.req_header().headers;
-    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(key.trim());
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.trim().split_once(' '))
+        .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()));
+    match headers.get("x-switchyard-key").and_then(|v| v.to_str().ok()) {
+        Some(team_key) => (Some(team_key.trim()), api_key.or(bearer)),
+        None => (api_key.or(bearer), None),
     }
-    let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = auth.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl Gateway {
@@ -108,7 +115,7 @@ impl Gateway {
         let state = ctx.state.clone();
         match ctx.endpoint {
             Endpoint::Health => return Ok(Some((200, "application/json", br#"{"status":"ok"}"#.to_vec()))),
-            Endpoint::Ready if self.readiness.is_ready() => return Ok(Some((200, "application/json", br#"{"status":"ready"}"#.to_vec()))),
+            Endpoint::Ready if self.readiness.is_ready() && !state.upstreams.is_empty() => return Ok(Some((200, "application/json", br#"{"status":"ready"}"#.to_vec()))),
             Endpoint::Ready => return Ok(Some((503, "application/json", br#"{"status":"not ready"}"#.to_vec()))),
             Endpoint::Hello => return Ok(Some((200, "application/json", Vec::new()))),
             Endpoint::Unknown => {
@@ -124,7 +131,8 @@ impl Gateway {
             }
             Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions => {}
         }
-        let team = presented_key(session)
+        let (team_key, provider_credential) = presented_credentials(session);
+        let team = team_key
             .filter(|k| !k.is_empty())
             .and_then(|k| state.config.teams.authenticate(k))
             .ok_or_else(|| {
@@ -134,6 +142,14 @@ impl Gateway {
                 )
             })?;
         ctx.team = Some(team.clone());
+        if let (Some(credential), true) = (provider_credential, team.credential_passthrough) {
+            ctx.client_credential = Some(credential::classify(credential).ok_or_else(|| {
+                GatewayError::new(
+                    ErrorKind::Unauthenticated,
+                    "the provider credential in `x-api-key`/`Authorization` has no recognised shape (sk-ant-api…, sk-ant-oat…, sk-or-…, sk-…) and was not forwarded",
+                )
+            })?);
+        }
         if ctx.endpoint == Endpoint::Models {
             let models: Vec<String> = state.config.router.listed_models().into_iter().filter(|m| team.may_use(m)).collect();
             return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
@@ -281,13 +297,15 @@ impl ProxyHttp for Gateway {
         let path = self.upstream_path(ctx, session, &upstream.base_path, upstream.provider.kind, wire);
         let uri = http::Uri::try_from(path).map_err(|_| Error::explain(ErrorType::InternalError, "upstream path is not a valid URI"))?;
         req.set_uri(uri);
-        let key = state.next_key(index);
         let mock_key = crate::secret::Secret::new("sk-switchyard-builtin-mock");
-        let key = match (key, upstream.provider.kind) {
-            (None, ProviderKind::Mock) => Some(&mock_key),
-            (key, _) => key,
+        let client_credential = ctx.client_credential.as_ref().filter(|c| upstream.provider.passthrough_family == Some(c.shape.family()));
+        let auth = match (client_credential, state.next_key(index), upstream.provider.kind) {
+            (Some(credential), _, _) => UpstreamAuth::Client(credential),
+            (None, Some(key), _) => UpstreamAuth::Gateway(key),
+            (None, None, ProviderKind::Mock) => UpstreamAuth::Gateway(&mock_key),
+            (None, None, _) => UpstreamAuth::None,
         };
-        headers::prepare(req, upstream, wire, key, ctx.upstream_body.len(), &ctx.request_id)
+        headers::prepare(req, upstream, wire, auth, ctx.upstream_body.len(), &ctx.request_id)
     }
 
     /// Swaps whatever Pingora replays (the retry-buffer tail) for this attempt's prepared body.
