@@ -20,6 +20,9 @@ enum Command {
     Run {
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Take the listening sockets over from a running switchyard (send it SIGQUIT after starting this).
+        #[arg(long)]
+        upgrade: bool,
     },
     /// Validate a config and print the providers and models it resolves to.
     Check {
@@ -51,8 +54,8 @@ enum Command {
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run { config: None }) {
-        Command::Run { config } => run(config),
+    match cli.command.unwrap_or(Command::Run { config: None, upgrade: false }) {
+        Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key } => {
             mock(listen, record, chunks, stream_delay_ms, fault, require_key)
@@ -67,13 +70,13 @@ fn load(path: Option<PathBuf>) -> Result<Config, ExitCode> {
     })
 }
 
-fn run(path: Option<PathBuf>) -> ExitCode {
+fn run(path: Option<PathBuf>, upgrade: bool) -> ExitCode {
     let config = match load(path.clone()) {
         Ok(c) => c,
         Err(code) => return code,
     };
     print_banner(&config);
-    match switchyard::server::build(config, path) {
+    match switchyard::server::build(config, path, upgrade) {
         Ok(built) => {
             built.run();
             ExitCode::SUCCESS

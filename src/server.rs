@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use pingora_core::server::configuration::ServerConf;
+use pingora_core::server::configuration::{Opt, ServerConf};
 use pingora_core::server::{RunArgs, Server};
 use pingora_core::services::listening::Service;
 
@@ -41,7 +41,7 @@ impl Built {
 }
 
 /// Builds the server for `config`.
-pub fn build(config: Config, config_path: Option<PathBuf>) -> Result<Built, StartError> {
+pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Result<Built, StartError> {
     let mock_addr = if needs_builtin_mock(&config) {
         let addr = crate::mock::spawn_background(([127, 0, 0, 1], 0).into(), crate::mock::MockOptions::default())
             .map_err(|e| StartError(format!("could not start the built-in mock provider: {e}")))?;
@@ -65,9 +65,13 @@ pub fn build(config: Config, config_path: Option<PathBuf>) -> Result<Built, Star
         upstream_keepalive_pool_size: settings.upstream_keepalive_pool_size,
         // Attempts are bounded per request in the context (targets + dead pooled connections).
         max_retries: 16,
+        upgrade_sock: settings.upgrade_sock.clone(),
         ..ServerConf::default()
     };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
+    // With `upgrade`, the listening sockets are received from the running process over
+    // `upgrade_sock` (it hands them over on SIGQUIT) instead of being bound anew.
+    let opt = Opt { upgrade, ..Opt::default() };
+    let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     let conf = server.configuration.clone();
 

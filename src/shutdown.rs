@@ -44,6 +44,9 @@ impl ShutdownSignalWatch for DrainingShutdown {
             _ = quit.recv() => {
                 log::info!("SIGQUIT: graceful upgrade, handing the listening sockets over");
                 self.readiness.set_ready(false);
+                // Pingora keeps accepting beside the new process for 5 s after the hand-over, then
+                // closes; only after that can "nothing in flight" mean "done".
+                spawn_exit_when_drained(Duration::from_secs(6));
                 ShutdownSignal::GracefulUpgrade
             }
             _ = term.recv() => {
@@ -54,7 +57,7 @@ impl ShutdownSignalWatch for DrainingShutdown {
                     _ = int.recv() => return ShutdownSignal::FastShutdown,
                 }
                 log::info!("closing the listeners; waiting for {} open request(s)", Metrics::global().in_flight.get());
-                spawn_exit_when_drained();
+                spawn_exit_when_drained(Duration::ZERO);
                 ShutdownSignal::GracefulTerminate
             }
         }
@@ -63,8 +66,9 @@ impl ShutdownSignalWatch for DrainingShutdown {
 
 /// Ends the process once nothing is in flight (seen twice, 100 ms apart, so a request that was
 /// being accepted as the listeners closed gets counted). Pingora's grace period bounds the wait.
-fn spawn_exit_when_drained() {
-    let spawned = std::thread::Builder::new().name("drain-watch".into()).spawn(|| {
+fn spawn_exit_when_drained(after: Duration) {
+    let spawned = std::thread::Builder::new().name("drain-watch".into()).spawn(move || {
+        std::thread::sleep(after);
         let mut idle_polls = 0;
         loop {
             std::thread::sleep(Duration::from_millis(100));

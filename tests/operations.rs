@@ -112,3 +112,53 @@ fn sigterm_fails_readiness_serves_through_the_drain_delay_then_refuses() {
     let status = gw.process.wait_exit(Duration::from_secs(10)).expect("exits once drained");
     assert!(status.success());
 }
+
+#[test]
+fn sigquit_hands_the_sockets_to_a_new_process_without_dropping_requests() {
+    let mock = Mock::start(&[]);
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock = sock_dir.path().join("upgrade.sock");
+    let extra = format!("  upgrade_sock: {}\n", sock.display());
+    let yaml = config_with_alias(&mock, "m", "").replace("grace_period_seconds: 10\n", &format!("grace_period_seconds: 10\n{extra}"));
+    let mut old = Gateway::with_config(&yaml).start();
+
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["run", "--upgrade", "--config"]).arg(&old.config_path).env("TEAM_KEY", TEAM_KEY).env("RUST_LOG", "info");
+    let mut new = Process::spawn(cmd);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(Instant::now() < deadline, "the new process never listened on the upgrade socket: {}", new.stderr.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let traffic = {
+        let (stop, ok, failed, url) = (stop.clone(), ok.clone(), failed.clone(), old.url("/v1/messages"));
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(40);
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                // A fresh connection each time, so each request is accepted by whichever process listens.
+                let c = reqwest::blocking::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(10)).build().unwrap();
+                match c.post(&url).header("x-api-key", TEAM_KEY).json(&json!({"model":"fast","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send() {
+                    Ok(r) if r.status() == 200 => ok.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    old.process.signal("QUIT");
+    let exited = old.process.wait_exit(Duration::from_secs(30));
+    assert!(exited.is_some(), "the old process exits after handing over");
+    let served_after = ok.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    traffic.join().unwrap();
+    assert!(ok.load(Ordering::Relaxed) > served_after, "the new process serves after the old one left");
+    assert_eq!(failed.load(Ordering::Relaxed), 0, "requests failed during the upgrade");
+    assert!(new.child.try_wait().unwrap().is_none(), "the new process keeps running");
+    new.signal("INT");
+    let _ = new.wait_exit(Duration::from_secs(5));
+}

@@ -45,6 +45,8 @@ pub struct ServerFile {
     pub grace_period_seconds: Option<u64>,
     pub drain_delay_seconds: Option<u64>,
     pub upstream_keepalive_pool_size: Option<usize>,
+    /// Unix socket over which a new process takes the listening sockets from an old one (`run --upgrade`).
+    pub upgrade_sock: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

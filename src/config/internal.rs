@@ -45,6 +45,7 @@ pub struct ServerSettings {
     /// After SIGTERM, before the listener closes: keep serving while readiness fails, so load balancers notice.
     pub drain_delay_seconds: u64,
     pub upstream_keepalive_pool_size: usize,
+    pub upgrade_sock: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

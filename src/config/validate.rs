@@ -54,6 +54,7 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         grace_period_seconds: server.grace_period_seconds.unwrap_or(30),
         drain_delay_seconds: server.drain_delay_seconds.unwrap_or(0),
         upstream_keepalive_pool_size: server.upstream_keepalive_pool_size.unwrap_or(128),
+        upgrade_sock: server.upgrade_sock.filter(|s| !s.is_empty()).unwrap_or_else(|| "/tmp/switchyard_upgrade.sock".to_string()),
     };
 
     let max_body_bytes = limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
