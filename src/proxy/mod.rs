@@ -67,6 +67,17 @@ fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529)
 }
 
+/// Whether an upstream success response has a body an API client can use.
+fn is_api_content_type(resp: &ResponseHeader) -> bool {
+    match resp.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
+        None => resp.status.as_u16() == 204,
+        Some(ct) => {
+            let ct = ct.trim_start().to_ascii_lowercase();
+            ct.starts_with("application/json") || ct.starts_with("text/event-stream") || ct.contains("+json")
+        }
+    }
+}
+
 /// The format a provider is spoken to in, for a client speaking `client`.
 fn wire_format(kind: ProviderKind, client: ApiFormat) -> ApiFormat {
     match kind {
@@ -328,6 +339,17 @@ impl ProxyHttp for Gateway {
         if is_retryable_status(status) && ctx.has_next_target() && session.response_written().is_none() {
             let mut e = Error::explain(ErrorType::HTTPStatus(status), format!("provider `{}` answered {status}", ctx.provider_name()));
             e.set_retry(true);
+            return Err(e);
+        }
+        if status < 400 && !is_api_content_type(resp) {
+            // An HTML page (a captive portal, a misrouted proxy) is not an API answer.
+            let message = format!("provider `{}` answered {status} with a body that is neither JSON nor an event stream", ctx.provider_name());
+            let mut e = Error::explain(ErrorType::HTTPStatus(502), message.clone());
+            if ctx.has_next_target() && session.response_written().is_none() {
+                e.set_retry(true);
+            } else {
+                ctx.pending_error = Some(GatewayError::new(ErrorKind::BadGateway, message));
+            }
             return Err(e);
         }
         if ctx.wire != ctx.format {

@@ -1,0 +1,148 @@
+//! Fallback through the real binary against the fault-injecting mock: for each fault, what the
+//! client sees (status, body format, stream ending), which target served, and the counters.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::json;
+
+struct Setup {
+    primary: Mock,
+    backup: Mock,
+    gw: Gateway,
+}
+
+/// `chain` = primary (anthropic kind) then backup (anthropic kind); `solo` = primary only;
+/// `cross` = primary then an OpenAI-compatible backup (the fallback crosses formats).
+fn setup(primary_args: &[&str], extra_provider_yaml: &str) -> Setup {
+    let primary = Mock::start(primary_args);
+    let backup = Mock::start(&[]);
+    let providers = format!(
+        "{}    timeouts: {{ connect_ms: 1000, read_ms: 1500 }}\n{extra_provider_yaml}{}{}",
+        provider_yaml("primary", "anthropic", &primary.url(), "sk-ant-api03-primary"),
+        provider_yaml("backup", "anthropic", &backup.url(), "sk-ant-api03-backup"),
+        provider_yaml("backupoai", "openai", &format!("{}/v1", backup.url()), "sk-or-backup"),
+    );
+    let models = "  - { name: chain, targets: [\"primary/claude-a\", \"backup/claude-b\"] }\n  - { name: solo, targets: [\"primary/claude-a\"] }\n  - { name: cross, targets: [\"primary/claude-a\", \"backupoai/glm-b\"] }\n";
+    let gw = Gateway::with_config(&config(&providers, models)).start();
+    Setup { primary, backup, gw }
+}
+
+fn ask(s: &Setup, model: &str, fault: Option<&str>, stream: bool) -> reqwest::blocking::Response {
+    let mut req = client().post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY);
+    if let Some(f) = fault {
+        req = req.header("x-mock-fault", f);
+    }
+    req.json(&json!({"model": model, "max_tokens": 50, "stream": stream, "messages": [{"role":"user","content":"hello"}]})).send().unwrap()
+}
+
+fn fallbacks(gw: &Gateway) -> f64 {
+    gw.metric("switchyard_fallbacks_total{provider=\"primary\"}")
+}
+
+#[test]
+fn failing_statuses_fall_back_to_the_next_target_before_anything_is_sent() {
+    // The fault is the primary instance's own (a per-request header would reach the backup too).
+    for fault in ["status:500", "status:502", "status:503", "overloaded", "rate_limit:3"] {
+        let s = setup(&["--fault", fault], "");
+        let r = ask(&s, "chain", None, true);
+        assert_eq!(r.status(), 200, "{fault}");
+        assert_eq!(r.headers()["x-switchyard-target"], "backup/claude-b", "{fault}");
+        let events = sse_events(&r.text().unwrap());
+        assert_eq!(events.last().unwrap().0, "message_stop", "{fault}: nothing of the failed attempt reached the client");
+        assert_eq!(events.iter().filter(|(e, _)| e == "message_start").count(), 1, "{fault}");
+        assert_eq!(fallbacks(&s.gw), 1.0, "{fault}");
+        assert!(s.gw.metrics().contains("switchyard_upstream_attempts_total{outcome=\"retryable_status\",provider=\"primary\"} 1"), "{fault}");
+        assert!(s.gw.metrics().contains("switchyard_requests_total{endpoint=\"messages\",provider=\"backup\",status=\"200\"} 1"), "{fault}");
+        let resent: serde_json::Value = serde_json::from_str(s.backup.received()[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(resent["model"], "claude-b", "{fault}: re-sent with the backup's model");
+        assert_eq!(resent["messages"][0]["content"], "hello");
+    }
+}
+
+#[test]
+fn the_last_targets_failure_reaches_the_client_in_its_format() {
+    let s = setup(&[], "");
+    let r = ask(&s, "solo", Some("overloaded"), false);
+    assert_eq!(r.status(), 529);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["type"], "overloaded_error");
+    let r = ask(&s, "solo", Some("rate_limit:9"), false);
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "9");
+}
+
+#[test]
+fn a_refused_connection_falls_back_and_alone_is_a_502_in_the_callers_format() {
+    let s = setup(&[], "");
+    let port = free_port();
+    let dead = Mock::start(&[]);
+    let providers = format!(
+        "{}{}",
+        provider_yaml("dead", "anthropic", &format!("http://127.0.0.1:{port}"), "sk-ant-api03-dead"),
+        provider_yaml("alive", "anthropic", &dead.url(), "sk-ant-api03-alive"),
+    );
+    let gw = Gateway::with_config(&config(&providers, "  - { name: chain, targets: [\"dead/x\", \"alive/y\"] }\n  - { name: solo, targets: [\"dead/x\"] }\n")).start();
+    let r = client().post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&json!({"model":"chain","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send().unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-target"], "alive/y");
+    assert!(gw.metrics().contains("switchyard_upstream_attempts_total{outcome=\"connect_error\",provider=\"dead\"} 1"));
+    let r = client().post(gw.url("/v1/chat/completions")).bearer_auth(TEAM_KEY).json(&json!({"model":"solo","messages":[{"role":"user","content":"x"}]})).send().unwrap();
+    assert_eq!(r.status(), 502);
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(body["error"]["code"], "bad_gateway");
+    assert!(body["error"]["message"].as_str().unwrap().contains("dead"), "{body}");
+    drop(s);
+}
+
+#[test]
+fn a_hung_upstream_times_out_and_falls_back() {
+    let s = setup(&["--fault", "hang"], "");
+    let started = Instant::now();
+    let r = ask(&s, "chain", None, true);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-target"], "backup/claude-b");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let r = ask(&s, "solo", None, false);
+    assert_eq!(r.status(), 504);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["type"], "api_error");
+}
+
+#[test]
+fn a_fallback_can_cross_formats() {
+    let s = setup(&["--fault", "status:503"], "");
+    let r = ask(&s, "cross", None, true);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-target"], "backupoai/glm-b");
+    let events = sse_events(&r.text().unwrap());
+    assert_eq!(events.first().unwrap().0, "message_start");
+    assert_eq!(events.last().unwrap().0, "message_stop");
+    assert_eq!(s.backup.received().last().unwrap()["path"], "/v1/chat/completions");
+}
+
+#[test]
+fn failures_after_the_stream_started_end_it_with_an_error_event() {
+    let s = setup(&[], "");
+    // Cut mid-stream: no retry is possible any more (headers are out); the stream ends well-formed.
+    let text = ask(&s, "chain", Some("cut:4"), true).text().unwrap_or_default();
+    let events = sse_events(&text);
+    assert_eq!(events.first().unwrap().0, "message_start", "{text}");
+    assert_eq!(events.last().unwrap().0, "error", "{text}");
+    assert!(s.backup.received().is_empty(), "no second upstream after the client got bytes");
+    // A slow drip slower than the read timeout is cut by it, and ends the same way.
+    let text = ask(&s, "solo", Some("drip:2500"), true).text().unwrap_or_default();
+    let events = sse_events(&text);
+    assert_eq!(events.last().map(|(e, _)| e.as_str()), Some("error"), "{text}");
+}
+
+#[test]
+fn broken_success_responses_fall_back() {
+    let s = setup(&["--fault", "wrong_content_type"], "");
+    let r = ask(&s, "chain", None, false);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-target"], "backup/claude-b", "an HTML page is not an API answer");
+    let r = ask(&s, "solo", None, false);
+    assert_eq!(r.status(), 502);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["type"], "error");
+}
