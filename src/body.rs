@@ -12,6 +12,9 @@ pub struct Peek {
     /// Byte range of the `model` value (including its quotes) in the body.
     pub model_span: Option<(usize, usize)>,
     pub stream: bool,
+    /// A conversation identity for cache affinity: the client's user/session id and the start of
+    /// its system prompt, as raw JSON bytes (empty when the body has neither).
+    pub session: Vec<u8>,
 }
 
 #[derive(Deserialize)]
@@ -20,7 +23,16 @@ struct Fields<'a> {
     model: Option<&'a RawValue>,
     #[serde(default)]
     stream: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    metadata: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    system: Option<&'a RawValue>,
 }
+
+/// How much of the system prompt identifies a conversation's cache prefix.
+const SESSION_SYSTEM_PREFIX: usize = 512;
 
 /// Why a body could not be peeked, in words a client can act on.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +58,17 @@ pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
         Some(serde_json::Value::Bool(b)) => b,
         Some(other) => return Err(BodyError(format!("`stream` must be true or false, got {other}"))),
     };
-    Ok(Peek { model, model_span, stream })
+    let mut session = Vec::new();
+    for raw in [fields.metadata, fields.user].into_iter().flatten() {
+        session.extend_from_slice(raw.get().as_bytes());
+    }
+    if !session.is_empty() {
+        if let Some(system) = fields.system {
+            let bytes = system.get().as_bytes();
+            session.extend_from_slice(&bytes[..bytes.len().min(SESSION_SYSTEM_PREFIX)]);
+        }
+    }
+    Ok(Peek { model, model_span, stream, session })
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
@@ -82,6 +104,17 @@ mod tests {
         assert_eq!(v["model"], "z-ai/glm-4.5-air");
         assert_eq!(v["messages"][0]["content"], "model");
         assert_eq!(out.len(), body.len() - "openrouter/".len());
+    }
+
+    #[test]
+    fn session_identity_needs_a_user_and_includes_the_system_prefix() {
+        let a = peek(br#"{"model":"m","metadata":{"user_id":"u1"},"system":"You are X"}"#).unwrap();
+        let b = peek(br#"{"model":"m","metadata":{"user_id":"u1"},"system":"You are Y"}"#).unwrap();
+        let c = peek(br#"{"system":"You are X","model":"m","metadata":{"user_id":"u1"}}"#).unwrap();
+        assert_ne!(a.session, b.session);
+        assert_eq!(a.session, c.session, "field order does not matter");
+        assert!(peek(br#"{"model":"m","system":"You are X"}"#).unwrap().session.is_empty());
+        assert!(!peek(br#"{"model":"m","user":"abc"}"#).unwrap().session.is_empty());
     }
 
     #[test]

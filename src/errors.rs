@@ -27,6 +27,8 @@ pub enum ErrorKind {
     BadGateway,
     /// An upstream timed out.
     GatewayTimeout,
+    /// Every key of every target is resting after rate limits or failures.
+    RateLimited,
     /// A bug or an impossible state.
     Internal,
 }
@@ -44,6 +46,7 @@ impl ErrorKind {
             ErrorKind::NotImplemented => 501,
             ErrorKind::BadGateway => 502,
             ErrorKind::GatewayTimeout => 504,
+            ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
         }
     }
@@ -56,6 +59,7 @@ impl ErrorKind {
             ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed | ErrorKind::LengthRequired => "invalid_request_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::TooLarge => "request_too_large",
+            ErrorKind::RateLimited => "rate_limit_error",
             ErrorKind::NotImplemented | ErrorKind::BadGateway | ErrorKind::GatewayTimeout | ErrorKind::Internal => "api_error",
         }
     }
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::NotImplemented => ("server_error", "not_implemented"),
             ErrorKind::BadGateway => ("server_error", "bad_gateway"),
             ErrorKind::GatewayTimeout => ("server_error", "upstream_timeout"),
+            ErrorKind::RateLimited => ("rate_limit_error", "rate_limit_exceeded"),
             ErrorKind::Internal => ("server_error", "internal_error"),
         }
     }
@@ -83,11 +88,13 @@ impl ErrorKind {
 pub struct GatewayError {
     pub kind: ErrorKind,
     pub message: String,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
 impl GatewayError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        GatewayError { kind, message: message.into() }
+        GatewayError { kind, message: message.into(), retry_after: None }
     }
 
     /// The JSON body in the caller's format.

@@ -48,6 +48,9 @@ enum Command {
         /// Provider key the mock requires (401 otherwise).
         #[arg(long)]
         require_key: Option<String>,
+        /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
+        #[arg(long = "key-fault")]
+        key_faults: Vec<String>,
     },
 }
 
@@ -57,8 +60,8 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Run { config: None, upgrade: false }) {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
-        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key } => {
-            mock(listen, record, chunks, stream_delay_ms, fault, require_key)
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults } => {
+            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults)
         }
     }
 }
@@ -143,7 +146,30 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn mock(listen: String, record: Option<PathBuf>, chunks: usize, delay_ms: u64, fault: Option<String>, require_key: Option<String>) -> ExitCode {
+fn mock(
+    listen: String,
+    record: Option<PathBuf>,
+    chunks: usize,
+    delay_ms: u64,
+    fault: Option<String>,
+    require_key: Option<String>,
+    key_faults: Vec<String>,
+) -> ExitCode {
+    let mut parsed_key_faults = Vec::new();
+    for spec in key_faults {
+        let parsed = spec.split_once('=').map(|(k, f)| (k.to_string(), f.parse::<switchyard::mock::Fault>()));
+        match parsed {
+            Some((key, Ok(f))) => parsed_key_faults.push((key, f)),
+            Some((_, Err(e))) => {
+                eprintln!("switchyard mock: --key-fault: {e}");
+                return ExitCode::from(2);
+            }
+            None => {
+                eprintln!("switchyard mock: --key-fault wants KEY=FAULT, got {spec:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let fault = match fault.map(|f| f.parse::<switchyard::mock::Fault>()).transpose() {
         Ok(f) => f,
         Err(e) => {
@@ -157,6 +183,7 @@ fn mock(listen: String, record: Option<PathBuf>, chunks: usize, delay_ms: u64, f
         stream_delay: std::time::Duration::from_millis(delay_ms),
         fault,
         require_key,
+        key_faults: parsed_key_faults,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

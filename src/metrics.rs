@@ -21,6 +21,8 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     /// Config reloads by result (`ok`, `error`).
     pub config_reloads: IntCounterVec,
+    /// Provider key state changes by provider, key index (never the key) and change.
+    pub key_state_changes: IntCounterVec,
 }
 
 impl Metrics {
@@ -51,6 +53,10 @@ impl Metrics {
             Opts::new("switchyard_config_reloads_total", "Config reloads (SIGHUP), by result: ok, or error (the running config stays)."),
             &["result"],
         )?;
+        let key_state_changes = IntCounterVec::new(
+            Opts::new("switchyard_key_state_changes_total", "Provider key state changes: cooldown (429), circuit_open (repeated failures), disabled (401/403)."),
+            &["provider", "key", "change"],
+        )?;
         let in_flight = IntGauge::new("switchyard_requests_in_flight", "Requests currently being handled.")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_duration.clone()))?;
@@ -59,7 +65,8 @@ impl Metrics {
         registry.register(Box::new(client_disconnects.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(config_reloads.clone()))?;
-        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads })
+        registry.register(Box::new(key_state_changes.clone()))?;
+        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads, key_state_changes })
     }
 
     /// The process-wide metrics; created on first use.

@@ -86,9 +86,13 @@ fn provider_errors_arrive_in_the_callers_format() {
     assert_eq!(body["type"], "error");
     assert_eq!(body["error"]["type"], "rate_limit_error");
 
-    let r = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).header("x-mock-fault", "status:503").json(&json!({"model":"plain/glm","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send().unwrap();
+    // Another provider: `plain`'s only key now rests for the 7 s its 429 asked for.
+    let r = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).header("x-mock-fault", "status:503").json(&json!({"model":"reasoning/glm","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send().unwrap();
     assert_eq!(r.status(), 529, "Claude Code retries overloaded_error");
     assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["type"], "overloaded_error");
+    let r = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&json!({"model":"plain/glm","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send().unwrap();
+    assert_eq!(r.status(), 429, "plain's key is resting");
+    assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() <= 7);
 
     let r = c.post(s.gw.url("/v1/chat/completions")).bearer_auth(TEAM_KEY).header("x-mock-fault", "overloaded").json(&json!({"model":"claude-haiku-4-5","messages":[{"role":"user","content":"x"}]})).send().unwrap();
     assert_eq!(r.status(), 503);

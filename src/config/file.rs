@@ -112,6 +112,17 @@ pub struct TimeoutsFile {
 pub struct PoolFile {
     pub idle_timeout_seconds: Option<u64>,
     pub http2: Option<bool>,
+    /// How keys are chosen: round_robin (weighted), random (weighted), least_in_flight.
+    pub strategy: Option<String>,
+    /// Keep a conversation on one key so the provider's prompt cache stays warm (default true).
+    pub affinity: Option<bool>,
+    /// Rest after a 429 that carries no Retry-After.
+    pub cooldown_seconds: Option<u64>,
+    /// Consecutive 5xx/connect failures that open a key's circuit, and for how long.
+    pub circuit_failures: Option<u32>,
+    pub circuit_open_seconds: Option<u64>,
+    /// Relative weight per key, in `keys` order.
+    pub weights: Option<Vec<usize>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -92,6 +92,7 @@ pub struct Provider {
     pub translation: TranslationSettings,
     /// The client-credential family this provider accepts under pass-through, if any.
     pub passthrough_family: Option<crate::auth::credential::Family>,
+    pub pool: crate::pool::PoolSettings,
 }
 
 /// How requests in the other API format are translated for a provider.

@@ -13,6 +13,7 @@ use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
 use super::interpolate::Env;
 use crate::auth::credential::Family;
+use crate::pool::{PoolSettings, Strategy};
 use crate::auth::{digest, Team, Teams};
 use crate::routing::{ProviderEntry, Router, TargetModel, TargetSpec};
 use crate::secret::Secret;
@@ -192,6 +193,7 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         read: ms(timeouts.read_ms, 600_000, "read_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
+    let pool_settings = pool_settings(&pool, keys.iter().filter(|k| !k.trim().is_empty()).count(), path)?;
     let passthrough_family = match passthrough_family {
         Some(f) => match Family::parse(f.trim()) {
             Some(family) => family,
@@ -219,6 +221,35 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
             },
         },
         passthrough_family,
+        pool: pool_settings,
+    })
+}
+
+fn pool_settings(pool: &super::file::PoolFile, key_count: usize, path: &str) -> Result<PoolSettings, FieldError> {
+    let defaults = PoolSettings::default();
+    let strategy = match pool.strategy.as_deref().map(str::trim) {
+        None | Some("") | Some("round_robin") => Strategy::RoundRobin,
+        Some("random") => Strategy::Random,
+        Some("least_in_flight") => Strategy::LeastInFlight,
+        Some(other) => return err(format!("{path}.pool.strategy"), format!("`{other}` is not valid: expected round_robin, random or least_in_flight")),
+    };
+    let weights = pool.weights.clone().unwrap_or_default();
+    if !weights.is_empty() && weights.len() != key_count {
+        return err(format!("{path}.pool.weights"), format!("has {} weights for {key_count} keys: give one weight per key, in order", weights.len()));
+    }
+    if weights.contains(&0) {
+        return err(format!("{path}.pool.weights"), "weights must be at least 1 (remove a key to stop using it)");
+    }
+    if pool.circuit_failures == Some(0) {
+        return err(format!("{path}.pool.circuit_failures"), "must be at least 1");
+    }
+    Ok(PoolSettings {
+        strategy,
+        affinity: pool.affinity.unwrap_or(defaults.affinity),
+        cooldown: pool.cooldown_seconds.map_or(defaults.cooldown, Duration::from_secs),
+        circuit_failures: pool.circuit_failures.unwrap_or(defaults.circuit_failures),
+        circuit_open: pool.circuit_open_seconds.map_or(defaults.circuit_open, Duration::from_secs),
+        weights,
     })
 }
 

@@ -32,6 +32,7 @@ pub(crate) struct Shared {
     delay: Duration,
     fault: Option<Fault>,
     require_key: Option<String>,
+    key_faults: Vec<(String, Fault)>,
     recorder: Option<Recorder>,
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
@@ -46,12 +47,14 @@ impl Shared {
             stream_delay,
             fault,
             require_key,
+            key_faults,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
             delay: stream_delay,
             fault,
             require_key,
+            key_faults,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
@@ -134,9 +137,11 @@ impl Delivery {
             },
             None => shared.delay,
         };
+        let presented = header("x-api-key").or_else(|| header("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::trim));
+        let key_fault = presented.and_then(|key| shared.key_faults.iter().find(|(k, _)| k == key).map(|(_, f)| f.clone()));
         let fault = match header("x-mock-fault") {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
-            None => shared.fault.clone(),
+            None => key_fault.or_else(|| shared.fault.clone()),
         };
         Ok(Delivery { chunks, delay, fault })
     }

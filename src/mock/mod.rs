@@ -116,6 +116,8 @@ pub struct MockOptions {
     pub fault: Option<Fault>,
     /// If set, the provider key every request must present; any other is refused with 401.
     pub require_key: Option<String>,
+    /// Faults for requests presenting a given provider key, so one key of a pool can misbehave.
+    pub key_faults: Vec<(String, Fault)>,
 }
 
 impl Default for MockOptions {
@@ -126,6 +128,7 @@ impl Default for MockOptions {
             stream_delay: Duration::ZERO,
             fault: None,
             require_key: None,
+            key_faults: Vec::new(),
         }
     }
 }
@@ -138,6 +141,7 @@ impl fmt::Debug for MockOptions {
             stream_delay,
             fault,
             require_key,
+            key_faults,
         } = self;
         f.debug_struct("MockOptions")
             .field("record", record)
@@ -145,6 +149,7 @@ impl fmt::Debug for MockOptions {
             .field("stream_delay", stream_delay)
             .field("fault", fault)
             .field("require_key", &require_key.as_ref().map(|_| "*****"))
+            .field("key_faults", &key_faults.iter().map(|(_, f)| ("*****", f)).collect::<Vec<_>>())
             .finish()
     }
 }

@@ -49,6 +49,12 @@ pub struct RequestCtx {
     pub response_translation: Option<ResponseTranslation>,
     /// The client's own provider credential, when its team's pass-through policy allows it.
     pub client_credential: Option<crate::auth::credential::ClientCredential>,
+    /// Conversation identity for key affinity (see `body::Peek::session`).
+    pub session: Vec<u8>,
+    /// The key of the current attempt, as an index into its provider's pool.
+    pub key: Option<usize>,
+    /// The failure was the key's own (429, 401/403) and another key can take the same target.
+    pub retry_same_target: bool,
     /// An error found while preparing an attempt, for `fail_to_proxy` to send as it is.
     pub pending_error: Option<crate::errors::GatewayError>,
 }
@@ -78,6 +84,9 @@ impl RequestCtx {
             client_shape: ClientShape::default(),
             response_translation: None,
             pending_error: None,
+            session: Vec::new(),
+            key: None,
+            retry_same_target: false,
             client_credential: None,
         }
     }
@@ -85,6 +94,30 @@ impl RequestCtx {
     /// Whether another target remains after the current one.
     pub fn has_next_target(&self) -> bool {
         self.route.as_ref().is_some_and(|r| self.attempt + 1 < r.targets.len())
+    }
+
+    /// Ends the current attempt's hold on its key (in-flight count).
+    pub fn release_key(&mut self) {
+        if let (Some(provider), Some(key)) = (self.provider, self.key.take()) {
+            if let Some(pool) = self.state.pools.get(provider) {
+                pool.finish(key);
+            }
+        }
+    }
+
+    /// Tells the current key's pool how the attempt went; counts and logs a state change.
+    pub fn report_key(&self, outcome: crate::pool::Outcome) {
+        let (Some(provider), Some(key)) = (self.provider, self.key) else { return };
+        let Some(pool) = self.state.pools.get(provider) else { return };
+        if let Some(change) = pool.report(key, outcome, std::time::Instant::now()) {
+            let name = self.provider_name();
+            crate::metrics::Metrics::global().key_state_changes.with_label_values(&[name, &key.to_string(), change.label()]).inc();
+            match change {
+                crate::pool::Change::CoolingDown(d) => log::warn!("provider `{name}` key #{key}: rate limited, resting {d:?}"),
+                crate::pool::Change::CircuitOpened(d) => log::warn!("provider `{name}` key #{key}: failing repeatedly, circuit open for {d:?}"),
+                crate::pool::Change::Disabled => log::error!("provider `{name}` key #{key}: refused by the provider (401/403), disabled until the next config load"),
+            }
+        }
     }
 
     /// The configured name of the current provider, for headers and metric labels.

@@ -46,6 +46,7 @@ use crate::body;
 use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
+use crate::pool::{self, Outcome, Pick};
 use ctx::RequestCtx;
 use headers::UpstreamAuth;
 use state::GatewayState;
@@ -173,6 +174,11 @@ impl Gateway {
             .filter(|m| !m.is_empty())
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
         ctx.stream = peek.stream;
+        ctx.session = if peek.session.is_empty() {
+            session.req_header().headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default()
+        } else {
+            peek.session
+        };
         ctx.model_span = peek.model_span;
         if !team.may_use(&model) {
             return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
@@ -221,12 +227,57 @@ impl Gateway {
         }
     }
 
+    /// From `ctx.attempt` on, the first target whose provider has a key available (or needs none);
+    /// takes the key. Targets whose keys all rest are skipped, counted as fallbacks.
+    fn next_target_with_key(&self, ctx: &mut RequestCtx) -> Result<crate::routing::Target, GatewayError> {
+        let mut soonest: Option<std::time::Duration> = None;
+        let now = std::time::Instant::now();
+        while let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)).cloned() {
+            let Some(pool) = ctx.state.pools.get(target.provider) else { break };
+            match pool.pick((!ctx.session.is_empty()).then_some(ctx.session.as_slice()), now) {
+                Pick::Key(key) => {
+                    pool.start(key);
+                    ctx.key = Some(key);
+                    return Ok(target);
+                }
+                Pick::NoKeys => return Ok(target),
+                Pick::Unavailable(wait) => {
+                    soonest = match (soonest, wait) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    let name = ctx.state.upstreams.get(target.provider).map_or("none", |u| u.provider.name.as_str());
+                    Metrics::global().fallbacks.with_label_values(&[name]).inc();
+                    ctx.attempt += 1;
+                }
+            }
+        }
+        let mut error = GatewayError::new(
+            ErrorKind::RateLimited,
+            "every provider key for this model is resting after rate limits or failures; retry after the time in Retry-After",
+        );
+        error.retry_after = Some(soonest.map_or(30, |d| d.as_secs().max(1)));
+        Err(error)
+    }
+
+    /// Whether the current provider has a key available other than the current one.
+    fn another_key_available(&self, ctx: &RequestCtx) -> bool {
+        let (Some(provider), Some(current)) = (ctx.provider, ctx.key) else { return false };
+        let Some(pool) = ctx.state.pools.get(provider) else { return false };
+        matches!(pool.pick(None, std::time::Instant::now()), Pick::Key(k) if k != current)
+    }
+
     /// Counts a failed attempt and decides whether the next target may take over.
     fn fall_back(&self, session: &Session, ctx: &mut RequestCtx, mut e: Box<Error>) -> Box<Error> {
         let metrics = Metrics::global();
         let untouched = session.response_written().is_none();
-        if untouched && ctx.has_next_target() && ctx.tries < 16 {
+        if untouched && std::mem::take(&mut ctx.retry_same_target) {
+            // The key's own failure: the same target again, with another key (this one now rests).
+            ctx.release_key();
+            e.set_retry(true);
+        } else if untouched && ctx.has_next_target() && ctx.tries < 16 {
             metrics.fallbacks.with_label_values(&[ctx.provider_name()]).inc();
+            ctx.release_key();
             ctx.attempt += 1;
             e.set_retry(true);
         } else if untouched && e.retry() && ctx.tries < 4 {
@@ -267,12 +318,14 @@ impl ProxyHttp for Gateway {
 
     /// Picks `route.targets[attempt]`; on a fallback Pingora calls this again with `attempt` advanced.
     async fn upstream_peer(&self, _session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
-        let target = ctx
-            .route
-            .as_ref()
-            .and_then(|r| r.targets.get(ctx.attempt))
-            .cloned()
-            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no target left for this request"))?;
+        ctx.release_key();
+        let target = match self.next_target_with_key(ctx) {
+            Ok(target) => target,
+            Err(e) => {
+                ctx.pending_error = Some(e);
+                return Error::e_explain(ErrorType::HTTPStatus(429), "every key of every target is resting");
+            }
+        };
         let state = ctx.state.clone();
         let upstream = state
             .upstreams
@@ -310,7 +363,8 @@ impl ProxyHttp for Gateway {
         req.set_uri(uri);
         let mock_key = crate::secret::Secret::new("sk-switchyard-builtin-mock");
         let client_credential = ctx.client_credential.as_ref().filter(|c| upstream.provider.passthrough_family == Some(c.shape.family()));
-        let auth = match (client_credential, state.next_key(index), upstream.provider.kind) {
+        let gateway_key = ctx.key.and_then(|k| state.pools.get(index).and_then(|p| p.secret(k)));
+        let auth = match (client_credential, gateway_key, upstream.provider.kind) {
             (Some(credential), _, _) => UpstreamAuth::Client(credential),
             (None, Some(key), _) => UpstreamAuth::Gateway(key),
             (None, None, ProviderKind::Mock) => UpstreamAuth::Gateway(&mock_key),
@@ -334,9 +388,16 @@ impl ProxyHttp for Gateway {
     async fn upstream_response_filter(&self, session: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
         let status = resp.status.as_u16();
         ctx.upstream_status = Some(status);
+        ctx.report_key(match status {
+            429 => Outcome::RateLimited(pool::retry_after(resp.headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()))),
+            401 | 403 => Outcome::Refused,
+            408 | 500..=599 => Outcome::Failed,
+            _ => Outcome::Success,
+        });
         let outcome = if is_retryable_status(status) { "retryable_status" } else if status >= 400 { "status_4xx" } else { "ok" };
         Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), outcome]).inc();
-        if is_retryable_status(status) && ctx.has_next_target() && session.response_written().is_none() {
+        ctx.retry_same_target = matches!(status, 429 | 401 | 403) && ctx.tries < 8 && self.another_key_available(ctx);
+        if (ctx.retry_same_target || (is_retryable_status(status) && ctx.has_next_target())) && session.response_written().is_none() {
             let mut e = Error::explain(ErrorType::HTTPStatus(status), format!("provider `{}` answered {status}", ctx.provider_name()));
             e.set_retry(true);
             return Err(e);
@@ -385,6 +446,7 @@ impl ProxyHttp for Gateway {
 
     fn fail_to_connect(&self, session: &mut Session, _peer: &HttpPeer, ctx: &mut RequestCtx, e: Box<Error>) -> Box<Error> {
         Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), "connect_error"]).inc();
+        ctx.report_key(Outcome::Failed);
         let mut e = e;
         e.set_retry(false);
         if ctx.has_next_target() {
@@ -402,6 +464,7 @@ impl ProxyHttp for Gateway {
         }
         if ctx.upstream_status.is_none() {
             Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), "error"]).inc();
+            ctx.report_key(Outcome::Failed);
         }
         e.retry.decide_reuse(client_reused);
         self.fall_back(session, ctx, e)
@@ -449,6 +512,7 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         let metrics = Metrics::global();
         metrics.in_flight.dec();
+        ctx.release_key();
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let endpoint = ctx.endpoint.label();
         let status = status.to_string();

@@ -28,7 +28,16 @@ pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_
 pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &GatewayError) -> Result<bool> {
     session.set_keepalive(None);
     let body = error.body(ctx.format, &ctx.request_id);
-    send(session, ctx, error.kind.status(), "application/json", body).await
+    let mut header = ResponseHeader::build(error.kind.status(), Some(5))?;
+    header.insert_header(http::header::CONTENT_TYPE, "application/json")?;
+    header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
+    header.insert_header("x-request-id", ctx.request_id.as_str())?;
+    if let Some(seconds) = error.retry_after {
+        header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
+    }
+    session.write_response_header(Box::new(header), false).await?;
+    session.write_response_body(Some(Bytes::from(body)), true).await?;
+    Ok(true)
 }
 
 /// `GET /v1/models` for a team, in the caller's format.
