@@ -48,7 +48,8 @@ pub fn build(provider: &Arc<Provider>, mock_addr: Option<SocketAddr>) -> Result<
     let t = &provider.timeouts;
     peer.options.connection_timeout = Some(t.connect);
     peer.options.total_connection_timeout = Some(t.total_connect);
-    peer.options.read_timeout = Some(t.read);
+    // Per request, `proxy::upstream_peer` sets the read timeout to `first_byte` or `idle`.
+    peer.options.read_timeout = Some(t.first_byte);
     peer.options.write_timeout = Some(t.write);
     peer.options.idle_timeout = Some(provider.pool_idle_timeout);
     peer.options.verify_cert = provider.verify_tls;

@@ -20,7 +20,7 @@ fn setup(primary_args: &[&str], extra_provider_yaml: &str) -> Setup {
     let primary = Mock::start(primary_args);
     let backup = Mock::start(&[]);
     let providers = format!(
-        "{}    timeouts: {{ connect_ms: 1000, read_ms: 1500 }}\n{extra_provider_yaml}{}{}",
+        "{}    timeouts: {{ connect_ms: 1000, first_byte_ms: 1500, idle_ms: 1500 }}\n{extra_provider_yaml}{}{}",
         provider_yaml("primary", "anthropic", &primary.url(), "sk-ant-api03-primary"),
         provider_yaml("backup", "anthropic", &backup.url(), "sk-ant-api03-backup"),
         provider_yaml("backupoai", "openai", &format!("{}/v1", backup.url()), "sk-or-backup"),
@@ -145,4 +145,26 @@ fn broken_success_responses_fall_back() {
     let r = ask(&s, "solo", None, false);
     assert_eq!(r.status(), 502);
     assert_eq!(r.json::<serde_json::Value>().unwrap()["type"], "error");
+}
+
+#[test]
+fn the_retry_budget_bounds_a_chain() {
+    let first = Mock::start(&["--fault", "status:503"]);
+    let second = Mock::start(&["--fault", "status:503"]);
+    let third = Mock::start(&[]);
+    let providers = format!(
+        "{}{}{}",
+        provider_yaml("one", "anthropic", &first.url(), "sk-ant-api03-1"),
+        provider_yaml("two", "anthropic", &second.url(), "sk-ant-api03-2"),
+        provider_yaml("three", "anthropic", &third.url(), "sk-ant-api03-3"),
+    );
+    let models = "  - { name: capped, targets: [\"one/a\", \"two/b\", \"three/c\"], max_attempts: 2 }\n  - { name: open, targets: [\"one/a\", \"two/b\", \"three/c\"] }\n";
+    let gw = Gateway::with_config(&config(&providers, models)).start();
+    let ask = |model: &str| client().post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&json!({"model": model, "max_tokens": 5, "messages": [{"role":"user","content":"x"}]})).send().unwrap();
+    let r = ask("capped");
+    assert_eq!(r.status(), 503, "two attempts, both failed: the second's answer goes out");
+    assert!(third.received().is_empty());
+    let r = ask("open");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-switchyard-target"], "three/c");
 }

@@ -103,7 +103,10 @@ pub struct TranslationFile {
 pub struct TimeoutsFile {
     pub connect_ms: Option<u64>,
     pub total_connect_ms: Option<u64>,
-    pub read_ms: Option<u64>,
+    /// Non-streaming requests: longest wait for the response (the whole generation).
+    pub first_byte_ms: Option<u64>,
+    /// Streaming requests: longest silence before the first event and between two events.
+    pub idle_ms: Option<u64>,
     pub write_ms: Option<u64>,
 }
 
@@ -139,6 +142,12 @@ pub struct ModelFile {
     pub name: String,
     /// Ordered targets `provider/upstream-model`; `provider/*` forwards the requested name.
     pub targets: Vec<String>,
+    /// Most targets one request may try (default: all).
+    #[serde(default)]
+    pub max_attempts: Option<usize>,
+    /// No fallback starts later than this after the request arrived.
+    #[serde(default)]
+    pub fallback_deadline_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -123,7 +123,9 @@ pub struct UpstreamUrl {
 pub struct Timeouts {
     pub connect: Duration,
     pub total_connect: Duration,
-    /// Longest wait for any upstream bytes: the response head, or the next chunk of a stream.
-    pub read: Duration,
+    /// Non-streaming: longest wait for the response. Streaming: see `idle`.
+    pub first_byte: Duration,
+    /// Streaming: longest silence before the first event and between events.
+    pub idle: Duration,
     pub write: Duration,
 }

@@ -15,7 +15,7 @@ use super::interpolate::Env;
 use crate::auth::credential::Family;
 use crate::pool::{PoolSettings, Strategy};
 use crate::auth::{digest, Team, Teams};
-use crate::routing::{ProviderEntry, Router, TargetModel, TargetSpec};
+use crate::routing::{Budget, ProviderEntry, Router, TargetModel, TargetSpec};
 use crate::secret::Secret;
 
 /// A validation failure at a field path.
@@ -190,7 +190,8 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
     let timeouts = Timeouts {
         connect: ms(timeouts.connect_ms, 5_000, "connect_ms")?,
         total_connect: ms(timeouts.total_connect_ms, 10_000, "total_connect_ms")?,
-        read: ms(timeouts.read_ms, 600_000, "read_ms")?,
+        first_byte: ms(timeouts.first_byte_ms, 600_000, "first_byte_ms")?,
+        idle: ms(timeouts.idle_ms, 300_000, "idle_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
     let pool_settings = pool_settings(&pool, keys.iter().filter(|k| !k.trim().is_empty()).count(), path)?;
@@ -294,7 +295,11 @@ fn parse_base_url(raw: &str, sni: Option<String>, path: &str) -> Result<Upstream
 
 fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &HashSet<String>) -> Result<(), FieldError> {
     let path = format!("models[{i}]");
-    let ModelFile { name, targets } = model;
+    let ModelFile { name, targets, max_attempts, fallback_deadline_ms } = model;
+    if max_attempts == Some(0) {
+        return err(format!("{path}.max_attempts"), "must be at least 1 (omit it to allow every target)");
+    }
+    let budget = Budget { max_attempts, deadline: fallback_deadline_ms.map(Duration::from_millis) };
     if name.trim().is_empty() {
         return err(format!("{path}.name"), "must not be empty");
     }
@@ -325,7 +330,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         return Ok(());
     }
     router
-        .add_rule(&name, specs)
+        .add_rule(&name, specs, budget)
         .or_else(|e| err(format!("{path}.name"), format!("`{name}` is not a valid glob: {}", e.0)))
 }
 

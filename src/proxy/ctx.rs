@@ -91,9 +91,13 @@ impl RequestCtx {
         }
     }
 
-    /// Whether another target remains after the current one.
+    /// Whether another target remains after the current one, within the route's budget.
     pub fn has_next_target(&self) -> bool {
-        self.route.as_ref().is_some_and(|r| self.attempt + 1 < r.targets.len())
+        self.route.as_ref().is_some_and(|r| {
+            let within_attempts = r.budget.max_attempts.is_none_or(|max| self.attempt + 1 < max);
+            let within_deadline = r.budget.deadline.is_none_or(|d| self.started.elapsed() < d);
+            self.attempt + 1 < r.targets.len() && within_attempts && within_deadline
+        })
     }
 
     /// Ends the current attempt's hold on its key (in-flight count).

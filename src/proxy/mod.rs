@@ -232,7 +232,13 @@ impl Gateway {
     fn next_target_with_key(&self, ctx: &mut RequestCtx) -> Result<crate::routing::Target, GatewayError> {
         let mut soonest: Option<std::time::Duration> = None;
         let now = std::time::Instant::now();
-        while let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)).cloned() {
+        while let Some(target) = ctx
+            .route
+            .as_ref()
+            .filter(|r| r.budget.max_attempts.is_none_or(|max| ctx.attempt < max))
+            .and_then(|r| r.targets.get(ctx.attempt))
+            .cloned()
+        {
             let Some(pool) = ctx.state.pools.get(target.provider) else { break };
             match pool.pick((!ctx.session.is_empty()).then_some(ctx.session.as_slice()), now) {
                 Pick::Key(key) => {
@@ -345,7 +351,10 @@ impl ProxyHttp for Gateway {
                 return Error::e_explain(ErrorType::HTTPStatus(status), "request could not be prepared for the provider");
             }
         };
-        Ok(Box::new(upstream.peer.clone()))
+        let mut peer = Box::new(upstream.peer.clone());
+        let timeouts = &upstream.provider.timeouts;
+        peer.options.read_timeout = Some(if ctx.stream { timeouts.idle } else { timeouts.first_byte });
+        Ok(peer)
     }
 
     /// Builds the provider's request: path, Host, its key in place of the team key.

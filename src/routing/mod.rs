@@ -34,16 +34,27 @@ pub struct Target {
     pub upstream_model: String,
 }
 
+/// How far a fallback chain may go for one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budget {
+    /// Most targets tried (None: all).
+    pub max_attempts: Option<usize>,
+    /// No fallback starts after this much time since the request arrived.
+    pub deadline: Option<std::time::Duration>,
+}
+
 /// Where a request goes: targets in fallback order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub targets: Vec<Target>,
+    pub budget: Budget,
 }
 
 #[derive(Debug)]
 struct GlobRule {
     matcher: GlobMatcher,
     targets: Vec<TargetSpec>,
+    budget: Budget,
 }
 
 #[derive(Debug, Clone)]
@@ -55,7 +66,7 @@ pub struct ProviderEntry {
 
 #[derive(Debug, Default)]
 pub struct Router {
-    exact: HashMap<String, Vec<TargetSpec>>,
+    exact: HashMap<String, (Vec<TargetSpec>, Budget)>,
     exact_order: Vec<String>,
     globs: Vec<GlobRule>,
     providers: HashMap<String, ProviderEntry>,
@@ -88,12 +99,12 @@ impl Router {
     }
 
     /// Adds a `models:` rule; glob names are matched after exact names and prefixes.
-    pub fn add_rule(&mut self, name: &str, targets: Vec<TargetSpec>) -> Result<(), BadGlob> {
+    pub fn add_rule(&mut self, name: &str, targets: Vec<TargetSpec>, budget: Budget) -> Result<(), BadGlob> {
         if is_glob(name) {
-            self.globs.push(GlobRule { matcher: compile_glob(name)?, targets });
+            self.globs.push(GlobRule { matcher: compile_glob(name)?, targets, budget });
         } else if !self.exact.contains_key(name) {
             self.exact_order.push(name.to_string());
-            self.exact.insert(name.to_string(), targets);
+            self.exact.insert(name.to_string(), (targets, budget));
         }
         Ok(())
     }
@@ -115,8 +126,8 @@ impl Router {
 
     /// Resolves by rules 1–3 only (no defaults).
     pub fn resolve_direct(&self, requested: &str) -> Option<Route> {
-        if let Some(specs) = self.exact.get(requested) {
-            return Some(instantiate(specs, requested));
+        if let Some((specs, budget)) = self.exact.get(requested) {
+            return Some(instantiate(specs, *budget, requested));
         }
         if let Some((provider, model)) = requested.split_once('/') {
             if let Some(entry) = self.providers.get(provider) {
@@ -124,6 +135,7 @@ impl Router {
                 if !model.is_empty() && (entry.any_model || listed) {
                     return Some(Route {
                         targets: vec![Target { provider: entry.index, upstream_model: model.to_string() }],
+                        budget: Budget::default(),
                     });
                 }
             }
@@ -131,7 +143,7 @@ impl Router {
         self.globs
             .iter()
             .find(|rule| rule.matcher.is_match(requested))
-            .map(|rule| instantiate(&rule.targets, requested))
+            .map(|rule| instantiate(&rule.targets, rule.budget, requested))
     }
 
     /// Public names worth listing in `/v1/models`: exact rules, then `provider/model` for listed models.
@@ -146,8 +158,9 @@ impl Router {
     }
 }
 
-fn instantiate(specs: &[TargetSpec], requested: &str) -> Route {
+fn instantiate(specs: &[TargetSpec], budget: Budget, requested: &str) -> Route {
     Route {
+        budget,
         targets: specs
             .iter()
             .map(|spec| Target {
@@ -171,8 +184,8 @@ mod tests {
         r.add_provider("openrouter", ProviderEntry { index: 1, any_model: true, listed_models: vec![] });
         r.add_provider("fixed", ProviderEntry { index: 2, any_model: false, listed_models: vec!["only-this".into()] });
         let fixed = |p, m: &str| TargetSpec { provider: p, model: TargetModel::Fixed(m.into()) };
-        r.add_rule("fast", vec![fixed(1, "z-ai/glm-4.5-air"), fixed(0, "claude-haiku-4-5")]).unwrap();
-        r.add_rule("claude-*", vec![TargetSpec { provider: 0, model: TargetModel::Requested }]).unwrap();
+        r.add_rule("fast", vec![fixed(1, "z-ai/glm-4.5-air"), fixed(0, "claude-haiku-4-5")], Budget::default()).unwrap();
+        r.add_rule("claude-*", vec![TargetSpec { provider: 0, model: TargetModel::Requested }], Budget::default()).unwrap();
         r
     }
 
