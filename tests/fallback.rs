@@ -168,3 +168,20 @@ fn the_retry_budget_bounds_a_chain() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-switchyard-target"], "three/c");
 }
+
+#[test]
+fn malformed_json_passes_through_as_sent_and_fails_translation_cleanly() {
+    let s = setup(&["--fault", "malformed"], "");
+    // Pass-through forwards the provider's bytes: the client's SDK sees the provider's broken JSON.
+    let r = ask(&s, "solo", None, false);
+    assert_eq!(r.status(), 200);
+    assert!(serde_json::from_str::<serde_json::Value>(&r.text().unwrap()).is_err());
+    // Translation has to read it. The status line went out with the upstream's 200 before the body
+    // could be read (a known limit of translating a non-streaming body), so the error is in the body,
+    // in the caller's format, naming the upstream.
+    let r = client().post(s.gw.url("/v1/chat/completions")).bearer_auth(TEAM_KEY).json(&json!({"model":"solo","messages":[{"role":"user","content":"x"}]})).send().unwrap();
+    let status = r.status().as_u16();
+    let body: serde_json::Value = r.json().unwrap();
+    assert_eq!(status, 200, "the OpenAI client got the translated status line before the body: {body}");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("upstream"), "{body}");
+}
