@@ -19,6 +19,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     /// Body over the configured limit.
     TooLarge,
+    /// The client took too long to send its body.
+    RequestTimeout,
     /// A chunked body too large to stage (see docs/architecture.md).
     LengthRequired,
     /// The route exists but needs a capability this build does not have.
@@ -42,6 +44,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::TooLarge => 413,
+            ErrorKind::RequestTimeout => 408,
             ErrorKind::LengthRequired => 411,
             ErrorKind::NotImplemented => 501,
             ErrorKind::BadGateway => 502,
@@ -56,7 +59,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => "authentication_error",
             ErrorKind::Forbidden => "permission_error",
-            ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed | ErrorKind::LengthRequired => "invalid_request_error",
+            ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed | ErrorKind::LengthRequired | ErrorKind::RequestTimeout => "invalid_request_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::TooLarge => "request_too_large",
             ErrorKind::RateLimited => "rate_limit_error",
@@ -74,6 +77,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => ("invalid_request_error", "method_not_allowed"),
             ErrorKind::TooLarge => ("invalid_request_error", "request_too_large"),
             ErrorKind::LengthRequired => ("invalid_request_error", "length_required"),
+            ErrorKind::RequestTimeout => ("invalid_request_error", "request_timeout"),
             ErrorKind::NotImplemented => ("server_error", "not_implemented"),
             ErrorKind::BadGateway => ("server_error", "bad_gateway"),
             ErrorKind::GatewayTimeout => ("server_error", "upstream_timeout"),

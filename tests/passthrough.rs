@@ -357,3 +357,16 @@ fn credential_passthrough_forwards_recognised_credentials_only_under_the_policy(
     assert!(!all.contains("ghp_not_a_provider_key_123") && !all.contains("client-own-key-2"));
     assert!(!all.contains(BYOK_TEAM) && !all.contains(TEAM_KEY));
 }
+
+#[test]
+fn a_client_trickling_its_body_is_cut_off_with_408() {
+    let s = setup_with("limits: { body_timeout_ms: 500 }\n");
+    let mut tcp = std::net::TcpStream::connect(s.gw.base.trim_start_matches("http://")).unwrap();
+    write!(tcp, "POST /v1/messages HTTP/1.1\r\nHost: gw\r\nx-api-key: {TEAM_KEY}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{{\"model\":").unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut response = String::new();
+    let _ = tcp.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.contains("request_timeout") || response.contains("did not arrive"), "{response}");
+    assert!(s.anthropic.received().is_empty());
+}

@@ -53,6 +53,8 @@ pub struct ServerFile {
 #[serde(deny_unknown_fields)]
 pub struct LimitsFile {
     pub max_body_bytes: Option<u64>,
+    /// Longest time a client may take to send its request body.
+    pub body_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

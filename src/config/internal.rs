@@ -51,6 +51,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    pub body_timeout: Duration,
 }
 
 /// Which wire format an upstream speaks.

@@ -62,7 +62,13 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     if max_body_bytes < 1024 {
         return err("limits.max_body_bytes", format!("{max_body_bytes} is too small: expected at least 1024 bytes (default {DEFAULT_MAX_BODY_BYTES})"));
     }
-    let limits = Limits { max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX) };
+    if limits.body_timeout_ms == Some(0) {
+        return err("limits.body_timeout_ms", "must be greater than 0 (milliseconds; default 60000)");
+    }
+    let limits = Limits {
+        max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+        body_timeout: Duration::from_millis(limits.body_timeout_ms.unwrap_or(60_000)),
+    };
 
     let (providers, disabled) = build_providers(providers)?;
     let mut router = Router::default();

@@ -167,7 +167,10 @@ impl Gateway {
             return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
         }
 
-        ctx.body = body_stage::stage_body(session, state.config.limits.max_body_bytes).await?;
+        let limits = &state.config.limits;
+        ctx.body = tokio::time::timeout(limits.body_timeout, body_stage::stage_body(session, limits.max_body_bytes))
+            .await
+            .map_err(|_| GatewayError::new(ErrorKind::RequestTimeout, format!("the request body did not arrive within {:?} (limits.body_timeout_ms)", limits.body_timeout)))??;
         let peek = body::peek(&ctx.body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         let model = peek
             .model
