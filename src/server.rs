@@ -66,6 +66,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
         // Attempts are bounded per request in the context (targets + dead pooled connections).
         max_retries: 16,
         upgrade_sock: settings.upgrade_sock.clone(),
+        ca_file: settings.ca_file.clone(),
         ..ServerConf::default()
     };
     // With `upgrade`, the listening sockets are received from the running process over

@@ -7,7 +7,7 @@ venv="$root/target/sdk-venv"
 mkdir -p "$root/target"
 exec 9>"$root/target/sdk-venv.lock"
 flock 9
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import anthropic, openai' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import anthropic, openai, trustme' 2>/dev/null; then
   exit 0
 fi
 rm -rf "$venv"

@@ -47,6 +47,8 @@ pub struct ServerFile {
     pub upstream_keepalive_pool_size: Option<usize>,
     /// Unix socket over which a new process takes the listening sockets from an old one (`run --upgrade`).
     pub upgrade_sock: Option<String>,
+    /// PEM bundle of CAs trusted for upstream TLS instead of the system store (private CAs, TLS-inspecting proxies).
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

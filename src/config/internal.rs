@@ -46,6 +46,7 @@ pub struct ServerSettings {
     pub drain_delay_seconds: u64,
     pub upstream_keepalive_pool_size: usize,
     pub upgrade_sock: String,
+    pub ca_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

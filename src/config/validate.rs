@@ -56,6 +56,12 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         drain_delay_seconds: server.drain_delay_seconds.unwrap_or(0),
         upstream_keepalive_pool_size: server.upstream_keepalive_pool_size.unwrap_or(128),
         upgrade_sock: server.upgrade_sock.filter(|s| !s.is_empty()).unwrap_or_else(|| "/tmp/switchyard_upgrade.sock".to_string()),
+        ca_file: match server.ca_file.filter(|s| !s.is_empty()) {
+            Some(path) if !std::path::Path::new(&path).is_file() => {
+                return err("server.ca_file", format!("`{path}` is not a readable file: expected a PEM bundle of CA certificates"));
+            }
+            other => other,
+        },
     };
 
     let max_body_bytes = limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
@@ -333,6 +339,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
     }
     if specs.is_empty() {
         log::info!("{path} (`{name}`): every target's provider is disabled; rule skipped");
+        router.add_disabled_name(&name);
         return Ok(());
     }
     router
@@ -342,6 +349,11 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
 
 fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Provider>]) -> Result<(), FieldError> {
     if router.resolve_direct(model).is_some() {
+        return Ok(());
+    }
+    if router.is_disabled_name(model) {
+        // A real rule whose providers have no keys yet (e.g. the example on a fresh machine): not a typo.
+        log::warn!("{path}: `{model}` has no enabled provider right now; requests falling back to it get 404 until one is enabled");
         return Ok(());
     }
     let enabled: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();

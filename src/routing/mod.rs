@@ -72,6 +72,8 @@ pub struct Router {
     providers: HashMap<String, ProviderEntry>,
     provider_order: Vec<String>,
     default_model: Option<String>,
+    /// Rule names whose every provider is disabled (no key): known, but serving nothing.
+    disabled_names: std::collections::HashSet<String>,
 }
 
 /// A glob that `globset` refused, for the config layer to report with its field path.
@@ -107,6 +109,14 @@ impl Router {
             self.exact.insert(name.to_string(), (targets, budget));
         }
         Ok(())
+    }
+
+    pub fn add_disabled_name(&mut self, name: &str) {
+        self.disabled_names.insert(name.to_string());
+    }
+
+    pub fn is_disabled_name(&self, name: &str) -> bool {
+        self.disabled_names.contains(name)
     }
 
     pub fn set_default_model(&mut self, model: Option<String>) {
