@@ -133,10 +133,14 @@ fn embedded_default_never_prints_a_key_given_in_the_environment() {
 #[test]
 fn check_accepts_the_example_and_names_a_typo() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/example.yaml");
-    let ok = std::process::Command::new(BIN).args(["check", "--config", example]).env("ANTHROPIC_API_KEY", "x").output().unwrap();
+    // On a fresh machine: no provider key at all.
+    let ok = std::process::Command::new(BIN).args(["check", "--config", example]).env_clear().output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let out = String::from_utf8_lossy(&ok.stdout);
-    assert!(out.contains("model fast -> "), "{out}");
+    assert!(out.contains("conf/example.yaml: ok"), "{out}");
+    let with_keys = std::process::Command::new(BIN).args(["check", "--config", example]).env("ANTHROPIC_API_KEY", "x").env("OPENROUTER_API_KEY", "y").output().unwrap();
+    let out = String::from_utf8_lossy(&with_keys.stdout);
+    assert!(out.contains("model fast -> openrouter/z-ai/glm-4.5-air, anthropic/claude-haiku-4-5"), "{out}");
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
