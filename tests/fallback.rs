@@ -185,3 +185,24 @@ fn malformed_json_passes_through_as_sent_and_fails_translation_cleanly() {
     assert_eq!(status, 200, "the OpenAI client got the translated status line before the body: {body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("upstream"), "{body}");
 }
+
+#[test]
+fn a_stream_that_never_stops_is_cut_by_the_total_timeout() {
+    let mock = Mock::start(&[]);
+    let providers = format!("{}    timeouts: {{ idle_ms: 2000, total_ms: 1200 }}\n", provider_yaml("drip", "anthropic", &mock.url(), "sk-ant-api03-drip"));
+    let gw = Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"drip/*\"] }\n")).start();
+    let started = Instant::now();
+    let text = client()
+        .post(gw.url("/v1/messages"))
+        .header("x-api-key", TEAM_KEY)
+        .header("x-mock-fault", "drip:300")
+        .header("x-mock-chunks", "40")
+        .json(&json!({"model":"m","max_tokens":500,"stream":true,"messages":[{"role":"user","content":"x"}]}))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap_or_default();
+    let events = sse_events(&text);
+    assert_eq!(events.last().map(|(e, _)| e.as_str()), Some("error"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(5), "cut near 1.2 s, not after the ~13 s stream: {:?}", started.elapsed());
+}

@@ -112,6 +112,8 @@ pub struct TimeoutsFile {
     /// Streaming requests: longest silence before the first event and between two events.
     pub idle_ms: Option<u64>,
     pub write_ms: Option<u64>,
+    /// Longest time one attempt may take, first byte to last (long streams included).
+    pub total_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

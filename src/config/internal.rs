@@ -129,5 +129,7 @@ pub struct Timeouts {
     pub first_byte: Duration,
     /// Streaming: longest silence before the first event and between events.
     pub idle: Duration,
+    /// Longest time one attempt may take from connect to the last byte.
+    pub total: Duration,
     pub write: Duration,
 }

@@ -204,6 +204,7 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         total_connect: ms(timeouts.total_connect_ms, 10_000, "total_connect_ms")?,
         first_byte: ms(timeouts.first_byte_ms, 600_000, "first_byte_ms")?,
         idle: ms(timeouts.idle_ms, 300_000, "idle_ms")?,
+        total: ms(timeouts.total_ms, 3_600_000, "total_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
     let pool_settings = pool_settings(&pool, keys.iter().filter(|k| !k.trim().is_empty()).count(), path)?;

@@ -354,6 +354,7 @@ impl ProxyHttp for Gateway {
                 return Error::e_explain(ErrorType::HTTPStatus(status), "request could not be prepared for the provider");
             }
         };
+        ctx.attempt_started = std::time::Instant::now();
         let mut peer = Box::new(upstream.peer.clone());
         let timeouts = &upstream.provider.timeouts;
         peer.options.read_timeout = Some(if ctx.stream { timeouts.idle } else { timeouts.first_byte });
@@ -450,6 +451,13 @@ impl ProxyHttp for Gateway {
 
     /// Pass-through chunks go on untouched; translated ones through the stream state machine.
     fn response_body_filter(&self, _session: &mut Session, body: &mut Option<Bytes>, end: bool, ctx: &mut RequestCtx) -> Result<Option<Duration>> {
+        // The idle timeout bounds silence; this bounds a stream that never stops dripping.
+        if !end {
+            let total = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| u.provider.timeouts.total);
+            if total.is_some_and(|t| ctx.attempt_started.elapsed() > t) {
+                return Error::e_explain(ErrorType::ReadTimedout, "the provider exceeded timeouts.total_ms");
+            }
+        }
         if let Some(translation) = ctx.response_translation.as_mut() {
             *body = Some(translation::body_chunk(ctx.format, translation, &ctx.client_shape, body.as_ref(), end));
         }
