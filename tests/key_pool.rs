@@ -124,3 +124,37 @@ fn when_every_key_rests_the_client_gets_429_with_retry_after() {
     assert_eq!(body["error"]["type"], "rate_limit_error");
     assert!(body["error"]["message"].as_str().unwrap().contains("resting"));
 }
+
+#[test]
+fn provider_groups_balance_accounts_keep_conversations_and_fail_over() {
+    let (a, b, down) = (Mock::start(&[]), Mock::start(&[]), Mock::start(&["--fault", "status:503"]));
+    let providers = format!(
+        "{}{}{}",
+        provider_yaml("acct-a", "anthropic", &a.url(), "sk-ant-api03-account-a"),
+        provider_yaml("acct-b", "anthropic", &b.url(), "sk-ant-api03-account-b"),
+        provider_yaml("acct-down", "anthropic", &down.url(), "sk-ant-api03-account-down"),
+    );
+    let text = format!(
+        "{}groups:\n  accounts: {{ members: [acct-a, acct-b] }}\n  flaky: {{ members: [acct-down, acct-a] }}\n",
+        config(&providers, "  - { name: \"claude-*\", targets: [\"accounts/*\"] }\n")
+    );
+    let gw = Gateway::with_config(&text).start();
+    let ask = |model: &str, user: Option<&str>| {
+        let mut body = json!({"model": model, "max_tokens": 5, "messages": [{"role":"user","content":"x"}]});
+        if let Some(u) = user {
+            body["metadata"] = json!({"user_id": u});
+        }
+        client().post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&body).send().unwrap()
+    };
+    for _ in 0..6 {
+        assert_eq!(ask("claude-haiku-4-5", None).status(), 200);
+    }
+    assert_eq!((a.received().len(), b.received().len()), (3, 3), "round robin over the accounts");
+    let targets: Vec<String> = (0..4).map(|_| ask("claude-haiku-4-5", Some("conversation-9")).headers()["x-switchyard-target"].to_str().unwrap().to_string()).collect();
+    assert!(targets.iter().all(|t| t == &targets[0]), "a conversation stays on one account: {targets:?}");
+    for _ in 0..4 {
+        let r = ask("flaky/claude-haiku-4-5", None);
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["x-switchyard-target"], "acct-a/claude-haiku-4-5");
+    }
+}

@@ -29,6 +29,16 @@ pub struct FileConfig {
     /// Default for every team's `credential_passthrough` (off unless set).
     #[serde(default)]
     pub credential_passthrough: Option<bool>,
+    /// Several provider entries (accounts, regions) behind one name, balanced per request.
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFile {
+    /// Provider names; each keeps its own base URL, keys and pool.
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -15,7 +15,7 @@ use super::interpolate::Env;
 use crate::auth::credential::Family;
 use crate::pool::{PoolSettings, Strategy};
 use crate::auth::{digest, Team, Teams};
-use crate::routing::{Budget, ProviderEntry, Router, TargetModel, TargetSpec};
+use crate::routing::{Budget, Destination, ProviderEntry, Router, TargetModel, TargetSpec};
 use crate::secret::Secret;
 
 /// A validation failure at a field path.
@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -80,6 +80,29 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     let mut router = Router::default();
     for (index, p) in providers.iter().enumerate() {
         router.add_provider(&p.name, ProviderEntry { index, any_model: p.any_model, listed_models: p.listed_models.clone() });
+    }
+    let mut disabled = disabled;
+    for (name, group) in groups {
+        let path = format!("groups.{name}");
+        if router.provider(&name).is_some() || disabled.contains(&name) {
+            return err(path, format!("`{name}` is also a provider name: a group needs a name of its own"));
+        }
+        if group.members.is_empty() {
+            return err(format!("{path}.members"), "needs at least one provider name");
+        }
+        let mut members = Vec::new();
+        for (j, member) in group.members.iter().enumerate() {
+            match router.provider(member) {
+                Some(entry) => members.push(entry.index),
+                None if disabled.contains(member) => log::info!("{path}.members[{j}]: provider `{member}` is disabled (no key set)"),
+                None => return err(format!("{path}.members[{j}]"), format!("no provider named `{member}`")),
+            }
+        }
+        if members.is_empty() {
+            disabled.insert(name);
+        } else {
+            router.add_group(&name, members);
+        }
     }
     for (i, model) in models.into_iter().enumerate() {
         add_model_rule(&mut router, model, i, &disabled)?;
@@ -328,15 +351,17 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         if upstream_model.is_empty() {
             return err(tpath, format!("`{target}` has no model after `/` (use `{provider}/*` to forward the requested name)"));
         }
-        let Some(entry) = router.provider(provider) else {
-            if disabled.contains(provider) {
+        let dest = match (router.provider(provider), router.group(provider)) {
+            (Some(entry), _) => Destination::Provider(entry.index),
+            (None, Some(group)) => Destination::Group(group),
+            (None, None) if disabled.contains(provider) => {
                 log::info!("{tpath}: provider `{provider}` is disabled (no key set); target skipped");
                 continue;
             }
-            return err(tpath, format!("no provider named `{provider}`: define it under `providers:`"));
+            (None, None) => return err(tpath, format!("no provider or group named `{provider}`: define it under `providers:` or `groups:`")),
         };
         let model = if upstream_model == "*" { TargetModel::Requested } else { TargetModel::Fixed(upstream_model.to_string()) };
-        specs.push(TargetSpec { provider: entry.index, model });
+        specs.push(TargetSpec { dest, model });
     }
     if specs.is_empty() {
         log::info!("{path} (`{name}`): every target's provider is disabled; rule skipped");

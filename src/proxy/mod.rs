@@ -186,7 +186,7 @@ impl Gateway {
         if !team.may_use(&model) {
             return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
         }
-        let route = state.config.router.resolve(&model, team.default_model.as_deref()).ok_or_else(|| {
+        let route = state.config.router.resolve_for(&model, team.default_model.as_deref(), &ctx.session).ok_or_else(|| {
             GatewayError::new(
                 ErrorKind::NotFound,
                 format!("model `{model}` is not served by this gateway: GET /v1/models lists the models you may use, or use `provider/model`"),

@@ -21,10 +21,42 @@ pub enum TargetModel {
     Requested,
 }
 
+/// Where a rule's target points: one provider, or a group of provider entries (several accounts,
+/// each with its own base URL and keys) balanced per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    Provider(usize),
+    Group(usize),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSpec {
-    pub provider: usize,
+    pub dest: Destination,
     pub model: TargetModel,
+}
+
+/// Provider entries behind one name. A request tries them all, starting at a member chosen by
+/// round robin — or, for a conversation, by its identity, so it stays on one account's prompt cache.
+#[derive(Debug, Default)]
+struct Group {
+    members: Vec<usize>,
+    cursor: std::sync::atomic::AtomicUsize,
+}
+
+impl Group {
+    fn order(&self, session: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        let n = self.members.len().max(1);
+        let start = if session.is_empty() {
+            self.cursor.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n
+        } else {
+            (fnv1a(session) % n as u64) as usize
+        };
+        (0..self.members.len()).map(move |i| self.members[(start + i) % n])
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// One concrete place to send a request.
@@ -71,6 +103,8 @@ pub struct Router {
     globs: Vec<GlobRule>,
     providers: HashMap<String, ProviderEntry>,
     provider_order: Vec<String>,
+    groups: Vec<Group>,
+    group_names: HashMap<String, usize>,
     default_model: Option<String>,
     /// Rule names whose every provider is disabled (no key): known, but serving nothing.
     disabled_names: std::collections::HashSet<String>,
@@ -98,6 +132,16 @@ impl Router {
 
     pub fn provider(&self, name: &str) -> Option<&ProviderEntry> {
         self.providers.get(name)
+    }
+
+    /// Adds a group of enabled provider indexes under `name` (also usable as `name/model`).
+    pub fn add_group(&mut self, name: &str, members: Vec<usize>) {
+        self.group_names.insert(name.to_string(), self.groups.len());
+        self.groups.push(Group { members, cursor: Default::default() });
+    }
+
+    pub fn group(&self, name: &str) -> Option<usize> {
+        self.group_names.get(name).copied()
     }
 
     /// Adds a `models:` rule; glob names are matched after exact names and prefixes.
@@ -129,15 +173,30 @@ impl Router {
 
     /// Resolves a requested model, falling back to the team's and then the global default.
     pub fn resolve(&self, requested: &str, team_default: Option<&str>) -> Option<Route> {
-        self.resolve_direct(requested)
-            .or_else(|| team_default.and_then(|m| self.resolve_direct(m)))
-            .or_else(|| self.default_model.as_deref().and_then(|m| self.resolve_direct(m)))
+        self.resolve_for(requested, team_default, &[])
+    }
+
+    /// As [`Router::resolve`], with the conversation identity that orders group members.
+    pub fn resolve_for(&self, requested: &str, team_default: Option<&str>, session: &[u8]) -> Option<Route> {
+        self.resolve_session(requested, session)
+            .or_else(|| team_default.and_then(|m| self.resolve_session(m, session)))
+            .or_else(|| self.default_model.as_deref().and_then(|m| self.resolve_session(m, session)))
     }
 
     /// Resolves by rules 1–3 only (no defaults).
     pub fn resolve_direct(&self, requested: &str) -> Option<Route> {
+        self.resolve_session(requested, &[])
+    }
+
+    fn resolve_session(&self, requested: &str, session: &[u8]) -> Option<Route> {
         if let Some((specs, budget)) = self.exact.get(requested) {
-            return Some(instantiate(specs, *budget, requested));
+            return Some(self.instantiate(specs, *budget, requested, session));
+        }
+        if let Some((group, model)) = requested.split_once('/') {
+            if let (Some(&g), false) = (self.group_names.get(group), model.is_empty()) {
+                let spec = TargetSpec { dest: Destination::Group(g), model: TargetModel::Fixed(model.to_string()) };
+                return Some(self.instantiate(std::slice::from_ref(&spec), Budget::default(), requested, session));
+            }
         }
         if let Some((provider, model)) = requested.split_once('/') {
             if let Some(entry) = self.providers.get(provider) {
@@ -153,7 +212,27 @@ impl Router {
         self.globs
             .iter()
             .find(|rule| rule.matcher.is_match(requested))
-            .map(|rule| instantiate(&rule.targets, rule.budget, requested))
+            .map(|rule| self.instantiate(&rule.targets, rule.budget, requested, session))
+    }
+
+    /// Concrete targets for `specs`: groups expand into their members, in this request's order.
+    fn instantiate(&self, specs: &[TargetSpec], budget: Budget, requested: &str, session: &[u8]) -> Route {
+        let mut targets = Vec::new();
+        for spec in specs {
+            let upstream_model = match &spec.model {
+                TargetModel::Fixed(m) => m.clone(),
+                TargetModel::Requested => requested.to_string(),
+            };
+            match spec.dest {
+                Destination::Provider(provider) => targets.push(Target { provider, upstream_model }),
+                Destination::Group(g) => {
+                    if let Some(group) = self.groups.get(g) {
+                        targets.extend(group.order(session).map(|provider| Target { provider, upstream_model: upstream_model.clone() }));
+                    }
+                }
+            }
+        }
+        Route { targets, budget }
     }
 
     /// Public names worth listing in `/v1/models`: exact rules, then `provider/model` for listed models.
@@ -168,22 +247,6 @@ impl Router {
     }
 }
 
-fn instantiate(specs: &[TargetSpec], budget: Budget, requested: &str) -> Route {
-    Route {
-        budget,
-        targets: specs
-            .iter()
-            .map(|spec| Target {
-                provider: spec.provider,
-                upstream_model: match &spec.model {
-                    TargetModel::Fixed(m) => m.clone(),
-                    TargetModel::Requested => requested.to_string(),
-                },
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,9 +256,9 @@ mod tests {
         r.add_provider("anthropic", ProviderEntry { index: 0, any_model: true, listed_models: vec!["claude-haiku-4-5".into()] });
         r.add_provider("openrouter", ProviderEntry { index: 1, any_model: true, listed_models: vec![] });
         r.add_provider("fixed", ProviderEntry { index: 2, any_model: false, listed_models: vec!["only-this".into()] });
-        let fixed = |p, m: &str| TargetSpec { provider: p, model: TargetModel::Fixed(m.into()) };
+        let fixed = |p, m: &str| TargetSpec { dest: Destination::Provider(p), model: TargetModel::Fixed(m.into()) };
         r.add_rule("fast", vec![fixed(1, "z-ai/glm-4.5-air"), fixed(0, "claude-haiku-4-5")], Budget::default()).unwrap();
-        r.add_rule("claude-*", vec![TargetSpec { provider: 0, model: TargetModel::Requested }], Budget::default()).unwrap();
+        r.add_rule("claude-*", vec![TargetSpec { dest: Destination::Provider(0), model: TargetModel::Requested }], Budget::default()).unwrap();
         r
     }
 
@@ -220,6 +283,21 @@ mod tests {
         let r = router();
         assert!(r.resolve("fixed/only-this", None).is_some());
         assert!(r.resolve("fixed/other", None).is_none());
+    }
+
+    #[test]
+    fn groups_balance_their_members_and_keep_a_conversation_on_one() {
+        let mut r = router();
+        r.add_group("accounts", vec![0, 2]);
+        let firsts: Vec<usize> = (0..4).map(|_| r.resolve("accounts/claude-x", None).unwrap().targets[0].provider).collect();
+        assert_eq!(firsts, vec![0, 2, 0, 2], "round robin over members");
+        let route = r.resolve("accounts/claude-x", None).unwrap();
+        assert_eq!(route.targets.len(), 2, "every member is a fallback for the others");
+        let pinned: Vec<usize> = (0..4).map(|_| r.resolve_for("accounts/claude-x", None, b"conv-1").unwrap().targets[0].provider).collect();
+        assert!(pinned.iter().all(|p| *p == pinned[0]), "{pinned:?}");
+        let spec = TargetSpec { dest: Destination::Group(0), model: TargetModel::Requested };
+        r.add_rule("team-*", vec![spec], Budget::default()).unwrap();
+        assert_eq!(r.resolve_for("team-model", None, b"c").unwrap().targets.iter().map(|t| t.upstream_model.as_str()).collect::<Vec<_>>(), vec!["team-model", "team-model"]);
     }
 
     #[test]
