@@ -68,7 +68,7 @@ fn semantic_errors_name_field_and_valid_values() {
     let k = [("TEAM_KEY", "k")];
     let cases: Vec<(String, &str, &str)> = vec![
         (MINIMAL.replace("kind: openai", "kind: opnai"), "providers.up.kind", "expected one of anthropic, openai, mock"),
-        (MINIMAL.replace("up/x", "nope/x"), "models[0].targets[0]", "no provider named `nope`"),
+        (MINIMAL.replace("up/x", "nope/x"), "models[0].targets[0]", "no provider or group named `nope`"),
         (MINIMAL.replace("up/x", "upx"), "models[0].targets[0]", "is not `provider/upstream-model`"),
         (MINIMAL.replace("'http://127.0.0.1:1/v1'", "'ftp://h'"), "providers.up.base_url", "scheme `ftp`"),
         (MINIMAL.replace("enabled: true", "enabled: maybe"), "providers.up.enabled", "expected auto, true or false"),
