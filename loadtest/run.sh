@@ -443,7 +443,9 @@ scenario() { # sets S_PATH S_BODY S_SSE S_TARGETS S_HDRS[] for scenario $1
       S_PATH=/v1/chat/completions; S_BODY=$BODIES/oai-stream.json; S_SSE=1; S_TARGETS="direct nginx bare switchyard litellm"
       S_HDRS=("${OAI_HDRS[@]}" -H "x-mock-chunks: $OAI_CHUNKS") ;;
     translated-sse)
-      S_PATH=/v1/messages; S_BODY=$BODIES/translated-stream.json; S_SSE=1; S_TARGETS="switchyard litellm"
+      # direct/nginx/bare get the same request and the mock answers it natively (Anthropic SSE, no translation):
+      # the pass-through reference measured in the same rounds as switchyard's translation.
+      S_PATH=/v1/messages; S_BODY=$BODIES/translated-stream.json; S_SSE=1; S_TARGETS="direct nginx bare switchyard litellm"
       S_HDRS=("${ANTH_HDRS[@]}" -H "x-mock-chunks: $ANTH_CHUNKS") ;;
     long-streams)
       S_PATH=/v1/messages; S_BODY=$BODIES/anth-stream.json; S_SSE=1; S_TARGETS="direct nginx bare switchyard litellm"
@@ -752,8 +754,8 @@ meta = {
       "desc": "\`POST /v1/messages\` with \`stream: true\`, \`x-mock-chunks: $ANTH_CHUNKS\` → 20 SSE events per response, no delay."},
     "oai-sse": {"title": "OpenAI SSE pass-through (20 events)", "kind": "passthrough",
       "desc": "\`POST /v1/chat/completions\` with \`stream: true\`, \`gpt-4o-mini\` → provider \`oai\`, \`x-mock-chunks: $OAI_CHUNKS\` → 20 data lines per response (\`[DONE]\` included)."},
-    "translated-sse": {"title": "Anthropic → OpenAI translated SSE", "kind": "translated", "bare_ref": "anth-sse",
-      "desc": "\`POST /v1/messages\` (Anthropic, \`stream: true\`) for model \`glm\` → \`oai/z-ai/glm-4.5-air\`: the request is translated to chat completions, the upstream's chunk stream back to Anthropic events. Only switchyard and LiteLLM can do this; the bare Pingora reference is its RPS on the Anthropic SSE pass-through above (the same client request and reply size)."},
+    "translated-sse": {"title": "Anthropic → OpenAI translated SSE", "kind": "translated",
+      "desc": "\`POST /v1/messages\` (Anthropic, \`stream: true\`) for model \`glm\` → \`oai/z-ai/glm-4.5-air\`: switchyard translates the request to chat completions and the upstream's chunk stream back to Anthropic events (20 of them). LiteLLM does the same through its \`/v1/messages\` endpoint. The mock, nginx and bare Pingora cannot translate: they get the same request and the mock answers it natively with an Anthropic stream of the same 20 events, so their rows are the pass-through reference measured in the same rounds."},
     "long-streams": {"title": "Many concurrent long-lived streams: memory per open stream",
       "desc": "$STREAMS concurrent \`/v1/messages\` streams (one connection each), each dripping 20 events $STREAM_DELAY_MS ms apart (\`x-mock-delay-ms\`). Every run starts a fresh target process (the mock excepted) and warms it up with the same requests undelayed; RSS is sampled when it is idle (before), as soon as all $STREAMS requests have reached the mock while all are still open (during: largest of 4 samples over 1 s), and 1 s after the streams closed (after); KiB per stream = (during − before) / $STREAMS. The streams column counts the requests that had reached the mock at that moment (LiteLLM opens them so slowly that the first ones have finished by then). Median of the runs (LiteLLM: one run)."},
   },
