@@ -57,6 +57,28 @@ impl Endpoint {
     }
 
     /// A bounded label for metrics.
+    /// Every endpoint, in [`Endpoint::index`] order.
+    pub const ALL: [Endpoint; 8] = [
+        Endpoint::Messages,
+        Endpoint::CountTokens,
+        Endpoint::ChatCompletions,
+        Endpoint::Models,
+        Endpoint::Health,
+        Endpoint::Ready,
+        Endpoint::Hello,
+        Endpoint::Unknown,
+    ];
+
+    /// Whether requests to this endpoint go to a provider.
+    pub fn is_proxied(self) -> bool {
+        matches!(self, Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions)
+    }
+
+    /// A dense index, for tables built once per endpoint (metric handles).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Endpoint::Messages => "messages",

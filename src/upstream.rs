@@ -9,7 +9,8 @@ use std::sync::Arc;
 use pingora_core::protocols::ALPN;
 use pingora_core::upstreams::peer::HttpPeer;
 
-use crate::config::{Provider, Upstream};
+use crate::config::{Provider, ProviderKind, Upstream};
+use crate::proxy::headers::ProviderHeaders;
 
 /// A provider with its ready-to-clone peer.
 #[derive(Debug)]
@@ -20,6 +21,31 @@ pub struct UpstreamProvider {
     pub base_path: String,
     /// Value for the `Host` header.
     pub host_header: String,
+    /// Header edits for this provider's requests, prebuilt.
+    pub headers: ProviderHeaders,
+    /// Upstream paths for requests without a query string, prebuilt (see [`ProviderPaths`]).
+    pub paths: ProviderPaths,
+    pub metrics: crate::metrics::ProviderMetrics,
+}
+
+/// The provider's endpoint URIs, parsed once: most requests have no query string and go to one
+/// of these unchanged. `None` for the built-in mock, which is sent the client's own path.
+#[derive(Debug, Default)]
+pub struct ProviderPaths {
+    pub messages: Option<http::Uri>,
+    pub count_tokens: Option<http::Uri>,
+    pub chat_completions: Option<http::Uri>,
+}
+
+impl ProviderPaths {
+    fn new(kind: ProviderKind, base_path: &str) -> Result<ProviderPaths, String> {
+        let uri = |suffix: &str| http::Uri::try_from(format!("{base_path}{suffix}")).map(Some).map_err(|_| format!("base path `{base_path}` does not form a valid URI path"));
+        Ok(match kind {
+            ProviderKind::Mock => ProviderPaths::default(),
+            ProviderKind::Anthropic => ProviderPaths { messages: uri("/v1/messages")?, count_tokens: uri("/v1/messages/count_tokens")?, chat_completions: None },
+            ProviderKind::OpenAi => ProviderPaths { chat_completions: uri("/chat/completions")?, ..ProviderPaths::default() },
+        })
+    }
 }
 
 /// Why a provider cannot be reached at start-up.
@@ -55,5 +81,8 @@ pub fn build(provider: &Arc<Provider>, mock_addr: Option<SocketAddr>) -> Result<
     peer.options.verify_cert = provider.verify_tls;
     peer.options.verify_hostname = provider.verify_tls;
     peer.options.alpn = if provider.http2 && tls { ALPN::H2H1 } else { ALPN::H1 };
-    Ok(UpstreamProvider { provider: provider.clone(), peer, base_path, host_header })
+    let headers = ProviderHeaders::new(provider, &host_header).map_err(ResolveError)?;
+    let paths = ProviderPaths::new(provider.kind, &base_path).map_err(|e| ResolveError(format!("provider `{}`: {e}", provider.name)))?;
+    let metrics = crate::metrics::ProviderMetrics::new(&provider.name);
+    Ok(UpstreamProvider { provider: provider.clone(), peer, base_path, host_header, headers, paths, metrics })
 }

@@ -16,7 +16,7 @@ use crate::routing::Route;
 pub struct RequestCtx {
     /// The config generation this request started on; it keeps it to the end.
     pub state: Arc<GatewayState>,
-    pub request_id: String,
+    pub request_id: super::request_id::RequestId,
     pub started: Instant,
     pub endpoint: Endpoint,
     /// The format the client speaks: decides the shape of every error it gets.
@@ -65,7 +65,7 @@ impl RequestCtx {
     pub fn new(state: Arc<GatewayState>) -> Self {
         RequestCtx {
             state,
-            request_id: String::new(),
+            request_id: Default::default(),
             started: Instant::now(),
             endpoint: Endpoint::Unknown,
             format: ApiFormat::OpenAi,

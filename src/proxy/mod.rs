@@ -23,7 +23,8 @@
 
 mod body_stage;
 pub mod ctx;
-mod headers;
+pub(crate) mod headers;
+mod request_id;
 mod respond;
 pub mod state;
 mod translation;
@@ -63,6 +64,8 @@ impl Gateway {
     }
 }
 
+const X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
 /// Upstream statuses that move a request on to its next target.
 fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529)
@@ -86,16 +89,6 @@ fn wire_format(kind: ProviderKind, client: ApiFormat) -> ApiFormat {
         ProviderKind::OpenAi => ApiFormat::OpenAi,
         ProviderKind::Mock => client,
     }
-}
-
-fn request_id(session: &Session) -> String {
-    session
-        .req_header()
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map_or_else(|| format!("req_{}", uuid::Uuid::new_v4().simple()), str::to_string)
 }
 
 /// `count_tokens` for a provider without one: a local tokenizer estimate (documented as such).
@@ -219,15 +212,24 @@ impl Gateway {
         }
     }
 
-    fn upstream_path(&self, ctx: &RequestCtx, session: &Session, base_path: &str, kind: ProviderKind, wire: ApiFormat) -> String {
+    /// The provider's path for this request: prebuilt unless the client sent a query string
+    /// (Claude Code's `?beta=true`) or the provider is the mock (which gets the client's path).
+    fn upstream_uri(&self, ctx: &RequestCtx, session: &Session, upstream: &crate::upstream::UpstreamProvider) -> Result<http::Uri> {
         let uri = &session.req_header().uri;
-        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-        match (kind, wire, ctx.endpoint) {
-            (ProviderKind::Mock, _, _) => format!("{base_path}{}{query}", uri.path()),
-            (_, ApiFormat::Anthropic, Endpoint::CountTokens) => format!("{base_path}/v1/messages/count_tokens{query}"),
-            (_, ApiFormat::Anthropic, _) => format!("{base_path}/v1/messages{query}"),
-            (_, ApiFormat::OpenAi, _) => format!("{base_path}/chat/completions"),
-        }
+        let prebuilt = match (ctx.wire, ctx.endpoint) {
+            (ApiFormat::Anthropic, Endpoint::CountTokens) => &upstream.paths.count_tokens,
+            (ApiFormat::Anthropic, _) => &upstream.paths.messages,
+            (ApiFormat::OpenAi, _) => &upstream.paths.chat_completions,
+        };
+        let base_path = &upstream.base_path;
+        let path = match (prebuilt, uri.query()) {
+            (Some(prebuilt), None) => return Ok(prebuilt.clone()),
+            // OpenAI-compatible servers get no query string: Claude Code's are Anthropic-only.
+            (Some(prebuilt), Some(_)) if ctx.wire == ApiFormat::OpenAi => return Ok(prebuilt.clone()),
+            (Some(prebuilt), Some(query)) => format!("{}?{query}", prebuilt.path()),
+            (None, query) => format!("{base_path}{}{}{}", uri.path(), if query.is_some() { "?" } else { "" }, query.unwrap_or_default()),
+        };
+        http::Uri::try_from(path).map_err(|_| Error::explain(ErrorType::InternalError, "upstream path is not a valid URI"))
     }
 
     /// From `ctx.attempt` on, the first target whose provider has a key available (or needs none);
@@ -309,7 +311,7 @@ impl ProxyHttp for Gateway {
     /// Admission happens here, before any upstream is chosen: local answers, auth, the body.
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         Metrics::global().in_flight.inc();
-        ctx.request_id = request_id(session);
+        ctx.request_id = request_id::RequestId::from_client_or_new(session.req_header().headers.get("x-request-id"));
         let req = session.req_header();
         let (endpoint, method_ok) = Endpoint::classify(req.method.as_str(), req.uri.path());
         ctx.endpoint = endpoint;
@@ -370,20 +372,15 @@ impl ProxyHttp for Gateway {
         let Some(upstream) = state.upstreams.get(index) else {
             return Error::e_explain(ErrorType::InternalError, "no provider chosen");
         };
-        let wire = ctx.wire;
-        let path = self.upstream_path(ctx, session, &upstream.base_path, upstream.provider.kind, wire);
-        let uri = http::Uri::try_from(path).map_err(|_| Error::explain(ErrorType::InternalError, "upstream path is not a valid URI"))?;
-        req.set_uri(uri);
-        let mock_key = crate::secret::Secret::new("sk-switchyard-builtin-mock");
+        req.set_uri(self.upstream_uri(ctx, session, upstream)?);
         let client_credential = ctx.client_credential.as_ref().filter(|c| upstream.provider.passthrough_family == Some(c.shape.family()));
-        let gateway_key = ctx.key.and_then(|k| state.pools.get(index).and_then(|p| p.secret(k)));
-        let auth = match (client_credential, gateway_key, upstream.provider.kind) {
+        let auth = match (client_credential, ctx.key, upstream.provider.kind) {
             (Some(credential), _, _) => UpstreamAuth::Client(credential),
             (None, Some(key), _) => UpstreamAuth::Gateway(key),
-            (None, None, ProviderKind::Mock) => UpstreamAuth::Gateway(&mock_key),
+            (None, None, ProviderKind::Mock) => UpstreamAuth::BuiltinMock,
             (None, None, _) => UpstreamAuth::None,
         };
-        headers::prepare(req, upstream, wire, auth, ctx.upstream_body.len(), &ctx.request_id)
+        headers::prepare(req, &upstream.headers, ctx.wire, auth, ctx.upstream_body.len(), ctx.request_id.header())
     }
 
     /// Swaps whatever Pingora replays (the retry-buffer tail) for this attempt's prepared body.
@@ -407,8 +404,13 @@ impl ProxyHttp for Gateway {
             408 | 500..=599 => Outcome::Failed,
             _ => Outcome::Success,
         });
-        let outcome = if is_retryable_status(status) { "retryable_status" } else if status >= 400 { "status_4xx" } else { "ok" };
-        Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), outcome]).inc();
+        match ctx.provider.and_then(|p| ctx.state.upstreams.get(p)) {
+            Some(upstream) if status < 400 => upstream.metrics.attempts_ok.inc(),
+            _ => {
+                let outcome = if is_retryable_status(status) { "retryable_status" } else if status >= 400 { "status_4xx" } else { "ok" };
+                Metrics::global().upstream_attempts.with_label_values(&[ctx.provider_name(), outcome]).inc();
+            }
+        }
         ctx.retry_same_target = matches!(status, 429 | 401 | 403) && ctx.tries < 8 && self.another_key_available(ctx);
         if (ctx.retry_same_target || (is_retryable_status(status) && ctx.has_next_target())) && session.response_written().is_none() {
             let mut e = Error::explain(ErrorType::HTTPStatus(status), format!("provider `{}` answered {status}", ctx.provider_name()));
@@ -439,7 +441,7 @@ impl ProxyHttp for Gateway {
 
     /// Tells the client which request and which target served it.
     async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
-        resp.insert_header("x-request-id", ctx.request_id.as_str())?;
+        resp.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
         if let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)) {
             resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
         }
@@ -534,9 +536,7 @@ impl ProxyHttp for Gateway {
         metrics.in_flight.dec();
         ctx.release_key();
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
-        let endpoint = ctx.endpoint.label();
-        let status = status.to_string();
-        metrics.requests.with_label_values(&[endpoint, status.as_str(), ctx.provider_name()]).inc();
-        metrics.request_duration.with_label_values(&[endpoint]).observe(ctx.started.elapsed().as_secs_f64());
+        let provider = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| &u.metrics);
+        metrics.observe_request(ctx.endpoint, status, provider, ctx.provider_name(), ctx.started.elapsed());
     }
 }

@@ -15,7 +15,7 @@ pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_
     let mut header = ResponseHeader::build(status, Some(4))?;
     header.insert_header(http::header::CONTENT_TYPE, content_type)?;
     header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
-    header.insert_header("x-request-id", ctx.request_id.as_str())?;
+    header.insert_header("x-request-id", ctx.request_id.header().clone())?;
     let head_only = session.req_header().method == http::Method::HEAD;
     session.write_response_header(Box::new(header), head_only || body.is_empty()).await?;
     if !head_only && !body.is_empty() {
@@ -27,11 +27,11 @@ pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_
 /// Writes `error` in the caller's format. The body was possibly left unread: do not reuse the connection.
 pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &GatewayError) -> Result<bool> {
     session.set_keepalive(None);
-    let body = error.body(ctx.format, &ctx.request_id);
+    let body = error.body(ctx.format, ctx.request_id.as_str());
     let mut header = ResponseHeader::build(error.kind.status(), Some(5))?;
     header.insert_header(http::header::CONTENT_TYPE, "application/json")?;
     header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
-    header.insert_header("x-request-id", ctx.request_id.as_str())?;
+    header.insert_header("x-request-id", ctx.request_id.header().clone())?;
     if let Some(seconds) = error.retry_after {
         header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
     }

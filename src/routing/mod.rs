@@ -85,6 +85,9 @@ pub struct Route {
 #[derive(Debug)]
 struct GlobRule {
     matcher: GlobMatcher,
+    /// For the common `literal*` shape: the literal, so a match is a `starts_with` instead of a
+    /// regex run on every request (`*` also matches `/` in these globs, so the two agree).
+    prefix: Option<String>,
     targets: Vec<TargetSpec>,
     budget: Budget,
 }
@@ -147,7 +150,8 @@ impl Router {
     /// Adds a `models:` rule; glob names are matched after exact names and prefixes.
     pub fn add_rule(&mut self, name: &str, targets: Vec<TargetSpec>, budget: Budget) -> Result<(), BadGlob> {
         if is_glob(name) {
-            self.globs.push(GlobRule { matcher: compile_glob(name)?, targets, budget });
+            let prefix = name.strip_suffix('*').filter(|p| !is_glob(p) && !p.contains(['{', '}', '\\'])).map(str::to_string);
+            self.globs.push(GlobRule { matcher: compile_glob(name)?, prefix, targets, budget });
         } else if !self.exact.contains_key(name) {
             self.exact_order.push(name.to_string());
             self.exact.insert(name.to_string(), (targets, budget));
@@ -211,7 +215,7 @@ impl Router {
         }
         self.globs
             .iter()
-            .find(|rule| rule.matcher.is_match(requested))
+            .find(|rule| rule.prefix.as_deref().map_or_else(|| rule.matcher.is_match(requested), |p| requested.starts_with(p)))
             .map(|rule| self.instantiate(&rule.targets, rule.budget, requested, session))
     }
 
@@ -298,6 +302,24 @@ mod tests {
         let spec = TargetSpec { dest: Destination::Group(0), model: TargetModel::Requested };
         r.add_rule("team-*", vec![spec], Budget::default()).unwrap();
         assert_eq!(r.resolve_for("team-model", None, b"c").unwrap().targets.iter().map(|t| t.upstream_model.as_str()).collect::<Vec<_>>(), vec!["team-model", "team-model"]);
+    }
+
+    #[test]
+    fn prefix_globs_match_like_their_glob() {
+        let mut r = Router::default();
+        r.add_provider("p", ProviderEntry { index: 0, any_model: true, listed_models: vec![] });
+        let spec = || vec![TargetSpec { dest: Destination::Provider(0), model: TargetModel::Requested }];
+        for pattern in ["claude-*", "a/b*", "x{y,z}*", "q?*", "*"] {
+            r.add_rule(pattern, spec(), Budget::default()).unwrap();
+        }
+        for rule in &r.globs {
+            let matcher = compile_glob(&format!("{}", rule.matcher.glob())).unwrap();
+            for name in ["claude-", "claude-opus-4/1", "Claude-x", "a/b", "a/bc/d", "xy1", "xz", "x{y,z}", "q", "qa", ""] {
+                let fast = rule.prefix.as_deref().map_or_else(|| rule.matcher.is_match(name), |p| name.starts_with(p));
+                assert_eq!(fast, matcher.is_match(name), "{} vs {name}", rule.matcher.glob());
+            }
+        }
+        assert_eq!(r.globs.iter().filter(|g| g.prefix.is_some()).count(), 3, "claude-*, a/b* and *");
     }
 
     #[test]
