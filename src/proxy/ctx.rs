@@ -32,8 +32,8 @@ pub struct RequestCtx {
     pub route: Option<Route>,
     /// Index into `route.targets` of the current attempt.
     pub attempt: usize,
-    /// When the current attempt started (its `timeouts.total_ms` runs from here).
-    pub attempt_started: Instant,
+    /// When the current attempt must be over (`timeouts.total_ms` from its start).
+    pub attempt_deadline: Option<Instant>,
     /// Upstream connections tried so far, including same-target retries of dead pooled connections.
     pub tries: usize,
     /// Provider index of the current attempt.
@@ -77,7 +77,7 @@ impl RequestCtx {
             route: None,
             attempt: 0,
             tries: 0,
-            attempt_started: Instant::now(),
+            attempt_deadline: None,
             provider: None,
             upstream_body: Bytes::new(),
             body_sent: false,

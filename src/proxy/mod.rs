@@ -356,9 +356,9 @@ impl ProxyHttp for Gateway {
                 return Error::e_explain(ErrorType::HTTPStatus(status), "request could not be prepared for the provider");
             }
         };
-        ctx.attempt_started = std::time::Instant::now();
-        let mut peer = Box::new(upstream.peer.clone());
         let timeouts = &upstream.provider.timeouts;
+        ctx.attempt_deadline = std::time::Instant::now().checked_add(timeouts.total);
+        let mut peer = Box::new(upstream.peer.clone());
         peer.options.read_timeout = Some(if ctx.stream { timeouts.idle } else { timeouts.first_byte });
         Ok(peer)
     }
@@ -441,6 +441,12 @@ impl ProxyHttp for Gateway {
 
     /// Tells the client which request and which target served it.
     async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+        if ctx.body_sent {
+            // From here on no other target can be tried: a stream that runs for minutes should
+            // not keep the request body (often hundreds of KB from Claude Code) alive with it.
+            ctx.body = Bytes::new();
+            ctx.upstream_body = Bytes::new();
+        }
         resp.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
         if let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)) {
             resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
@@ -454,11 +460,8 @@ impl ProxyHttp for Gateway {
     /// Pass-through chunks go on untouched; translated ones through the stream state machine.
     fn response_body_filter(&self, _session: &mut Session, body: &mut Option<Bytes>, end: bool, ctx: &mut RequestCtx) -> Result<Option<Duration>> {
         // The idle timeout bounds silence; this bounds a stream that never stops dripping.
-        if !end {
-            let total = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| u.provider.timeouts.total);
-            if total.is_some_and(|t| ctx.attempt_started.elapsed() > t) {
-                return Error::e_explain(ErrorType::ReadTimedout, "the provider exceeded timeouts.total_ms");
-            }
+        if !end && ctx.attempt_deadline.is_some_and(|deadline| std::time::Instant::now() > deadline) {
+            return Error::e_explain(ErrorType::ReadTimedout, "the provider exceeded timeouts.total_ms");
         }
         if let Some(translation) = ctx.response_translation.as_mut() {
             *body = Some(translation::body_chunk(ctx.format, translation, &ctx.client_shape, body.as_ref(), end));
