@@ -125,6 +125,16 @@ def fmt(v, digits=1, unit=""):
     return f"{v:,}{unit}"
 
 
+def cpu_per_request(run):
+    """CPU time the target spent per answered request in one run, in µs: less sensitive than RPS
+    to what else the shared machine was doing while the run lasted."""
+    answered = (run.get("ok2xx") or 0) + (run.get("non2xx") or 0)
+    cpu = run.get("cpu_s")
+    if cpu is None or not answered:
+        return None
+    return cpu * 1e6 / answered
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -186,9 +196,10 @@ def cmd_report(results_path, meta_path, out_path):
         w(f"## {sm.get('title', scen)}\n")
         if sm.get("desc"):
             w(sm["desc"] + "\n")
-        w("| target | RPS | p50 ms | p99 ms | RSS MiB | events/resp | errors | runs (RPS) |")
-        w("|---|---:|---:|---:|---:|---:|---:|---|")
+        w("| target | RPS | p50 ms | p99 ms | CPU µs/req | RSS MiB | events/resp | errors | runs (RPS) |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         med_rps = {}
+        med_cpu = {}
         med_p99 = {}
         med_p50 = {}
         for t in TARGET_ORDER:
@@ -201,9 +212,10 @@ def cmd_report(results_path, meta_path, out_path):
             rss = med([r.get("rss_kib_max") for r in rs])
             errs = sum(r.get("non2xx", 0) + r.get("errors", 0) for r in rs)
             ev = rs[0].get("events")
-            med_rps[t], med_p99[t], med_p50[t] = rps, p99, p50
+            cpu = med([cpu_per_request(r) for r in rs])
+            med_rps[t], med_p99[t], med_p50[t], med_cpu[t] = rps, p99, p50, cpu
             each = ", ".join(fmt(r.get("rps"), 0) for r in rs)
-            w(f"| {TARGET_NAMES[t]} | {fmt(rps, 0)} | {fmt(p50, 2)} | {fmt(p99, 2)} | "
+            w(f"| {TARGET_NAMES[t]} | {fmt(rps, 0)} | {fmt(p50, 2)} | {fmt(p99, 2)} | {fmt(cpu, 1)} | "
               f"{fmt(rss / 1024.0 if rss else None, 1)} | {fmt(ev) if ev is not None else '—'} | {errs} | {each} |")
         w("")
         sy = med_rps.get("switchyard")
@@ -216,16 +228,20 @@ def cmd_report(results_path, meta_path, out_path):
             "direct": ratio(sy, med_rps.get("direct")),
             "litellm": ratio(sy, med_rps.get("litellm")),
         }
+        bare_cpu = med([cpu_per_request(r) for r in by.get((ref, "bare"), [])])
+        cpu_ratio = ratio(bare_cpu, med_cpu.get("switchyard"))
         p99_delta = (med_p99.get("switchyard") - bare_p99) if (med_p99.get("switchyard") is not None and bare_p99 is not None) else None
         parts = []
         if rr["bare"] is not None:
             label = "switchyard / bare Pingora" + (f" (bare Pingora on `{ref}`)" if ref != scen else "")
-            parts.append(f"{label}: **{rr['bare']:.2f}×** RPS, p99 {p99_delta:+.2f} ms")
+            parts.append(f"{label}: **{rr['bare']:.2f}×** RPS, p99 {p99_delta:+.2f} ms"
+                         + (f", CPU per request {cpu_ratio:.2f}× as efficient" if cpu_ratio is not None else ""))
         for k, name in [("nginx", "nginx"), ("direct", "direct"), ("litellm", "LiteLLM")]:
             if rr[k] is not None:
                 parts.append(f"switchyard / {name}: **{rr[k]:.2f}×**")
         if parts:
             w("Ratios (medians): " + "; ".join(parts) + ".\n")
+        rr["cpu"] = cpu_ratio
         summary_rows.append((scen, sm, rr, p99_delta))
 
     ls = [(t, by[("long-streams", t)]) for t in TARGET_ORDER if ("long-streams", t) in by]
@@ -268,6 +284,8 @@ def cmd_report(results_path, meta_path, out_path):
                 w(f"| {scen} | p99 ≤ bare Pingora + 0.5 ms | {p99d:+.2f} ms | {yes(p99d <= 0.5)} |")
             if kind == "translated" and rr["bare"] is not None:
                 w(f"| {scen} | ≥ 0.7× bare Pingora RPS | {rr['bare']:.2f}× | {yes(rr['bare'] >= 0.7)} |")
+            if rr.get("cpu") is not None:
+                w(f"| {scen} | (context) bare Pingora's CPU per request ÷ switchyard's | {rr['cpu']:.2f}× | — |")
             if rr.get("litellm") is not None:
                 w(f"| {scen} | ≥ 50× LiteLLM RPS | {rr['litellm']:.0f}× | {yes(rr['litellm'] >= 50)} |")
         w("")

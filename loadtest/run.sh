@@ -196,6 +196,16 @@ rss_kib() { # resident set of every process in the process group led by PID, KiB
   echo "$total"
 }
 
+cpu_ticks() { # user+system CPU of every process in the process group led by PID, in clock ticks
+  local pid=$1 total=0 p v
+  for p in $(pgrep -g "$pid" 2>/dev/null || true); do
+    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
 # ------------------------------------------------------------------ install and build
 mkdir -p "$OUT" "$LOGS" "$OUT/oha" "$OUT/check" "$OUT/bodies"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -528,13 +538,15 @@ throughput_run() { # throughput_run SCEN TARGET RUN
     done ) &
   sampler=$!
   TMP_PIDS+=("$sampler")
-  local ok=1
+  local ok=1 cpu0 cpu1
+  cpu0=$(cpu_ticks "$pid")
   run_oha "$out" "$base$S_PATH" -c "$CONC" -z "$DURATION" -w || ok=0
+  cpu1=$(cpu_ticks "$pid")
   rm -f "$flag"; wait "$sampler" 2>/dev/null || true
   local rss; rss=$(cat "$flag.rss" 2>/dev/null || echo 0); rm -f "$flag.rss"
   if [[ $ok == 1 && -s $out ]]; then
     local s; s=$("$PY" "$LT/lt.py" oha "$out")
-    record scenario="$scen" target="$t" run="$run" rss_kib_max="$rss" events="${EVENTS[$scen/$t]:-null}" oha="$s"
+    record scenario="$scen" target="$t" run="$run" rss_kib_max="$rss" cpu_s="$("$PY" -c "print(($cpu1 - $cpu0) / $CLK_TCK)")" events="${EVENTS[$scen/$t]:-null}" oha="$s"
     log "$(printf '%-16s %-10s run %s: %s' "$scen" "$t" "$run" "$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print("%9.0f rps  p50 %7.2f ms  p99 %7.2f ms  non2xx %d  errors %d" % (d["rps"], d["p50_ms"], d["p99_ms"], d["non2xx"], d["errors"]))' "$s")")"
   else
     record scenario="$scen" target="$t" run="$run" failed="\"oha did not finish (see logs/oha.log)\""

@@ -161,7 +161,8 @@ impl Gateway {
         }
 
         let limits = &state.config.limits;
-        ctx.body = tokio::time::timeout(limits.body_timeout, body_stage::stage_body(session, limits.max_body_bytes))
+        // Pingora's timer wheel: no timer is set up at all when the body is already here.
+        ctx.body = pingora::time::timeout(limits.body_timeout, body_stage::stage_body(session, limits.max_body_bytes))
             .await
             .map_err(|_| GatewayError::new(ErrorKind::RequestTimeout, format!("the request body did not arrive within {:?} (limits.body_timeout_ms)", limits.body_timeout)))??;
         let peek = body::peek(&ctx.body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
