@@ -248,16 +248,18 @@ impl Scanner<'_> {
         Ok(())
     }
 
-    /// The position after the string starting with the quote at `start`.
+    /// The position after the string starting with the quote at `start`. It looks for quotes
+    /// only, and tells an escaped one by the backslashes before it: Claude Code's prompts are
+    /// full of `\n`, and stopping at every backslash too doubled the number of searches.
     fn string_end(&self, start: usize) -> Result<usize, BodyError> {
         let mut i = start + 1;
-        while i <= self.b.len() {
-            match memchr::memchr2(b'"', b'\\', &self.b[i..]) {
-                None => break,
-                Some(n) if self.b[i + n] == b'"' => return Ok(i + n + 1),
-                // A backslash: the next byte is escaped, whatever it is (`\"` must not end the string).
-                Some(n) => i += n + 2,
+        while let Some(n) = memchr::memchr(b'"', &self.b[i..]) {
+            let quote = i + n;
+            let backslashes = self.b[start + 1..quote].iter().rev().take_while(|&&c| c == b'\\').count();
+            if backslashes % 2 == 0 {
+                return Ok(quote + 1);
             }
+            i = quote + 1;
         }
         Err(self.error(self.b.len(), "EOF while parsing a string"))
     }
