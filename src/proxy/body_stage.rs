@@ -45,10 +45,16 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
             .await
             .map_err(|_| GatewayError::new(ErrorKind::InvalidRequest, "the client went away before sending its body"))?;
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).min(limit));
+    // The body usually arrives as one chunk: it is kept as it is, and copied into a staging buffer
+    // only when a second chunk comes.
+    let mut first: Option<Bytes> = None;
+    let mut staged: Option<BytesMut> = None;
+    let mut len = 0;
     let mut buffering = false;
+    // Bytes read since the retry buffer was switched on: what Pingora holds in it unless truncated.
+    let mut buffered = 0;
     loop {
-        let remaining = declared.map_or(0, |len| len.saturating_sub(body.len()));
+        let remaining = declared.map_or(0, |declared| declared.saturating_sub(len));
         if !buffering && (declared.is_none() || remaining <= RETRY_BUFFER_LIMIT) {
             session.as_mut().enable_retry_buffering();
             buffering = true;
@@ -58,12 +64,29 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
             .await
             .map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, format!("could not read the request body: {}", e.etype().as_str())))?;
         let Some(chunk) = chunk else { break };
-        if body.len() + chunk.len() > limit {
+        if len + chunk.len() > limit {
             return Err(too_large(limit));
         }
-        body.extend_from_slice(&chunk);
+        len += chunk.len();
+        if buffering {
+            buffered += chunk.len();
+        }
+        if let Some(staged) = staged.as_mut() {
+            staged.extend_from_slice(&chunk);
+        } else if let Some(head) = first.take() {
+            let mut buf = BytesMut::with_capacity(declared.unwrap_or(8 * 1024).min(limit).max(len));
+            buf.extend_from_slice(&head);
+            buf.extend_from_slice(&chunk);
+            staged = Some(buf);
+        } else {
+            first = Some(chunk);
+        }
     }
-    if !body.is_empty() && session.as_ref().get_retry_buffer().is_none() {
+    // The tail must be in the retry buffer for Pingora to call `request_body_filter` at all. This
+    // asks what `get_retry_buffer().is_none()` did without the copy of the buffer that call makes:
+    // the buffer is on by now, so it is missing the tail only when truncated (a chunked body over
+    // 64 KiB) or when nothing was read after it was switched on.
+    if len > 0 && (session.as_ref().retry_buffer_truncated() || buffered == 0) {
         return Err(if declared.is_none() {
             GatewayError::new(
                 ErrorKind::LengthRequired,
@@ -73,7 +96,7 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
             GatewayError::new(ErrorKind::Internal, "the request body could not be staged for forwarding")
         });
     }
-    Ok(body.freeze())
+    Ok(staged.map_or_else(|| first.unwrap_or_default(), BytesMut::freeze))
 }
 
 fn too_large(limit: usize) -> GatewayError {
