@@ -41,6 +41,7 @@
 pub mod effort;
 pub mod error;
 pub mod ids;
+pub(crate) mod loose;
 pub mod notes;
 pub(crate) mod read;
 pub mod sse;
