@@ -16,9 +16,10 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 
 /// Any JSON value, keeping a string, a number, or an object read as `T`; arrays and booleans are only
 /// remembered as present.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) enum Loose<'a, T = IgnoredAny> {
     /// Absent or `null`.
+    #[default]
     Missing,
     Str(Cow<'a, str>),
     Int(u64),
@@ -26,12 +27,6 @@ pub(crate) enum Loose<'a, T = IgnoredAny> {
     Obj(T),
     /// A negative integer, a boolean or an array.
     Other,
-}
-
-impl<T> Default for Loose<'_, T> {
-    fn default() -> Self {
-        Loose::Missing
-    }
 }
 
 impl<'a, T> Loose<'a, T> {
