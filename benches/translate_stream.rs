@@ -27,11 +27,16 @@ fn piece(i: usize) -> String {
 /// 20 `chat.completion.chunk` events and `[DONE]`, framed like the mock provider frames them.
 fn openai_events() -> Vec<Vec<u8>> {
     let head = r#"{"id":"chatcmpl-mock0123456789abcdef","object":"chat.completion.chunk","created":1760000000,"model":"gpt-4o-mini","system_fingerprint":"fp_mock","choices":"#;
-    let chunk = |choices: &str, usage: &str| format!("data: {head}{choices},\"usage\":{usage}}}\n\n").into_bytes();
+    let chunk = |choices: &str, usage: &str| {
+        format!("data: {head}{choices},\"usage\":{usage}}}\n\n").into_bytes()
+    };
     let choice = |delta: &str, finish: &str| {
         format!(r#"[{{"index":0,"delta":{delta},"logprobs":null,"finish_reason":{finish}}}]"#)
     };
-    let mut events = vec![chunk(&choice(r#"{"role":"assistant","content":""}"#, "null"), "null")];
+    let mut events = vec![chunk(
+        &choice(r#"{"role":"assistant","content":""}"#, "null"),
+        "null",
+    )];
     for i in 0..TEXT_CHUNKS {
         let delta = format!(r#"{{"content":"{}"}}"#, piece(i));
         events.push(chunk(&choice(&delta, "null"), "null"));
@@ -47,15 +52,27 @@ fn openai_events() -> Vec<Vec<u8>> {
 fn anthropic_events() -> Vec<Vec<u8>> {
     let ev = |name: &str, data: &str| format!("event: {name}\ndata: {data}\n\n").into_bytes();
     let mut events = vec![
-        ev("message_start", r#"{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":412,"cache_creation_input_tokens":0,"cache_read_input_tokens":128,"output_tokens":1}}}"#),
-        ev("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#),
+        ev(
+            "message_start",
+            r#"{"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":412,"cache_creation_input_tokens":0,"cache_read_input_tokens":128,"output_tokens":1}}}"#,
+        ),
+        ev(
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+        ),
         ev("ping", r#"{"type": "ping"}"#),
     ];
     for i in 0..TEXT_CHUNKS {
-        let data = format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{}"}}}}"#, piece(i));
+        let data = format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{}"}}}}"#,
+            piece(i)
+        );
         events.push(ev("content_block_delta", &data));
     }
-    events.push(ev("content_block_stop", r#"{"type":"content_block_stop","index":0}"#));
+    events.push(ev(
+        "content_block_stop",
+        r#"{"type":"content_block_stop","index":0}"#,
+    ));
     events.push(ev("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":260}}"#));
     events.push(ev("message_stop", r#"{"type":"message_stop"}"#));
     events
@@ -87,7 +104,9 @@ fn output(mut t: impl StreamTranslator, events: &[Vec<u8>]) -> Vec<u8> {
 
 /// FNV-1a, enough to compare outputs between two builds by eye.
 fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Upstream streams that reach the paths the timed one does not: reasoning, parallel and legacy tool
@@ -106,11 +125,20 @@ fn odd_openai_streams() -> Vec<Vec<Vec<u8>>> {
         r#"{"choices":[],"usage":{"prompt_tokens":100.0,"completion_tokens":7,"prompt_tokens_details":{"cached_tokens":0},"prompt_cache_hit_tokens":30}}"#,
     ];
     let framed = |lines: &[&str]| -> Vec<Vec<u8>> {
-        lines.iter().map(|l| format!("data: {l}\r\n\r\n: keep-alive\n\n").into_bytes()).collect()
+        lines
+            .iter()
+            .map(|l| format!("data: {l}\r\n\r\n: keep-alive\n\n").into_bytes())
+            .collect()
     };
     let mut streams = vec![framed(&raw), framed(&[raw[1], "[DONE]"])];
-    streams.push(framed(&[r#"[1,2]"#, r#"{"id":5,"choices":"x"}"#, r#"{"error":{"message":"Rate limit hit","code":429}}"#]));
-    streams.push(framed(&[r#"{"choices":[{"delta":{"content":"a"},"finish_reason":"error"}]}"#]));
+    streams.push(framed(&[
+        r#"[1,2]"#,
+        r#"{"id":5,"choices":"x"}"#,
+        r#"{"error":{"message":"Rate limit hit","code":429}}"#,
+    ]));
+    streams.push(framed(&[
+        r#"{"choices":[{"delta":{"content":"a"},"finish_reason":"error"}]}"#,
+    ]));
     streams.push(framed(&[r#"{"choices":[{"delta":{"content":"cut"}}]}"#]));
     streams
 }
@@ -119,16 +147,46 @@ fn odd_anthropic_streams() -> Vec<Vec<Vec<u8>>> {
     let ev = |name: &str, data: &str| format!("event: {name}\ndata: {data}\n\n").into_bytes();
     vec![
         vec![
-            ev("message_start", r#"{"type":"message_start","message":{"id":"m1","usage":{"input_tokens":9,"output_tokens":1,"cache_read_input_tokens":null}}}"#),
-            ev("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"hm"}}"#),
-            ev("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"\"q\""}}"#),
-            ev("content_block_start", r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}}}"#),
-            ev("content_block_delta", r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":1}"}}"#),
-            ev("content_block_delta", r#"{"index":7,"delta":{"type":"input_json_delta","partial_json":"lost"}}"#),
-            ev("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":"5"}}"#),
+            ev(
+                "message_start",
+                r#"{"type":"message_start","message":{"id":"m1","usage":{"input_tokens":9,"output_tokens":1,"cache_read_input_tokens":null}}}"#,
+            ),
+            ev(
+                "content_block_start",
+                r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"hm"}}"#,
+            ),
+            ev(
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"\"q\""}}"#,
+            ),
+            ev(
+                "content_block_start",
+                r#"{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_1","name":"Bash","input":{}}}"#,
+            ),
+            ev(
+                "content_block_delta",
+                r#"{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":1}"}}"#,
+            ),
+            ev(
+                "content_block_delta",
+                r#"{"index":7,"delta":{"type":"input_json_delta","partial_json":"lost"}}"#,
+            ),
+            ev(
+                "message_delta",
+                r#"{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":"5"}}"#,
+            ),
             ev("message_stop", r#"{"type":"message_stop"}"#),
         ],
-        vec![ev("content_block_delta", r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}"#), ev("error", r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#)],
+        vec![
+            ev(
+                "content_block_delta",
+                r#"{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}"#,
+            ),
+            ev(
+                "error",
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+            ),
+        ],
         vec![ev("message_start", r#"[]"#), ev("message_stop", r#""s""#)],
         vec![ev("message_start", r#"{"type":"message_start"}"#)],
     ]
@@ -162,7 +220,12 @@ fn main() {
         run_stream(OpenAiToAnthropicStream::new(opts), &openai)
     };
     let bytes = to_anthropic();
-    report("openai→anthropic (Claude Code)", openai.len(), bytes, median_ns_per_stream(to_anthropic));
+    report(
+        "openai→anthropic (Claude Code)",
+        openai.len(),
+        bytes,
+        median_ns_per_stream(to_anthropic),
+    );
 
     let anthropic = anthropic_events();
     let to_openai = || {
@@ -171,9 +234,17 @@ fn main() {
         run_stream(AnthropicToOpenAiStream::new(opts), &anthropic)
     };
     let bytes = to_openai();
-    report("anthropic→openai (OpenAI SDK)", anthropic.len(), bytes, median_ns_per_stream(to_openai));
+    report(
+        "anthropic→openai (OpenAI SDK)",
+        anthropic.len(),
+        bytes,
+        median_ns_per_stream(to_openai),
+    );
 
-    let mut all = output(OpenAiToAnthropicStream::new(ToAnthropicOptions::new("claude-sonnet-4-5")), &openai);
+    let mut all = output(
+        OpenAiToAnthropicStream::new(ToAnthropicOptions::new("claude-sonnet-4-5")),
+        &openai,
+    );
     for stream in odd_openai_streams() {
         let mut opts = ToAnthropicOptions::new("claude-\"x\"");
         opts.stop_sequences = vec!["END".to_owned()];
@@ -181,9 +252,16 @@ fn main() {
     }
     let mut opts = ToOpenAiResponseOptions::new("gpt-4o-mini", 1_760_000_000);
     opts.include_usage = true;
-    all.extend(output(AnthropicToOpenAiStream::new(opts.clone()), &anthropic));
+    all.extend(output(
+        AnthropicToOpenAiStream::new(opts.clone()),
+        &anthropic,
+    ));
     for stream in odd_anthropic_streams() {
         all.extend(output(AnthropicToOpenAiStream::new(opts.clone()), &stream));
     }
-    println!("output checksum {:016x} over {} bytes (must not change with a pure speed-up)", checksum(&all), all.len());
+    println!(
+        "output checksum {:016x} over {} bytes (must not change with a pure speed-up)",
+        checksum(&all),
+        all.len()
+    );
 }

@@ -172,7 +172,13 @@ impl<'de, T: Deserialize<'de>, const FIRST: bool> Visitor<'de> for ItemsVisitor<
         f.write_str("any JSON value")
     }
 
-    empty_for!(visit_bool(bool), visit_i64(i64), visit_u64(u64), visit_f64(f64), visit_str(&str));
+    empty_for!(
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64),
+        visit_str(&str)
+    );
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(Items::default())

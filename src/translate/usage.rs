@@ -49,7 +49,12 @@ impl TokenUsage {
 
     /// The counters of an OpenAI `usage` object, however they were read: `cached` is
     /// `prompt_tokens_details.cached_tokens`, `cache_hit` DeepSeek's `prompt_cache_hit_tokens`.
-    pub(crate) fn from_openai_counts(prompt: u64, completion: u64, cached: u64, cache_hit: u64) -> Self {
+    pub(crate) fn from_openai_counts(
+        prompt: u64,
+        completion: u64,
+        cached: u64,
+        cache_hit: u64,
+    ) -> Self {
         let cached = if cached == 0 { cache_hit } else { cached }.min(prompt);
         TokenUsage {
             input_tokens: prompt - cached,

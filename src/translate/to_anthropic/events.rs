@@ -31,7 +31,11 @@ pub(super) fn ping(out: &mut Vec<u8>) {
 }
 
 pub(super) fn thinking_start(out: &mut Vec<u8>, index: usize) {
-    block_start(out, br#"{"signature":"","thinking":"","type":"thinking"}"#, index);
+    block_start(
+        out,
+        br#"{"signature":"","thinking":"","type":"thinking"}"#,
+        index,
+    );
 }
 
 pub(super) fn text_start(out: &mut Vec<u8>, index: usize) {
@@ -64,7 +68,10 @@ pub(super) fn block_delta(out: &mut Vec<u8>, index: usize, kind: DeltaKind, text
     let (key, tail): (&[u8], &[u8]) = match kind {
         DeltaKind::Thinking => (br#"{"delta":{"thinking":"#, br#","type":"thinking_delta"}"#),
         DeltaKind::Text => (br#"{"delta":{"text":"#, br#","type":"text_delta"}"#),
-        DeltaKind::InputJson => (br#"{"delta":{"partial_json":"#, br#","type":"input_json_delta"}"#),
+        DeltaKind::InputJson => (
+            br#"{"delta":{"partial_json":"#,
+            br#","type":"input_json_delta"}"#,
+        ),
     };
     begin_named(out, "content_block_delta");
     out.extend_from_slice(key);

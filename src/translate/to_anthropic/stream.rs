@@ -151,7 +151,9 @@ impl Usage<'_> {
 impl Delta<'_> {
     /// `reasoning_content` or else `reasoning`, when non-empty.
     fn reasoning(&self) -> Option<&str> {
-        self.reasoning_content.text().or_else(|| self.reasoning.text())
+        self.reasoning_content
+            .text()
+            .or_else(|| self.reasoning.text())
     }
 }
 
@@ -244,7 +246,11 @@ impl OpenAiToAnthropicStream {
         }
         if let Some(reason) = choice.finish_reason.str() {
             if reason == "error" {
-                self.emit_error("api_error", "upstream reported finish_reason \"error\"", out);
+                self.emit_error(
+                    "api_error",
+                    "upstream reported finish_reason \"error\"",
+                    out,
+                );
                 return;
             }
             self.close_open(out);

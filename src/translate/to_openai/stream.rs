@@ -201,7 +201,9 @@ impl AnthropicToOpenAiStream {
             "error" => {
                 let err = e.error.obj();
                 let kind = err.and_then(|x| x.kind.str()).unwrap_or("api_error");
-                let message = err.and_then(|x| x.message.str()).unwrap_or("upstream error");
+                let message = err
+                    .and_then(|x| x.message.str())
+                    .unwrap_or("upstream error");
                 self.emit_error(kind, &format!("upstream error mid-stream: {message}"), out);
             }
             _ => {}
