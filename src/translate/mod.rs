@@ -20,7 +20,8 @@
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
 //! `to_anthropic/` builds Anthropic ones. Shared pieces: `sse` (the one incremental SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
-//! paths), `notes` (what was dropped), `error`.
+//! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
+//! `error`.
 //!
 //! Every translation returns [`Notes`]: stable names of what was dropped or degraded, for a response header
 //! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control`,
@@ -41,6 +42,7 @@
 pub mod effort;
 pub mod error;
 pub mod ids;
+pub(crate) mod loose;
 pub mod notes;
 pub(crate) mod read;
 pub mod sse;

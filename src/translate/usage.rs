@@ -7,6 +7,15 @@ use serde_json::{json, Value};
 
 use super::read::count;
 
+/// The counters of an Anthropic `usage` object; `None` leaves the merged value as it was.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AnthropicCounts {
+    pub(crate) input: Option<u64>,
+    pub(crate) output: Option<u64>,
+    pub(crate) cache_read: Option<u64>,
+    pub(crate) cache_creation: Option<u64>,
+}
+
 /// Tokens of one exchange, in Anthropic's split.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TokenUsage {
@@ -30,15 +39,26 @@ impl TokenUsage {
 
     /// Reads an OpenAI `usage` object.
     pub(crate) fn from_openai(u: &Value) -> Self {
-        let prompt = count(u.get("prompt_tokens"));
-        let mut cached = count(u.pointer("/prompt_tokens_details/cached_tokens"));
-        if cached == 0 {
-            cached = count(u.get("prompt_cache_hit_tokens"));
-        }
-        let cached = cached.min(prompt);
+        Self::from_openai_counts(
+            count(u.get("prompt_tokens")),
+            count(u.get("completion_tokens")),
+            count(u.pointer("/prompt_tokens_details/cached_tokens")),
+            count(u.get("prompt_cache_hit_tokens")),
+        )
+    }
+
+    /// The counters of an OpenAI `usage` object, however they were read: `cached` is
+    /// `prompt_tokens_details.cached_tokens`, `cache_hit` DeepSeek's `prompt_cache_hit_tokens`.
+    pub(crate) fn from_openai_counts(
+        prompt: u64,
+        completion: u64,
+        cached: u64,
+        cache_hit: u64,
+    ) -> Self {
+        let cached = if cached == 0 { cache_hit } else { cached }.min(prompt);
         TokenUsage {
             input_tokens: prompt - cached,
-            output_tokens: count(u.get("completion_tokens")),
+            output_tokens: completion,
             cache_read_input_tokens: cached,
             cache_creation_input_tokens: 0,
             reported: true,
@@ -48,21 +68,22 @@ impl TokenUsage {
     /// Reads an Anthropic `usage` object, overwriting only the counters it carries (a `message_delta`
     /// usage may repeat or omit the input counts of `message_start`).
     pub(crate) fn merge_anthropic(&mut self, u: &Value) {
-        if let Some(v) = u.get("input_tokens").filter(|v| !v.is_null()) {
-            self.input_tokens = count(Some(v));
-        }
-        if let Some(v) = u.get("output_tokens").filter(|v| !v.is_null()) {
-            self.output_tokens = count(Some(v));
-        }
-        if let Some(v) = u.get("cache_read_input_tokens").filter(|v| !v.is_null()) {
-            self.cache_read_input_tokens = count(Some(v));
-        }
-        if let Some(v) = u
-            .get("cache_creation_input_tokens")
-            .filter(|v| !v.is_null())
-        {
-            self.cache_creation_input_tokens = count(Some(v));
-        }
+        let present = |key: &str| u.get(key).filter(|v| !v.is_null()).map(|v| count(Some(v)));
+        self.merge_anthropic_counts(AnthropicCounts {
+            input: present("input_tokens"),
+            output: present("output_tokens"),
+            cache_read: present("cache_read_input_tokens"),
+            cache_creation: present("cache_creation_input_tokens"),
+        });
+    }
+
+    /// The counters an Anthropic `usage` object carried (`None`: absent or null), however they were read.
+    pub(crate) fn merge_anthropic_counts(&mut self, c: AnthropicCounts) {
+        let set = |slot: &mut u64, v: Option<u64>| *slot = v.unwrap_or(*slot);
+        set(&mut self.input_tokens, c.input);
+        set(&mut self.output_tokens, c.output);
+        set(&mut self.cache_read_input_tokens, c.cache_read);
+        set(&mut self.cache_creation_input_tokens, c.cache_creation);
         self.reported = true;
     }
 

@@ -2,21 +2,25 @@
 
 use crate::translate::sse::{SseEvent, SseParser};
 
-fn parse_chunks(chunks: &[&[u8]]) -> Vec<SseEvent> {
+/// An event with its borrowed text copied out, to compare after the parser moved on.
+pub(super) type Owned = (Option<String>, String);
+
+pub(super) fn owned(e: SseEvent<'_>) -> Owned {
+    (e.event.map(|n| n.into_owned()), e.data.into_owned())
+}
+
+fn parse_chunks(chunks: &[&[u8]]) -> Vec<Owned> {
     let mut p = SseParser::new();
     let mut out = Vec::new();
     for c in chunks {
-        p.feed(c, &mut out);
+        p.feed(c, |e| out.push(owned(e)));
     }
-    p.finish(&mut out);
+    p.finish(|e| out.push(owned(e)));
     out
 }
 
-fn ev(event: Option<&str>, data: &str) -> SseEvent {
-    SseEvent {
-        event: event.map(str::to_owned),
-        data: data.to_owned(),
-    }
+fn ev(event: Option<&str>, data: &str) -> Owned {
+    (event.map(str::to_owned), data.to_owned())
 }
 
 #[test]
@@ -53,4 +57,12 @@ fn utf8_split_inside_a_character() {
 fn unterminated_last_event_is_flushed_at_finish() {
     assert_eq!(parse_chunks(&[b"data: [DONE]"]), [ev(None, "[DONE]")]);
     assert_eq!(parse_chunks(&[b"event: only-a-name\n\n"]), []);
+}
+
+#[test]
+fn invalid_utf8_is_replaced_not_dropped() {
+    assert_eq!(
+        parse_chunks(&[b"data: a\xFF", b"\xC3\n\n"]),
+        [ev(None, "a\u{FFFD}\u{FFFD}")]
+    );
 }

@@ -391,3 +391,44 @@ fn input_estimate_goes_into_message_start() {
         1234
     );
 }
+
+#[test]
+fn repeated_keys_read_like_before_the_last_one_wins() {
+    let input = "data: {\"choices\":[{\"delta\":{\"content\":\"first\",\"content\":\"last\"}}],\"choices\":[{\"delta\":{\"content\":\"final\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
+    let (ev, _) = run(input);
+    assert_eq!(deltas(&ev)[&0], "final");
+    assert_eq!(message_delta(&ev)["delta"]["stop_reason"], "end_turn");
+}
+
+#[test]
+fn fields_of_the_wrong_type_read_as_absent() {
+    let input = openai_stream(
+        &[
+            json!({ "id": 7, "usage": [1], "choices": [{ "delta": { "content": ["part"], "reasoning_content": "", "reasoning": "r",
+                "tool_calls": [1, { "index": -1, "id": "", "function": { "name": 2, "arguments": { "a": 1 } } }] },
+                "finish_reason": 3 }] }),
+            json!({ "choices": [{ "delta": null, "finish_reason": "length" }], "usage": { "prompt_tokens": "9", "completion_tokens": 2.0 } }),
+        ],
+        true,
+    );
+    let (ev, t) = run(&input);
+    assert_eq!(
+        trace(&ev),
+        [
+            "message_start",
+            "ping",
+            "content_block_start@0:thinking",
+            "content_block_delta@0:thinking_delta",
+            "content_block_stop@0",
+            "content_block_start@1:tool_use",
+            "content_block_delta@1:input_json_delta",
+            "content_block_stop@1",
+            "message_delta",
+            "message_stop",
+        ]
+    );
+    // Neither call has a usable index or id, so the second continues the first.
+    assert_eq!(deltas(&ev)[&1], "{\"a\":1}");
+    assert_eq!(message_delta(&ev)["delta"]["stop_reason"], "max_tokens");
+    assert_eq!((t.usage().input_tokens, t.usage().output_tokens), (0, 2));
+}

@@ -1,6 +1,7 @@
 //! Translators that produce Anthropic Messages wire format: an OpenAI request for an Anthropic upstream,
 //! and an OpenAI-compatible upstream's response and stream for an Anthropic client (Claude Code).
 
+mod events;
 mod messages;
 pub mod request;
 pub mod response;

@@ -135,13 +135,19 @@ pub fn openai_response_to_anthropic(
 }
 
 /// vLLM reports the matched stop string as `stop_reason`, SGLang as `matched_stop`.
-pub(crate) fn matched_stop_sequence(
+fn matched_stop_sequence(
     choice: &serde_json::Map<String, Value>,
     requested: &[String],
 ) -> Option<String> {
     let s = ["stop_reason", "matched_stop"]
         .iter()
-        .find_map(|k| choice.get(*k).and_then(Value::as_str))?;
+        .find_map(|k| choice.get(*k).and_then(Value::as_str));
+    matched_stop(s, requested)
+}
+
+/// The stop string a server named, if the request asked for it (or asked for none in particular).
+pub(crate) fn matched_stop(s: Option<&str>, requested: &[String]) -> Option<String> {
+    let s = s?;
     if s.is_empty() || (!requested.is_empty() && !requested.iter().any(|r| r == s)) {
         return None;
     }

@@ -18,15 +18,144 @@
 //! whole. Thinking blocks get `signature: ""` in `content_block_start` and no `signature_delta`: an
 //! OpenAI-compatible model has no Anthropic signature, and inventing one would only be rejected later.
 
-use serde_json::{json, Value};
+use std::borrow::Cow;
 
-use super::response::{error_message, matched_stop_sequence, reasoning_text};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::events::{self, DeltaKind};
+use super::response::{error_message, matched_stop};
 use super::ToAnthropicOptions;
 use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
-use crate::translate::sse::{write_named, SseEvent, SseParser};
+use crate::translate::loose::{self, Borrowing, First, Items, Loose};
+use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::usage::TokenUsage;
+
+/// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
+/// as a chunk without fields.
+type ChunkData<'a> = Loose<'a, Chunk<'a>>;
+
+struct ChunkOf;
+
+impl Borrowing for ChunkOf {
+    type Of<'a> = ChunkData<'a>;
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Chunk<'a> {
+    #[serde(borrow)]
+    id: Loose<'a>,
+    /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
+    error: Option<Value>,
+    #[serde(borrow)]
+    usage: Loose<'a, Usage<'a>>,
+    #[serde(borrow)]
+    choices: First<Loose<'a, Choice<'a>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage<'a> {
+    #[serde(borrow)]
+    prompt_tokens: Loose<'a>,
+    #[serde(borrow)]
+    completion_tokens: Loose<'a>,
+    #[serde(borrow)]
+    prompt_tokens_details: Loose<'a, PromptDetails<'a>>,
+    #[serde(borrow)]
+    prompt_cache_hit_tokens: Loose<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PromptDetails<'a> {
+    #[serde(borrow)]
+    cached_tokens: Loose<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Choice<'a> {
+    #[serde(borrow)]
+    delta: Loose<'a, Delta<'a>>,
+    #[serde(borrow)]
+    finish_reason: Loose<'a>,
+    /// vLLM's name for the matched stop string.
+    #[serde(borrow)]
+    stop_reason: Loose<'a>,
+    /// SGLang's name for the matched stop string.
+    #[serde(borrow)]
+    matched_stop: Loose<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Delta<'a> {
+    #[serde(borrow)]
+    content: Loose<'a>,
+    #[serde(borrow)]
+    refusal: Loose<'a>,
+    /// DeepSeek, vLLM, Qwen.
+    #[serde(borrow)]
+    reasoning_content: Loose<'a>,
+    /// OpenRouter, Ollama.
+    #[serde(borrow)]
+    reasoning: Loose<'a>,
+    #[serde(borrow)]
+    tool_calls: Items<Loose<'a, ToolCall<'a>>>,
+    /// The pre-`tools` single function call.
+    #[serde(borrow)]
+    function_call: Loose<'a, Function<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolCall<'a> {
+    #[serde(borrow)]
+    id: Loose<'a>,
+    #[serde(borrow)]
+    index: Loose<'a>,
+    #[serde(borrow)]
+    function: Loose<'a, Function<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Function<'a> {
+    #[serde(borrow)]
+    name: Loose<'a>,
+    /// A JSON string normally; some servers send the object itself.
+    #[serde(borrow)]
+    arguments: Loose<'a, Value>,
+}
+
+impl Usage<'_> {
+    fn token_usage(&self) -> TokenUsage {
+        let n = |l: &Loose<'_>| l.count().unwrap_or(0);
+        let cached = self
+            .prompt_tokens_details
+            .obj()
+            .map_or(0, |d| n(&d.cached_tokens));
+        TokenUsage::from_openai_counts(
+            n(&self.prompt_tokens),
+            n(&self.completion_tokens),
+            cached,
+            n(&self.prompt_cache_hit_tokens),
+        )
+    }
+}
+
+impl Delta<'_> {
+    /// `reasoning_content` or else `reasoning`, when non-empty.
+    fn reasoning(&self) -> Option<&str> {
+        self.reasoning_content
+            .text()
+            .or_else(|| self.reasoning.text())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -86,100 +215,36 @@ impl OpenAiToAnthropicStream {
         }
     }
 
-    fn on_event(&mut self, ev: SseEvent, out: &mut Vec<u8>) {
-        if self.phase == Phase::Done {
-            return;
-        }
-        let data = ev.data.trim();
-        if data.is_empty() {
-            return;
-        }
-        if data == "[DONE]" {
-            self.end_message(out);
-            return;
-        }
-        let chunk: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
-            Err(e) => {
-                log::warn!("skipping a non-JSON upstream SSE data line: {e}");
-                return;
-            }
-        };
-        if let Some(err) = chunk.get("error").filter(|e| !e.is_null()) {
+    fn on_chunk(&mut self, data: &ChunkData<'_>, text: &str, out: &mut Vec<u8>) {
+        let chunk = data.obj();
+        if let Some(err) = chunk.and_then(|c| c.error.as_ref()) {
             let kind = upstream_error_type(err);
-            self.emit_error(
-                kind,
-                &format!("upstream error mid-stream: {}", error_message(err)),
-                out,
-            );
+            let message = format!("upstream error mid-stream: {}", error_message(err));
+            self.emit_error(kind, &message, out);
             return;
         }
-        self.start(&chunk, data, out);
-        if let Some(u) = chunk.get("usage").filter(|u| u.is_object()) {
-            self.usage = Some(TokenUsage::from_openai(u));
+        self.start(chunk.and_then(|c| c.id.text()), text, out);
+        let Some(chunk) = chunk else { return };
+        if let Some(u) = chunk.usage.obj() {
+            self.usage = Some(u.token_usage());
         }
-        let Some(choice) = chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-        else {
+        let Some(choice) = chunk.choices.0.first() else {
             return;
         };
-        let empty = serde_json::Map::new();
-        let delta = choice
-            .get("delta")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        if let Some(r) = reasoning_text(delta) {
-            let block = self.ensure_open(Open::Thinking(0), out);
-            self.delta(
-                block,
-                json!({ "type": "thinking_delta", "thinking": r }),
-                r.len(),
-                out,
-            );
+        if let Some(choice) = choice.obj() {
+            self.on_choice(choice, out);
         }
-        if let Some(t) = delta
-            .get("content")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-        {
-            let block = self.ensure_open(Open::Text(0), out);
-            self.delta(
-                block,
-                json!({ "type": "text_delta", "text": t }),
-                t.len(),
-                out,
-            );
+    }
+
+    fn on_choice(&mut self, choice: &Choice<'_>, out: &mut Vec<u8>) {
+        if let Some(delta) = choice.delta.obj() {
+            self.on_delta(delta, out);
         }
-        if let Some(t) = delta
-            .get("refusal")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-        {
-            self.refused = true;
-            let block = self.ensure_open(Open::Text(0), out);
-            self.delta(
-                block,
-                json!({ "type": "text_delta", "text": t }),
-                t.len(),
-                out,
-            );
+        let stop = choice.stop_reason.str().or(choice.matched_stop.str());
+        if let Some(s) = matched_stop(stop, &self.opts.stop_sequences) {
+            self.matched_stop = Some(s);
         }
-        if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
-            for call in calls {
-                self.on_tool_delta(call, out);
-            }
-        }
-        if let Some(f) = delta.get("function_call").filter(|f| f.is_object()) {
-            self.on_tool_delta(&json!({ "index": u64::MAX, "function": f }), out);
-        }
-        if let Some(c) = choice.as_object() {
-            if let Some(s) = matched_stop_sequence(c, &self.opts.stop_sequences) {
-                self.matched_stop = Some(s);
-            }
-        }
-        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+        if let Some(reason) = choice.finish_reason.str() {
             if reason == "error" {
                 self.emit_error(
                     "api_error",
@@ -193,88 +258,86 @@ impl OpenAiToAnthropicStream {
         }
     }
 
-    /// Emits `message_start` and a `ping` before the first content.
-    fn start(&mut self, chunk: &Value, data: &str, out: &mut Vec<u8>) {
+    fn on_delta(&mut self, delta: &Delta<'_>, out: &mut Vec<u8>) {
+        if let Some(r) = delta.reasoning() {
+            let block = self.ensure_open(Open::Thinking(0), out);
+            self.delta(block, DeltaKind::Thinking, r, out);
+        }
+        if let Some(t) = delta.content.text() {
+            let block = self.ensure_open(Open::Text(0), out);
+            self.delta(block, DeltaKind::Text, t, out);
+        }
+        if let Some(t) = delta.refusal.text() {
+            self.refused = true;
+            let block = self.ensure_open(Open::Text(0), out);
+            self.delta(block, DeltaKind::Text, t, out);
+        }
+        let absent = ToolCall::default();
+        for call in &delta.tool_calls.0 {
+            let call = call.obj().unwrap_or(&absent);
+            self.on_tool_delta(call.id.text(), call.index.u64(), call.function.obj(), out);
+        }
+        if let Some(f) = delta.function_call.obj() {
+            self.on_tool_delta(None, Some(u64::MAX), Some(f), out);
+        }
+    }
+
+    /// Emits `message_start` and a `ping` before the first content. The message id derives from the
+    /// upstream's, or else from the first event's text.
+    fn start(&mut self, upstream_id: Option<&str>, text: &str, out: &mut Vec<u8>) {
         if self.phase != Phase::Waiting {
             return;
         }
         self.phase = Phase::Streaming;
-        self.message_id = match chunk
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        self.message_id = match upstream_id {
             Some(id) => anthropic_message_id(id),
-            None => derive("msg_", data.as_bytes()),
+            None => derive("msg_", text.as_bytes()),
         };
         let input = self.opts.input_tokens_estimate.unwrap_or(0);
-        let message = json!({
-            "id": self.message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": self.opts.client_model,
-            "content": [],
-            "stop_reason": null,
-            "stop_sequence": null,
-            "usage": { "input_tokens": input, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0 },
-        });
-        write_named(
-            out,
-            "message_start",
-            &json!({ "type": "message_start", "message": message }),
-        );
-        write_named(out, "ping", &json!({ "type": "ping" }));
+        events::message_start(out, &self.message_id, &self.opts.client_model, input);
+        events::ping(out);
     }
 
-    fn on_tool_delta(&mut self, call: &Value, out: &mut Vec<u8>) {
-        let id = call
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        let key = match call.get("index").and_then(Value::as_u64) {
+    fn on_tool_delta(
+        &mut self,
+        id: Option<&str>,
+        index: Option<u64>,
+        f: Option<&Function<'_>>,
+        out: &mut Vec<u8>,
+    ) {
+        let key = match index {
             Some(k) => k,
             None => self.key_without_index(id),
         };
-        let f = call.get("function").unwrap_or(&Value::Null);
         let block = match self.tools.iter().find(|t| t.key == key) {
             Some(slot) => slot.block,
             None => {
-                self.close_open(out);
-                let block = self.next_block;
-                self.next_block += 1;
-                let tid = id
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| fallback_tool_id("toolu_", &self.message_id, block));
-                let name = f.get("name").and_then(Value::as_str).unwrap_or("");
-                let start = json!({ "type": "tool_use", "id": tid, "name": name, "input": {} });
-                write_named(
-                    out,
-                    "content_block_start",
-                    &json!({ "type": "content_block_start", "index": block, "content_block": start }),
-                );
-                self.tools.push(ToolSlot {
-                    key,
-                    block,
-                    id: tid,
-                });
-                self.open = Some(Open::Tool(block));
-                block
+                let name = f.and_then(|f| f.name.str()).unwrap_or("");
+                self.open_tool(key, id, name, out)
             }
         };
-        let args = match f.get("arguments") {
-            Some(Value::String(s)) => s.clone(),
-            Some(v @ Value::Object(_)) => crate::translate::read::to_string(v),
-            _ => String::new(),
+        let args = match f.map(|f| &f.arguments) {
+            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
+            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
+            _ => Cow::Borrowed(""),
         };
         if !args.is_empty() {
-            let n = args.len();
-            self.delta(
-                block,
-                json!({ "type": "input_json_delta", "partial_json": args }),
-                n,
-                out,
-            );
+            self.delta(block, DeltaKind::InputJson, &args, out);
         }
+    }
+
+    /// Closes the open block and starts a `tool_use` block for a new call; returns its index.
+    fn open_tool(&mut self, key: u64, id: Option<&str>, name: &str, out: &mut Vec<u8>) -> usize {
+        self.close_open(out);
+        let block = self.next_block;
+        self.next_block += 1;
+        let id = id
+            .map(str::to_owned)
+            .unwrap_or_else(|| fallback_tool_id("toolu_", &self.message_id, block));
+        events::tool_use_start(out, block, &id, name);
+        self.tools.push(ToolSlot { key, block, id });
+        self.open = Some(Open::Tool(block));
+        block
     }
 
     /// Providers that omit `index`: a new id starts a new call, no id continues the open call.
@@ -310,29 +373,23 @@ impl OpenAiToAnthropicStream {
         self.close_open(out);
         let index = self.next_block;
         self.next_block += 1;
-        let (open, block) = match kind {
-            Open::Thinking(_) => (
-                Open::Thinking(index),
-                json!({ "type": "thinking", "thinking": "", "signature": "" }),
-            ),
-            _ => (Open::Text(index), json!({ "type": "text", "text": "" })),
+        let open = match kind {
+            Open::Thinking(_) => {
+                events::thinking_start(out, index);
+                Open::Thinking(index)
+            }
+            _ => {
+                events::text_start(out, index);
+                Open::Text(index)
+            }
         };
-        write_named(
-            out,
-            "content_block_start",
-            &json!({ "type": "content_block_start", "index": index, "content_block": block }),
-        );
         self.open = Some(open);
         index
     }
 
-    fn delta(&mut self, index: usize, delta: Value, chars: usize, out: &mut Vec<u8>) {
-        self.streamed_chars = self.streamed_chars.saturating_add(chars as u64);
-        write_named(
-            out,
-            "content_block_delta",
-            &json!({ "type": "content_block_delta", "index": index, "delta": delta }),
-        );
+    fn delta(&mut self, index: usize, kind: DeltaKind, text: &str, out: &mut Vec<u8>) {
+        self.streamed_chars = self.streamed_chars.saturating_add(text.len() as u64);
+        events::block_delta(out, index, kind, text);
     }
 
     fn close_open(&mut self, out: &mut Vec<u8>) {
@@ -340,18 +397,14 @@ impl OpenAiToAnthropicStream {
             let index = match open {
                 Open::Thinking(i) | Open::Text(i) | Open::Tool(i) => i,
             };
-            write_named(
-                out,
-                "content_block_stop",
-                &json!({ "type": "content_block_stop", "index": index }),
-            );
+            events::block_stop(out, index);
         }
     }
 
     /// Closes the message: `message_delta` with the stop reason and usage, then `message_stop`.
     fn end_message(&mut self, out: &mut Vec<u8>) {
         if self.phase == Phase::Waiting {
-            self.start(&Value::Null, "", out);
+            self.start(None, "", out);
         }
         self.close_open(out);
         let stop_reason = if self.refused {
@@ -364,19 +417,11 @@ impl OpenAiToAnthropicStream {
             )
         };
         let stop_sequence = if stop_reason == "stop_sequence" {
-            self.matched_stop.clone()
+            self.matched_stop.as_deref()
         } else {
             None
         };
-        let u = self.usage();
-        let mut usage = json!({ "output_tokens": u.output_tokens });
-        if u.reported {
-            usage["input_tokens"] = json!(u.input_tokens);
-            usage["cache_read_input_tokens"] = json!(u.cache_read_input_tokens);
-        }
-        let delta = json!({ "type": "message_delta", "delta": { "stop_reason": stop_reason, "stop_sequence": stop_sequence }, "usage": usage });
-        write_named(out, "message_delta", &delta);
-        write_named(out, "message_stop", &json!({ "type": "message_stop" }));
+        events::message_end(out, stop_reason, stop_sequence, self.usage());
         self.phase = Phase::Done;
     }
 
@@ -384,11 +429,7 @@ impl OpenAiToAnthropicStream {
         if self.phase == Phase::Done {
             return;
         }
-        write_named(
-            out,
-            "error",
-            &json!({ "type": "error", "error": { "type": kind, "message": message } }),
-        );
+        events::error(out, kind, message);
         self.phase = Phase::Done;
     }
 }
@@ -407,29 +448,29 @@ fn upstream_error_type(err: &Value) -> &'static str {
 }
 
 impl StreamTranslator for OpenAiToAnthropicStream {
-    fn feed_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+    fn parser_mut(&mut self) -> &mut SseParser {
+        &mut self.parser
+    }
+
+    fn on_event(&mut self, ev: SseEvent<'_>, out: &mut Vec<u8>) {
         if self.phase == Phase::Done {
             return;
         }
-        let mut events = Vec::new();
-        self.parser.feed(chunk, &mut events);
-        for ev in events {
-            self.on_event(ev, out);
+        let data = ev.data.trim();
+        if data.is_empty() {
+            return;
+        }
+        if data == "[DONE]" {
+            self.end_message(out);
+            return;
+        }
+        let parsed = loose::parse::<ChunkOf, _>(data, |chunk| self.on_chunk(chunk, data, out));
+        if let Err(e) = parsed {
+            log::warn!("skipping a non-JSON upstream SSE data line: {e}");
         }
     }
 
-    fn finish_into(&mut self, out: &mut Vec<u8>) {
-        if self.phase == Phase::Done {
-            return;
-        }
-        let mut events = Vec::new();
-        self.parser.finish(&mut events);
-        for ev in events {
-            self.on_event(ev, out);
-        }
-        if self.phase == Phase::Done {
-            return;
-        }
+    fn on_eof(&mut self, out: &mut Vec<u8>) {
         if self.finish_reason.is_some() {
             self.end_message(out);
         } else {

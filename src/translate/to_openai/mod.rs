@@ -2,6 +2,7 @@
 //! OpenAI-compatible upstream, and an Anthropic upstream's response and stream for an OpenAI client.
 
 mod blocks;
+mod chunks;
 mod messages;
 pub mod request;
 pub mod response;

@@ -14,14 +14,118 @@
 //!
 //! Tool calls are numbered 0, 1, … in the order their blocks start, whatever their Anthropic block index.
 
-use serde_json::{json, Value};
+use serde::Deserialize;
 
+use super::chunks;
 use super::ToOpenAiResponseOptions;
 use crate::translate::ids::{derive, openai_completion_id};
-use crate::translate::sse::{write_data, write_done, SseEvent, SseParser};
+use crate::translate::loose::{self, Borrowing, Loose};
+use crate::translate::sse::{write_done, SseEvent, SseParser};
 use crate::translate::stop::openai_finish_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
-use crate::translate::usage::TokenUsage;
+use crate::translate::usage::{AnthropicCounts, TokenUsage};
+
+/// One Anthropic stream event, or anything else the upstream sent as data: what is not an object reads
+/// as an event without fields (its kind then comes from the `event:` line).
+type EventData<'a> = Loose<'a, Event<'a>>;
+
+struct EventOf;
+
+impl Borrowing for EventOf {
+    type Of<'a> = EventData<'a>;
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Event<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Loose<'a>,
+    #[serde(borrow)]
+    index: Loose<'a>,
+    #[serde(borrow)]
+    message: Loose<'a, Message<'a>>,
+    #[serde(borrow)]
+    content_block: Loose<'a, Block<'a>>,
+    #[serde(borrow)]
+    delta: Loose<'a, Delta<'a>>,
+    #[serde(borrow)]
+    usage: Loose<'a, Usage<'a>>,
+    #[serde(borrow)]
+    error: Loose<'a, ErrorBody<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Message<'a> {
+    #[serde(borrow)]
+    id: Loose<'a>,
+    #[serde(borrow)]
+    usage: Loose<'a, Usage<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Block<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Loose<'a>,
+    #[serde(borrow)]
+    id: Loose<'a>,
+    #[serde(borrow)]
+    name: Loose<'a>,
+    #[serde(borrow)]
+    text: Loose<'a>,
+    #[serde(borrow)]
+    thinking: Loose<'a>,
+}
+
+/// A `content_block_delta`'s or a `message_delta`'s `delta`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Delta<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Loose<'a>,
+    #[serde(borrow)]
+    text: Loose<'a>,
+    #[serde(borrow)]
+    thinking: Loose<'a>,
+    #[serde(borrow)]
+    partial_json: Loose<'a>,
+    #[serde(borrow)]
+    stop_reason: Loose<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage<'a> {
+    #[serde(borrow)]
+    input_tokens: Loose<'a>,
+    #[serde(borrow)]
+    output_tokens: Loose<'a>,
+    #[serde(borrow)]
+    cache_read_input_tokens: Loose<'a>,
+    #[serde(borrow)]
+    cache_creation_input_tokens: Loose<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorBody<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Loose<'a>,
+    #[serde(borrow)]
+    message: Loose<'a>,
+}
+
+impl Usage<'_> {
+    fn counts(&self) -> AnthropicCounts {
+        AnthropicCounts {
+            input: self.input_tokens.count(),
+            output: self.output_tokens.count(),
+            cache_read: self.cache_read_input_tokens.count(),
+            cache_creation: self.cache_creation_input_tokens.count(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -36,7 +140,8 @@ pub struct AnthropicToOpenAiStream {
     opts: ToOpenAiResponseOptions,
     parser: SseParser,
     phase: Phase,
-    id: String,
+    /// The keys every chunk ends with, rendered once the id is known (see `chunks::tail`).
+    tail: Vec<u8>,
     /// (Anthropic block index, OpenAI tool-call index)
     tool_blocks: Vec<(u64, usize)>,
     stop_reason: Option<String>,
@@ -52,7 +157,7 @@ impl AnthropicToOpenAiStream {
             opts,
             parser: SseParser::new(),
             phase: Phase::Waiting,
-            id: String::new(),
+            tail: Vec::new(),
             tool_blocks: Vec::new(),
             stop_reason: None,
             usage: TokenUsage::default(),
@@ -61,150 +166,110 @@ impl AnthropicToOpenAiStream {
         }
     }
 
-    fn on_event(&mut self, ev: SseEvent, out: &mut Vec<u8>) {
-        if self.phase == Phase::Done {
-            return;
-        }
-        let data = ev.data.trim();
-        let Ok(v) = serde_json::from_str::<Value>(data) else {
-            if !data.is_empty() {
-                log::warn!("skipping a non-JSON upstream SSE data line");
-            }
-            return;
-        };
-        let kind = v
-            .get("type")
-            .and_then(Value::as_str)
-            .or(ev.event.as_deref())
-            .unwrap_or("");
-        match kind {
+    fn on_parsed(&mut self, name: Option<&str>, v: &EventData<'_>, data: &str, out: &mut Vec<u8>) {
+        let absent = Event::default();
+        let e = v.obj().unwrap_or(&absent);
+        match e.kind.str().or(name).unwrap_or("") {
             "message_start" => {
-                self.start(&v, data, out);
-                if let Some(u) = v.pointer("/message/usage").filter(|u| u.is_object()) {
-                    self.usage.merge_anthropic(u);
+                self.start(e, data, out);
+                if let Some(u) = e.message.obj().and_then(|m| m.usage.obj()) {
+                    self.usage.merge_anthropic_counts(u.counts());
                 }
             }
             "content_block_start" => {
-                self.start(&v, data, out);
-                let block = v.get("content_block").unwrap_or(&Value::Null);
-                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                match block.get("type").and_then(Value::as_str) {
-                    Some("tool_use") => {
-                        let n = self.tool_blocks.len();
-                        self.tool_blocks.push((index, n));
-                        let call = json!({
-                            "index": n,
-                            "id": block.get("id").and_then(Value::as_str).unwrap_or(""),
-                            "type": "function",
-                            "function": { "name": block.get("name").and_then(Value::as_str).unwrap_or(""), "arguments": "" },
-                        });
-                        self.chunk(json!({ "tool_calls": [call] }), None, out);
-                    }
-                    Some("text") => self.text(block.get("text"), "content", out),
-                    Some("thinking") => self.text(block.get("thinking"), "reasoning_content", out),
-                    _ => {}
+                self.start(e, data, out);
+                if let Some(block) = e.content_block.obj() {
+                    self.on_block_start(e.index.u64().unwrap_or(0), block, out);
                 }
             }
             "content_block_delta" => {
-                self.start(&v, data, out);
-                let delta = v.get("delta").unwrap_or(&Value::Null);
-                match delta.get("type").and_then(Value::as_str) {
-                    Some("text_delta") => self.text(delta.get("text"), "content", out),
-                    Some("thinking_delta") => {
-                        self.text(delta.get("thinking"), "reasoning_content", out)
-                    }
-                    Some("input_json_delta") => {
-                        let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
-                        let args = delta
-                            .get("partial_json")
-                            .and_then(Value::as_str)
-                            .unwrap_or("");
-                        if let Some(&(_, n)) = self.tool_blocks.iter().find(|(b, _)| *b == index) {
-                            if !args.is_empty() {
-                                self.streamed_chars =
-                                    self.streamed_chars.saturating_add(args.len() as u64);
-                                self.chunk(json!({ "tool_calls": [{ "index": n, "function": { "arguments": args } }] }), None, out);
-                            }
-                        }
-                    }
-                    _ => {}
+                self.start(e, data, out);
+                if let Some(delta) = e.delta.obj() {
+                    self.on_block_delta(e.index.u64().unwrap_or(0), delta, out);
                 }
             }
             "message_delta" => {
-                if let Some(r) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                if let Some(r) = e.delta.obj().and_then(|d| d.stop_reason.str()) {
                     self.stop_reason = Some(r.to_owned());
                 }
-                if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-                    self.usage.merge_anthropic(u);
+                if let Some(u) = e.usage.obj() {
+                    self.usage.merge_anthropic_counts(u.counts());
                     self.final_usage = true;
                 }
             }
             "message_stop" => self.end(data, out),
             "error" => {
-                let kind = v
-                    .pointer("/error/type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("api_error")
-                    .to_owned();
-                let message = v
-                    .pointer("/error/message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("upstream error")
-                    .to_owned();
-                self.emit_error(&kind, &format!("upstream error mid-stream: {message}"), out);
+                let err = e.error.obj();
+                let kind = err.and_then(|x| x.kind.str()).unwrap_or("api_error");
+                let message = err
+                    .and_then(|x| x.message.str())
+                    .unwrap_or("upstream error");
+                self.emit_error(kind, &format!("upstream error mid-stream: {message}"), out);
             }
             _ => {}
         }
     }
 
-    fn start(&mut self, v: &Value, data: &str, out: &mut Vec<u8>) {
+    fn on_block_start(&mut self, index: u64, block: &Block<'_>, out: &mut Vec<u8>) {
+        match block.kind.str() {
+            Some("tool_use") => {
+                let n = self.tool_blocks.len();
+                self.tool_blocks.push((index, n));
+                let id = block.id.str().unwrap_or("");
+                let name = block.name.str().unwrap_or("");
+                chunks::tool_start(out, &self.tail, n, id, name);
+            }
+            Some("text") => self.text(block.text.text(), "content", out),
+            Some("thinking") => self.text(block.thinking.text(), "reasoning_content", out),
+            _ => {}
+        }
+    }
+
+    fn on_block_delta(&mut self, index: u64, delta: &Delta<'_>, out: &mut Vec<u8>) {
+        match delta.kind.str() {
+            Some("text_delta") => self.text(delta.text.text(), "content", out),
+            Some("thinking_delta") => self.text(delta.thinking.text(), "reasoning_content", out),
+            Some("input_json_delta") => {
+                let Some(args) = delta.partial_json.text() else {
+                    return;
+                };
+                if let Some(&(_, n)) = self.tool_blocks.iter().find(|(b, _)| *b == index) {
+                    self.streamed_chars = self.streamed_chars.saturating_add(args.len() as u64);
+                    chunks::tool_arguments(out, &self.tail, n, args);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The first event opens the stream with the role chunk. The completion id derives from the
+    /// upstream message id, or else from the first event's text.
+    fn start(&mut self, e: &Event<'_>, data: &str, out: &mut Vec<u8>) {
         if self.phase != Phase::Waiting {
             return;
         }
         self.phase = Phase::Streaming;
-        self.id = match v
-            .pointer("/message/id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-        {
+        let id = match e.message.obj().and_then(|m| m.id.text()) {
             Some(id) => openai_completion_id(id),
             None => derive("chatcmpl-", data.as_bytes()),
         };
-        self.chunk(json!({ "role": "assistant", "content": "" }), None, out);
+        self.tail = chunks::tail(self.opts.created, &id, &self.opts.client_model);
+        chunks::role(out, &self.tail);
     }
 
-    fn text(&mut self, t: Option<&Value>, field: &str, out: &mut Vec<u8>) {
-        if let Some(t) = t.and_then(Value::as_str).filter(|t| !t.is_empty()) {
+    fn text(&mut self, t: Option<&str>, field: &str, out: &mut Vec<u8>) {
+        if let Some(t) = t {
             self.streamed_chars = self.streamed_chars.saturating_add(t.len() as u64);
-            self.chunk(json!({ field: t }), None, out);
+            chunks::text(out, &self.tail, field, t);
         }
     }
 
-    fn chunk(&self, delta: Value, finish: Option<&str>, out: &mut Vec<u8>) {
-        let c = json!({
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.opts.created,
-            "model": self.opts.client_model,
-            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish, "logprobs": null }],
-        });
-        write_data(out, &c);
-    }
-
     fn end(&mut self, data: &str, out: &mut Vec<u8>) {
-        self.start(&Value::Null, data, out);
+        self.start(&Event::default(), data, out);
         let finish = openai_finish_reason(self.stop_reason.as_deref());
-        self.chunk(json!({}), Some(finish), out);
+        chunks::finish(out, &self.tail, finish);
         if self.opts.include_usage {
-            let c = json!({
-                "id": self.id,
-                "object": "chat.completion.chunk",
-                "created": self.opts.created,
-                "model": self.opts.client_model,
-                "choices": [],
-                "usage": self.usage().to_openai_json(),
-            });
-            write_data(out, &c);
+            chunks::usage(out, &self.tail, self.usage());
         }
         write_done(out);
         self.phase = Phase::Done;
@@ -214,35 +279,29 @@ impl AnthropicToOpenAiStream {
         if self.phase == Phase::Done {
             return;
         }
-        write_data(
-            out,
-            &json!({ "error": { "message": message, "type": kind, "param": null, "code": null } }),
-        );
+        chunks::error(out, kind, message);
         self.phase = Phase::Done;
     }
 }
 
 impl StreamTranslator for AnthropicToOpenAiStream {
-    fn feed_into(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+    fn parser_mut(&mut self) -> &mut SseParser {
+        &mut self.parser
+    }
+
+    fn on_event(&mut self, ev: SseEvent<'_>, out: &mut Vec<u8>) {
         if self.phase == Phase::Done {
             return;
         }
-        let mut events = Vec::new();
-        self.parser.feed(chunk, &mut events);
-        for ev in events {
-            self.on_event(ev, out);
+        let data = ev.data.trim();
+        let name = ev.event.as_deref();
+        let parsed = loose::parse::<EventOf, _>(data, |v| self.on_parsed(name, v, data, out));
+        if parsed.is_err() && !data.is_empty() {
+            log::warn!("skipping a non-JSON upstream SSE data line");
         }
     }
 
-    fn finish_into(&mut self, out: &mut Vec<u8>) {
-        if self.phase == Phase::Done {
-            return;
-        }
-        let mut events = Vec::new();
-        self.parser.finish(&mut events);
-        for ev in events {
-            self.on_event(ev, out);
-        }
+    fn on_eof(&mut self, out: &mut Vec<u8>) {
         let msg = "the upstream Claude stream ended before message_stop; retry the request";
         self.emit_error("server_error", msg, out);
     }
