@@ -440,11 +440,8 @@ mod tests {
 
     #[test]
     fn claude_code_captures_peek_as_the_reference_does() {
-        let dir = std::env::var("BODY_PEEK_FIXTURES").unwrap_or_else(|_| "/work/shared/fixtures/claude-code".to_string());
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!("no captures in {dir}: skipped (set BODY_PEEK_FIXTURES)");
-            return;
-        };
+        let dir = crate::mock::tests::fixture_dir();
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         let mut seen = 0;
         for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")) {
             for body in capture_bodies(&std::fs::read_to_string(&path).unwrap()) {
@@ -454,7 +451,7 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen > 0, "no captures in {dir}");
+        assert!(seen > 0, "no captures in {}", dir.display());
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub(super) async fn read_until_error(mut response: reqwest::Response) -> (String
 }
 
 /// The Claude Code fixtures: `shared/fixtures/claude-code` beside the repository (or any ancestor of it).
-pub(super) fn fixture_dir() -> PathBuf {
+pub(crate) fn fixture_dir() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
         .ancestors()
