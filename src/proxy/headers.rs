@@ -53,9 +53,11 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The key the built-in mock provider is sent when its config lists none.
 const BUILTIN_MOCK_KEY: &str = "sk-switchyard-builtin-mock";
 
-const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
-const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-const ANTHROPIC_VERSION_HEADER: HeaderName = HeaderName::from_static("anthropic-version");
+// Non-standard names go to Pingora as `&'static str`: a `HeaderName` would be copied into a
+// fresh case-preserving name on every insert, a static string is not.
+const X_API_KEY: &str = "x-api-key";
+const X_REQUEST_ID: &str = "x-request-id";
+const ANTHROPIC_VERSION_HEADER: &str = "anthropic-version";
 
 /// One key, as the two header values either API family sends it in; marked sensitive so
 /// that `http`'s `Debug` never prints it.
@@ -73,10 +75,10 @@ impl KeyHeaders {
         Some(KeyHeaders { x_api_key, bearer })
     }
 
-    fn for_wire(&self, wire: ApiFormat) -> (HeaderName, HeaderValue) {
+    fn insert(&self, req: &mut RequestHeader, wire: ApiFormat) -> Result<()> {
         match wire {
-            ApiFormat::Anthropic => (X_API_KEY, self.x_api_key.clone()),
-            ApiFormat::OpenAi => (http::header::AUTHORIZATION, self.bearer.clone()),
+            ApiFormat::Anthropic => req.insert_header(X_API_KEY, self.x_api_key.clone()),
+            ApiFormat::OpenAi => req.insert_header(http::header::AUTHORIZATION, self.bearer.clone()),
         }
     }
 }
@@ -148,17 +150,13 @@ pub fn prepare(req: &mut RequestHeader, headers: &ProviderHeaders, wire: ApiForm
             let Some(key) = headers.keys.get(index) else {
                 return pingora_error::Error::e_explain(ErrorType::InternalError, "key index outside the provider's keys");
             };
-            let (name, value) = key.for_wire(wire);
-            req.insert_header(name, value)?;
+            key.insert(req, wire)?;
         }
-        UpstreamAuth::BuiltinMock => {
-            let (name, value) = headers.builtin_mock_key.for_wire(wire);
-            req.insert_header(name, value)?;
-        }
+        UpstreamAuth::BuiltinMock => headers.builtin_mock_key.insert(req, wire)?,
         UpstreamAuth::Client(credential) => insert_client_credential(req, credential)?,
         UpstreamAuth::None => {}
     }
-    if wire == ApiFormat::Anthropic && !req.headers.contains_key(&ANTHROPIC_VERSION_HEADER) {
+    if wire == ApiFormat::Anthropic && !req.headers.contains_key(ANTHROPIC_VERSION_HEADER) {
         req.insert_header(ANTHROPIC_VERSION_HEADER, headers.anthropic_version.clone())?;
     }
     for (name, value) in &headers.extra {
