@@ -9,7 +9,8 @@ use common::*;
 use serde_json::json;
 
 struct Setup {
-    primary: Mock,
+    /// Held so the primary mock lives as long as the gateway that points at it.
+    _primary: Mock,
     backup: Mock,
     gw: Gateway,
 }
@@ -27,7 +28,7 @@ fn setup(primary_args: &[&str], extra_provider_yaml: &str) -> Setup {
     );
     let models = "  - { name: chain, targets: [\"primary/claude-a\", \"backup/claude-b\"] }\n  - { name: solo, targets: [\"primary/claude-a\"] }\n  - { name: cross, targets: [\"primary/claude-a\", \"backupoai/glm-b\"] }\n";
     let gw = Gateway::with_config(&config(&providers, models)).start();
-    Setup { primary, backup, gw }
+    Setup { _primary: primary, backup, gw }
 }
 
 fn ask(s: &Setup, model: &str, fault: Option<&str>, stream: bool) -> reqwest::blocking::Response {
