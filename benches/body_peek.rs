@@ -11,7 +11,6 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use serde_json::value::RawValue;
 use switchyard::body;
 
 const REPS: usize = 4000;
@@ -49,30 +48,8 @@ fn main() {
 
 /// The capture's `body`, compacted the way a JSON client serialises it, in its original key order.
 fn fixture_body(capture: &str) -> Vec<u8> {
-    #[derive(serde::Deserialize)]
-    struct Capture<'a> {
-        #[serde(borrow)]
-        body: &'a RawValue,
-    }
-    let raw = serde_json::from_str::<Capture<'_>>(capture).expect("a capture with a `body`").body.get();
-    let mut out = Vec::with_capacity(raw.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in raw.as_bytes() {
-        if in_string {
-            out.push(b);
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-        } else if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            in_string = b == b'"';
-            out.push(b);
-        }
-    }
-    out
+    let [_, compact] = body::capture_body(capture).expect("a capture with a `body`");
+    compact
 }
 
 fn median(mut f: impl FnMut()) -> Duration {

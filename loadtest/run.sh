@@ -187,23 +187,16 @@ wait_http() { # wait_http NAME URL PID SECONDS [curl args...]
   die "$name not ready after ${secs}s ($url)"
 }
 
-rss_kib() { # resident set of every process in the process group led by PID, KiB
-  local pid=$1 total=0 p v
+group_sum() { # group_sum PID FILE AWK-EXPR — sum of AWK-EXPR over /proc/<p>/FILE for every process in PID's group
+  local pid=$1 file=$2 expr=$3 total=0 p v
   for p in $(pgrep -g "$pid" 2>/dev/null || true); do
-    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+    v=$(awk "$expr" "/proc/$p/$file" 2>/dev/null || true)
     total=$((total + ${v:-0}))
   done
   echo "$total"
 }
-
-cpu_ticks() { # user+system CPU of every process in the process group led by PID, in clock ticks
-  local pid=$1 total=0 p v
-  for p in $(pgrep -g "$pid" 2>/dev/null || true); do
-    v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
+rss_kib() { group_sum "$1" status '/^VmRSS:/ {print $2}'; }     # resident set, KiB
+cpu_ticks() { group_sum "$1" stat '{print $14 + $15}'; }        # user + system CPU, clock ticks
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # ------------------------------------------------------------------ install and build
@@ -746,7 +739,7 @@ meta = {
   "cpu": cpu,
   "memory": mem,
   "kernel": platform.release(),
-  "switchyard": "git rev $(rev_of_head) (HEAD of the work tree when run; uncommitted edits, if any, included), release profile",
+  "switchyard": "git rev $(rev_of_head) (HEAD of the work tree when run; uncommitted edits, if any, included), " + ("binary $SY_BIN (LOADTEST_SWITCHYARD_BIN)" if "${LOADTEST_SWITCHYARD_BIN:-}" else "release profile"),
   "pingora": f"{pingora} (switchyard and loadtest/baseline, same Cargo.lock versions)",
   "nginx": sh("'${NGINX:-nginx}' -v 2>&1") if "${NGINX}" else "",
   "oha": sh("'$OHA' --version"),
