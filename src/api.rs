@@ -56,7 +56,6 @@ impl Endpoint {
         }
     }
 
-    /// A bounded label for metrics.
     /// Every endpoint, in [`Endpoint::index`] order.
     pub const ALL: [Endpoint; 8] = [
         Endpoint::Messages,
@@ -79,6 +78,7 @@ impl Endpoint {
         self as usize
     }
 
+    /// A bounded label for metrics.
     pub fn label(self) -> &'static str {
         match self {
             Endpoint::Messages => "messages",
@@ -101,6 +101,13 @@ pub fn caller_format(endpoint: Endpoint, has_anthropic_version: bool) -> ApiForm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_endpoint_at_its_index() {
+        for (i, endpoint) in Endpoint::ALL.iter().enumerate() {
+            assert_eq!(endpoint.index(), i, "{endpoint:?}");
+        }
+    }
 
     #[test]
     fn classifies_paths_and_methods() {

@@ -19,8 +19,6 @@ pub struct UpstreamProvider {
     pub peer: HttpPeer,
     /// Path prefix of the base URL (`""`, `/v1`, `/api/v1`).
     pub base_path: String,
-    /// Value for the `Host` header.
-    pub host_header: String,
     /// Header edits for this provider's requests, prebuilt.
     pub headers: ProviderHeaders,
     /// Upstream paths for requests without a query string, prebuilt (see [`ProviderPaths`]).
@@ -84,5 +82,5 @@ pub fn build(provider: &Arc<Provider>, mock_addr: Option<SocketAddr>) -> Result<
     let headers = ProviderHeaders::new(provider, &host_header).map_err(ResolveError)?;
     let paths = ProviderPaths::new(provider.kind, &base_path).map_err(|e| ResolveError(format!("provider `{}`: {e}", provider.name)))?;
     let metrics = crate::metrics::ProviderMetrics::new(&provider.name);
-    Ok(UpstreamProvider { provider: provider.clone(), peer, base_path, host_header, headers, paths, metrics })
+    Ok(UpstreamProvider { provider: provider.clone(), peer, base_path, headers, paths, metrics })
 }

@@ -82,7 +82,7 @@ pub struct Provider {
     pub upstream: Upstream,
     pub keys: Vec<Secret>,
     /// Extra headers sent with every request (e.g. OpenRouter's `HTTP-Referer`).
-    pub extra_headers: Vec<(String, String)>,
+    pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     pub timeouts: Timeouts,
     pub http2: bool,
     pub verify_tls: bool,

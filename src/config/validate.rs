@@ -207,13 +207,13 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
     let mut extra_headers = Vec::new();
     for (header, value) in headers {
         let hpath = format!("{path}.headers.{header}");
-        if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+        let Ok(name) = http::HeaderName::from_bytes(header.as_bytes()) else {
             return err(hpath, "not a valid HTTP header name");
-        }
-        if http::HeaderValue::from_str(&value).is_err() {
+        };
+        let Ok(value) = http::HeaderValue::from_str(&value) else {
             return err(hpath, "not a valid HTTP header value (visible ASCII only)");
-        }
-        extra_headers.push((header.to_ascii_lowercase(), value));
+        };
+        extra_headers.push((name, value));
     }
     let ms = |v: Option<u64>, default: u64, field: &str| -> Result<Duration, FieldError> {
         match v {

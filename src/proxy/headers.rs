@@ -2,8 +2,8 @@
 //! (its team key, cookies, hop-by-hop headers), and what the provider needs instead (its own
 //! key, its Host, the exact body length, `x-request-id`).
 //!
-//! Everything that depends only on the provider — its Host, its keys as ready header values,
-//! its extra headers — is built once per config generation ([`ProviderHeaders`]): per request
+//! Everything that depends only on the provider — its Host, its keys as ready header values
+//! (its extra headers are typed by the config loader) — is built once per config generation ([`ProviderHeaders`]): per request
 //! the gateway clones prebuilt values instead of formatting and re-validating them, and drops
 //! the client's unwanted headers in one pass over what the client actually sent.
 
@@ -56,7 +56,7 @@ const BUILTIN_MOCK_KEY: &str = "sk-switchyard-builtin-mock";
 // Non-standard names go to Pingora as `&'static str`: a `HeaderName` would be copied into a
 // fresh case-preserving name on every insert, a static string is not.
 const X_API_KEY: &str = "x-api-key";
-const X_REQUEST_ID: &str = "x-request-id";
+pub(super) const X_REQUEST_ID: &str = "x-request-id";
 const ANTHROPIC_VERSION_HEADER: &str = "anthropic-version";
 
 /// One key, as the two header values either API family sends it in; marked sensitive so
@@ -90,7 +90,6 @@ pub struct ProviderHeaders {
     /// Same order as the provider's keys (and its key pool).
     keys: Vec<KeyHeaders>,
     builtin_mock_key: KeyHeaders,
-    extra: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl std::fmt::Debug for ProviderHeaders {
@@ -110,17 +109,8 @@ impl ProviderHeaders {
             .enumerate()
             .map(|(i, key)| KeyHeaders::new(key).ok_or_else(|| format!("provider `{name}`: keys[{i}] contains characters not allowed in an HTTP header")))
             .collect::<Result<Vec<_>, _>>()?;
-        let extra = provider
-            .extra_headers
-            .iter()
-            .map(|(header, value)| {
-                let header_name = HeaderName::from_bytes(header.as_bytes()).map_err(|_| format!("provider `{name}`: headers: `{header}` is not a valid header name"))?;
-                let value = HeaderValue::from_str(value).map_err(|_| format!("provider `{name}`: headers.{header}: the value is not a valid header value"))?;
-                Ok((header_name, value))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
         let builtin_mock_key = KeyHeaders::new(&Secret::new(BUILTIN_MOCK_KEY)).ok_or_else(|| "built-in mock key is not a header value".to_string())?;
-        Ok(ProviderHeaders { host, anthropic_version: HeaderValue::from_static(ANTHROPIC_VERSION), keys, builtin_mock_key, extra })
+        Ok(ProviderHeaders { host, anthropic_version: HeaderValue::from_static(ANTHROPIC_VERSION), keys, builtin_mock_key })
     }
 }
 
@@ -137,7 +127,16 @@ pub enum UpstreamAuth<'a> {
 }
 
 /// Rewrites `req` in place for a provider with `headers`, which speaks `wire`.
-pub fn prepare(req: &mut RequestHeader, headers: &ProviderHeaders, wire: ApiFormat, auth: UpstreamAuth<'_>, body_len: usize, request_id: &HeaderValue) -> Result<()> {
+/// `extra` is the provider's own headers, validated with its config.
+pub fn prepare(
+    req: &mut RequestHeader,
+    headers: &ProviderHeaders,
+    extra: &[(HeaderName, HeaderValue)],
+    wire: ApiFormat,
+    auth: UpstreamAuth<'_>,
+    body_len: usize,
+    request_id: &HeaderValue,
+) -> Result<()> {
     let unwanted: Vec<HeaderName> = req.headers.keys().filter(|name| is_stripped(name.as_str()) || is_foreign(name.as_str(), wire)).cloned().collect();
     for name in &unwanted {
         req.remove_header(name);
@@ -159,7 +158,7 @@ pub fn prepare(req: &mut RequestHeader, headers: &ProviderHeaders, wire: ApiForm
     if wire == ApiFormat::Anthropic && !req.headers.contains_key(ANTHROPIC_VERSION_HEADER) {
         req.insert_header(ANTHROPIC_VERSION_HEADER, headers.anthropic_version.clone())?;
     }
-    for (name, value) in &headers.extra {
+    for (name, value) in extra {
         req.insert_header(name.clone(), value.clone())?;
     }
     Ok(())
@@ -198,16 +197,19 @@ fn ensure_beta(req: &mut RequestHeader, flag: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    /// A provider as the config loader builds it; keys and headers are set afterwards so that
-    /// values the YAML layer would refuse can be tried too.
-    fn provider(keys: &[&str], extra: &[(&str, &str)]) -> Provider {
+    /// A provider as the config loader builds it; keys are set afterwards so that values the
+    /// YAML layer would refuse can be tried too.
+    fn provider(keys: &[&str]) -> Provider {
         let yaml = "providers:\n  acme: { kind: anthropic, base_url: 'http://127.0.0.1:1', keys: [k] }\nmodels:\n  - { name: m, targets: [acme/x] }\nteams:\n  - { name: t, keys: [{ env: T }] }\n";
         let env: std::collections::HashMap<String, String> = [("T".to_string(), "team".to_string())].into();
         let config = crate::config::parse(yaml, "test.yaml", &env).unwrap();
         let mut p = std::sync::Arc::try_unwrap(config.providers.into_iter().next().unwrap()).unwrap();
         p.keys = keys.iter().map(|k| Secret::new(*k)).collect();
-        p.extra_headers = extra.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
         p
+    }
+
+    fn extra(pairs: &[(&'static str, &'static str)]) -> Vec<(HeaderName, HeaderValue)> {
+        pairs.iter().map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v))).collect()
     }
 
     fn request(headers: &[(&str, &str)]) -> RequestHeader {
@@ -227,7 +229,7 @@ mod tests {
 
     #[test]
     fn drops_client_credentials_and_hop_by_hop_headers_and_sets_the_providers() {
-        let headers = ProviderHeaders::new(&provider(&["sk-ant-1", "sk-ant-2"], &[("x-extra", "1")]), "api.example.com").unwrap();
+        let headers = ProviderHeaders::new(&provider(&["sk-ant-1", "sk-ant-2"]), "api.example.com").unwrap();
         let mut req = request(&[
             ("X-Api-Key", "team-key"),
             ("Authorization", "Bearer team"),
@@ -241,7 +243,7 @@ mod tests {
             ("user-agent", "claude-cli"),
         ]);
         let id = HeaderValue::from_static("req_1");
-        prepare(&mut req, &headers, ApiFormat::Anthropic, UpstreamAuth::Gateway(1), 42, &id).unwrap();
+        prepare(&mut req, &headers, &extra(&[("x-extra", "1")]), ApiFormat::Anthropic, UpstreamAuth::Gateway(1), 42, &id).unwrap();
         assert_eq!(names(&req), ["anthropic-beta", "anthropic-version", "content-length", "host", "user-agent", "x-api-key", "x-extra", "x-request-id"]);
         assert_eq!(req.headers["x-api-key"], "sk-ant-2");
         assert!(req.headers["x-api-key"].is_sensitive());
@@ -252,19 +254,19 @@ mod tests {
 
     #[test]
     fn openai_wire_gets_a_bearer_key_and_no_anthropic_headers() {
-        let headers = ProviderHeaders::new(&provider(&["sk-oai"], &[]), "api.openai.com").unwrap();
+        let headers = ProviderHeaders::new(&provider(&["sk-oai"]), "api.openai.com").unwrap();
         let mut req = request(&[("anthropic-version", "2023-06-01"), ("anthropic-beta", "a"), ("x-api-key", "team")]);
-        prepare(&mut req, &headers, ApiFormat::OpenAi, UpstreamAuth::Gateway(0), 0, &HeaderValue::from_static("r")).unwrap();
+        prepare(&mut req, &headers, &[], ApiFormat::OpenAi, UpstreamAuth::Gateway(0), 0, &HeaderValue::from_static("r")).unwrap();
         assert_eq!(names(&req), ["authorization", "content-length", "host", "x-request-id"]);
         assert_eq!(req.headers["authorization"], "Bearer sk-oai");
     }
 
     #[test]
     fn keeps_the_clients_anthropic_version_and_adds_the_oauth_beta_once() {
-        let headers = ProviderHeaders::new(&provider(&[], &[]), "h").unwrap();
+        let headers = ProviderHeaders::new(&provider(&[]), "h").unwrap();
         let credential = crate::auth::credential::classify("sk-ant-oat01-abc").unwrap();
         let mut req = request(&[("anthropic-version", "2024-01-01"), ("anthropic-beta", "tools")]);
-        prepare(&mut req, &headers, ApiFormat::Anthropic, UpstreamAuth::Client(&credential), 0, &HeaderValue::from_static("r")).unwrap();
+        prepare(&mut req, &headers, &[], ApiFormat::Anthropic, UpstreamAuth::Client(&credential), 0, &HeaderValue::from_static("r")).unwrap();
         assert_eq!(req.headers["anthropic-version"], "2024-01-01");
         assert_eq!(req.headers["authorization"], "Bearer sk-ant-oat01-abc");
         assert_eq!(req.headers["anthropic-beta"], format!("tools,{OAUTH_BETA}"));
@@ -272,8 +274,8 @@ mod tests {
 
     #[test]
     fn a_key_that_cannot_be_a_header_is_refused_at_load_without_its_value() {
-        let err = ProviderHeaders::new(&provider(&["ok", "bad\nkey"], &[]), "h").unwrap_err();
+        let err = ProviderHeaders::new(&provider(&["ok", "bad\nkey"]), "h").unwrap_err();
         assert_eq!(err, "provider `acme`: keys[1] contains characters not allowed in an HTTP header");
-        assert!(!format!("{:?}", ProviderHeaders::new(&provider(&["sk-secret"], &[]), "h").unwrap()).contains("sk-secret"));
+        assert!(!format!("{:?}", ProviderHeaders::new(&provider(&["sk-secret"]), "h").unwrap()).contains("sk-secret"));
     }
 }

@@ -49,7 +49,7 @@ use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
 use ctx::RequestCtx;
-use headers::UpstreamAuth;
+use headers::{UpstreamAuth, X_REQUEST_ID};
 use state::GatewayState;
 
 pub struct Gateway {
@@ -63,9 +63,6 @@ impl Gateway {
         Gateway { state, readiness }
     }
 }
-
-/// A `&'static str` name costs Pingora no copy on insert (see `headers`).
-const X_REQUEST_ID: &str = "x-request-id";
 
 /// Upstream statuses that move a request on to its next target.
 fn is_retryable_status(status: u16) -> bool {
@@ -223,13 +220,13 @@ impl Gateway {
             (ApiFormat::Anthropic, _) => &upstream.paths.messages,
             (ApiFormat::OpenAi, _) => &upstream.paths.chat_completions,
         };
-        let base_path = &upstream.base_path;
-        let path = match (prebuilt, uri.query()) {
+        // OpenAI-compatible servers get no query string: Claude Code's are Anthropic-only.
+        let query = uri.query().filter(|_| ctx.wire == ApiFormat::Anthropic || prebuilt.is_none());
+        let path = match (prebuilt, query) {
             (Some(prebuilt), None) => return Ok(prebuilt.clone()),
-            // OpenAI-compatible servers get no query string: Claude Code's are Anthropic-only.
-            (Some(prebuilt), Some(_)) if ctx.wire == ApiFormat::OpenAi => return Ok(prebuilt.clone()),
             (Some(prebuilt), Some(query)) => format!("{}?{query}", prebuilt.path()),
-            (None, query) => format!("{base_path}{}{}{}", uri.path(), if query.is_some() { "?" } else { "" }, query.unwrap_or_default()),
+            (None, None) => format!("{}{}", upstream.base_path, uri.path()),
+            (None, Some(query)) => format!("{}{}?{query}", upstream.base_path, uri.path()),
         };
         http::Uri::try_from(path).map_err(|_| Error::explain(ErrorType::InternalError, "upstream path is not a valid URI"))
     }
@@ -316,7 +313,7 @@ impl ProxyHttp for Gateway {
     /// Admission happens here, before any upstream is chosen: local answers, auth, the body.
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
         Metrics::global().in_flight.inc();
-        ctx.request_id = request_id::RequestId::from_client_or_new(session.req_header().headers.get("x-request-id"));
+        ctx.request_id = request_id::RequestId::from_client_or_new(session.req_header().headers.get(X_REQUEST_ID));
         let req = session.req_header();
         let (endpoint, method_ok) = Endpoint::classify(req.method.as_str(), req.uri.path());
         ctx.endpoint = endpoint;
@@ -385,7 +382,7 @@ impl ProxyHttp for Gateway {
             (None, None, ProviderKind::Mock) => UpstreamAuth::BuiltinMock,
             (None, None, _) => UpstreamAuth::None,
         };
-        headers::prepare(req, &upstream.headers, ctx.wire, auth, ctx.upstream_body.len(), ctx.request_id.header())
+        headers::prepare(req, &upstream.headers, &upstream.provider.extra_headers, ctx.wire, auth, ctx.upstream_body.len(), ctx.request_id.header())
     }
 
     /// Swaps whatever Pingora replays (the retry-buffer tail) for this attempt's prepared body.

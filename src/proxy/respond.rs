@@ -7,6 +7,7 @@ use pingora_http::ResponseHeader;
 use pingora_proxy::Session;
 
 use super::ctx::RequestCtx;
+use super::headers::X_REQUEST_ID;
 use crate::api::ApiFormat;
 use crate::errors::GatewayError;
 
@@ -15,7 +16,7 @@ pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_
     let mut header = ResponseHeader::build(status, Some(4))?;
     header.insert_header(http::header::CONTENT_TYPE, content_type)?;
     header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
-    header.insert_header("x-request-id", ctx.request_id.header().clone())?;
+    header.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
     let head_only = session.req_header().method == http::Method::HEAD;
     session.write_response_header(Box::new(header), head_only || body.is_empty()).await?;
     if !head_only && !body.is_empty() {
@@ -31,7 +32,7 @@ pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &Gateway
     let mut header = ResponseHeader::build(error.kind.status(), Some(5))?;
     header.insert_header(http::header::CONTENT_TYPE, "application/json")?;
     header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())?;
-    header.insert_header("x-request-id", ctx.request_id.header().clone())?;
+    header.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
     if let Some(seconds) = error.retry_after {
         header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
     }
