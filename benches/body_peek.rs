@@ -6,7 +6,7 @@
 //! so the bench compacts it (keeping key order, which matters: `stream` is the last key).
 //!
 //! `cargo bench --bench body_peek` — fixtures from `BODY_PEEK_FIXTURES`, default
-//! `shared/fixtures/claude-code` beside the repository.
+//! `tests/fixtures/claude-code`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -16,12 +16,7 @@ use switchyard::body;
 const REPS: usize = 4000;
 
 fn main() {
-    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let beside_repo = manifest.ancestors().map(|d| d.join("shared/fixtures/claude-code")).find(|d| d.is_dir());
-    let dir = std::env::var("BODY_PEEK_FIXTURES")
-        .ok()
-        .or_else(|| beside_repo.map(|d| d.display().to_string()))
-        .unwrap_or_else(|| "../shared/fixtures/claude-code".to_string());
+    let dir = std::env::var("BODY_PEEK_FIXTURES").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/claude-code").to_string());
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures in {dir}: {e} (set BODY_PEEK_FIXTURES)"))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -188,7 +188,7 @@ def main():
     base_name, base_n, base_cost = rows[0][0], rows[0][1], rows[0][2]
     w("## Cost routing: a Claude Code-shaped mix\n")
     w(f"{args.requests} requests replayed through switchyard per policy ({args.workers} concurrent, loopback, mock provider), "
-      "built from `shared/fixtures/claude-code/`: " +
+      "built from `tests/fixtures/claude-code/`: " +
       ", ".join(f"{kind} {cnt / 10:.0f}% (`{models[kind]}`, ~{sizes[kind] // 1024} KB)" for kind, cnt in MIX) + ". "
       "Each response's `x-switchyard-target` says which provider/model served it; its `usage` is priced at list prices "
       "(USD/MTok in/out: " + ", ".join(f"{k} {p[0]:g}/{p[1]:g}" for k, p in PRICES.items()) +

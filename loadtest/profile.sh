@@ -22,8 +22,7 @@ BARE_BIN=$TARGET_DIR/loadtest-baseline/release/bare-pingora
 OUT=$LT/out/profile-$TARGET-$SCEN
 BASE=${LOADTEST_PORT_BASE:-18300}
 MOCK_PORT=$((BASE + 21)) SY_PORT=$((BASE + 22)) SY_ADMIN=$((BASE + 23)) BARE_PORT=$((BASE + 24))
-FIXTURES=${LOADTEST_FIXTURES:-$ROOT/../shared/fixtures/claude-code}
-[[ -d $FIXTURES ]] || FIXTURES=/work/shared/fixtures/claude-code
+FIXTURES=${LOADTEST_FIXTURES:-$ROOT/tests/fixtures/claude-code}
 for f in "$OHA" "$SY_BIN"; do [[ -x $f ]] || { echo "missing $f: run bash loadtest/run.sh --smoke first" >&2; exit 1; }; done
 command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >&2; exit 1; }
 mkdir -p "$OUT"

@@ -34,7 +34,7 @@ usage: bash loadtest/run.sh [--smoke|--full] [options]
 Environment: CARGO_TARGET_DIR (default <repo>/target), LOADTEST_TOOLS_DIR (default $CARGO_TARGET_DIR/loadtest-tools),
 LOADTEST_OUT (default loadtest/out/<date>-<mode>), LOADTEST_PORT_BASE (default 18300; ports are base+1..+10),
 LOADTEST_SWITCHYARD_BIN (a switchyard binary to use instead of target/release/switchyard, e.g. with --no-build),
-LOADTEST_FIXTURES (the Claude Code fixtures; default ../shared/fixtures/claude-code).
+LOADTEST_FIXTURES (the Claude Code fixtures; default tests/fixtures/claude-code).
 EOF
 }
 
@@ -87,7 +87,7 @@ TOOLS=${LOADTEST_TOOLS_DIR:-$TARGET_DIR/loadtest-tools}
 STAMP=$(date +%Y%m%d-%H%M%S)
 OUT=${LOADTEST_OUT:-$LT/out/$STAMP-$MODE}
 LOGS=$OUT/logs
-FIXTURES=${LOADTEST_FIXTURES:-}
+FIXTURES=${LOADTEST_FIXTURES:-$ROOT/tests/fixtures/claude-code}
 PY=${PYTHON:-python3}
 START_EPOCH=$(date +%s)
 
@@ -211,11 +211,6 @@ done
 
 for tool in curl "$PY" setsid pgrep timeout; do command -v "$tool" >/dev/null || die "needs $tool"; done
 
-if [[ -z $FIXTURES ]]; then
-  for d in "$ROOT/../shared/fixtures/claude-code" "$ROOT/shared/fixtures/claude-code" /work/shared/fixtures/claude-code; do
-    [[ -f $d/01-opus-stream-first-turn.json ]] && { FIXTURES=$(cd "$d" && pwd); break; }
-  done
-fi
 [[ -n $FIXTURES && -f $FIXTURES/01-opus-stream-first-turn.json ]] || die "Claude Code fixtures not found (set LOADTEST_FIXTURES)"
 
 SY_BIN=${LOADTEST_SWITCHYARD_BIN:-$TARGET_DIR/release/switchyard}

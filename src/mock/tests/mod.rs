@@ -135,13 +135,7 @@ pub(super) async fn read_until_error(mut response: reqwest::Response) -> (String
     }
 }
 
-/// The Claude Code fixtures: `shared/fixtures/claude-code` beside the repository (or any ancestor of it).
+/// The captured Claude Code requests, kept in the repository (`tests/fixtures/README.md`).
 pub(crate) fn fixture_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .ancestors()
-        .map(|dir| dir.join("shared/fixtures/claude-code"))
-        .chain(std::iter::once(manifest.join("tests/fixtures/claude-code")))
-        .find(|dir| dir.is_dir())
-        .expect("Claude Code fixtures: shared/fixtures/claude-code beside the repository")
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/claude-code"))
 }

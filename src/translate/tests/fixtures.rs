@@ -1,6 +1,5 @@
-//! The four captured Claude Code requests (`shared/fixtures/claude-code/`) translated with and without
-//! reasoning support. The fixtures live outside the crate; the test looks for them beside the repository
-//! (where CI puts `shared/`), or at `SWITCHYARD_FIXTURES`, and fails if they cannot be found.
+//! The four captured Claude Code requests (`tests/fixtures/claude-code/`) translated with and without
+//! reasoning support.
 
 use std::path::PathBuf;
 
@@ -10,24 +9,7 @@ use super::{json_of, to_anthropic};
 use crate::translate::{anthropic_request_to_openai, estimate_input_tokens, ToOpenAiOptions};
 
 fn fixture_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut candidates: Vec<PathBuf> = std::env::var_os("SWITCHYARD_FIXTURES")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    for up in [
-        manifest.join("tests/fixtures"),
-        manifest.join("../shared/fixtures"),
-        manifest.join("../../shared/fixtures"),
-        "/work/shared/fixtures".into(),
-    ] {
-        candidates.push(up.join("claude-code"));
-    }
-    candidates
-        .iter()
-        .find(|d| d.join("01-opus-stream-first-turn.json").is_file())
-        .cloned()
-        .unwrap_or_else(|| panic!("Claude Code fixtures not found; looked in {candidates:?} (set SWITCHYARD_FIXTURES)"))
+    crate::mock::tests::fixture_dir()
 }
 
 fn body(name: &str) -> Value {
