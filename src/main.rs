@@ -55,7 +55,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Pingora's own start-up and shutdown chatter (bootstrap, services starting) is not what a
+    // person starting the gateway needs to read under the banner; its warnings and errors still show.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,pingora_core=warn")).init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run { config: None, upgrade: false }) {
         Command::Run { config, upgrade } => run(config, upgrade),
@@ -98,6 +100,9 @@ fn print_banner(config: &Config) {
     println!("  proxy:     http://{}", config.listen.proxy);
     println!("  metrics:   http://{}/metrics", config.listen.admin);
     println!("  providers: {}", providers.join(", "));
+    if !config.skipped.is_empty() {
+        println!("  skipped:   {} rule(s) or target(s) whose provider has no key set (`switchyard check` lists them)", config.skipped.len());
+    }
     if switchyard::server::needs_builtin_mock(config) {
         println!("  no provider key set (ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENROUTER_API_KEY): answering from the built-in mock provider");
     }
@@ -142,6 +147,9 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     }
     if let Some(default) = config.router.default_model() {
         println!("default_model: {default}");
+    }
+    for line in &config.skipped {
+        println!("skipped: {line}");
     }
     ExitCode::SUCCESS
 }

@@ -121,6 +121,32 @@ fn embedded_default_answers_from_the_builtin_mock_with_a_generated_key() {
 }
 
 #[test]
+fn the_first_screen_with_no_configuration_is_the_banner_alone() {
+    let gw = Gateway::embedded_default().default_logging().start();
+    let out = gw.process.stdout.text();
+    let first: Vec<&str> = out.lines().take(4).collect();
+    assert!(first[0].starts_with("switchyard ") && first[0].contains("(embedded default)"), "{out}");
+    assert!(first[1].trim_start().starts_with("proxy:") && first[2].trim_start().starts_with("metrics:"), "{out}");
+    assert!(first[3].trim_start().starts_with("providers: mock"), "{out}");
+    // What the embedded default left out (providers with no key) is one summary line, listed in full by `check`.
+    let summary: Vec<&str> = out.lines().filter(|l| l.contains("skipped:")).collect();
+    assert_eq!(summary.len(), 1, "{out}");
+    assert!(summary[0].contains("switchyard check"), "{out}");
+    assert!(out.contains("export ANTHROPIC_API_KEY=sk-sy-"), "{out}");
+    // Nothing but the banner: no log lines at the default level before or after it while starting.
+    let err = gw.process.stderr.text();
+    assert!(err.lines().all(|l| !l.contains(" INFO ")), "log lines beside the banner:\n{err}");
+    assert!(!err.contains("disabled"), "{err}");
+
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_switchyard")).args(["check"]).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).output().unwrap();
+    let listed = String::from_utf8_lossy(&check.stdout);
+    let skipped_lines = listed.lines().filter(|l| l.starts_with("skipped: ")).count();
+    let count: usize = summary[0].split_whitespace().find_map(|w| w.parse().ok()).unwrap();
+    assert_eq!(skipped_lines, count, "check lists each skipped entry:\n{listed}");
+    assert!(listed.contains("is disabled (no key set)"), "{listed}");
+}
+
+#[test]
 fn embedded_default_never_prints_a_key_given_in_the_environment() {
     let gw = Gateway::embedded_default().env("SWITCHYARD_TEAM_KEY", "team-secret-from-env-123").start();
     let r = client().post(gw.url("/v1/messages")).header("x-api-key", "team-secret-from-env-123").json(&json!({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}]})).send().unwrap();

@@ -22,6 +22,9 @@ pub struct Config {
     pub teams: Teams,
     /// A team key generated at this start because its variable was unset: shown once, never logged.
     pub generated_team_key: Option<GeneratedKey>,
+    /// Rules, targets and group members left out because their provider is disabled (no key set),
+    /// each as `field.path: why`. Not errors: the embedded default names every provider it knows.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Debug)]

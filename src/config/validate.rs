@@ -82,6 +82,8 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         router.add_provider(&p.name, ProviderEntry { index, any_model: p.any_model, listed_models: p.listed_models.clone() });
     }
     let mut disabled = disabled;
+    // What a disabled provider switched off: shown by `check` and summed up in one line at start.
+    let mut skipped = Vec::new();
     for (name, group) in groups {
         let path = format!("groups.{name}");
         if router.provider(&name).is_some() || disabled.contains(&name) {
@@ -94,7 +96,7 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         for (j, member) in group.members.iter().enumerate() {
             match router.provider(member) {
                 Some(entry) => members.push(entry.index),
-                None if disabled.contains(member) => log::info!("{path}.members[{j}]: provider `{member}` is disabled (no key set)"),
+                None if disabled.contains(member) => skipped.push(format!("{path}.members[{j}]: provider `{member}` is disabled (no key set)")),
                 None => return err(format!("{path}.members[{j}]"), format!("no provider named `{member}`")),
             }
         }
@@ -105,17 +107,20 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         }
     }
     for (i, model) in models.into_iter().enumerate() {
-        add_model_rule(&mut router, model, i, &disabled)?;
+        add_model_rule(&mut router, model, i, &disabled, &mut skipped)?;
     }
     let default_model = default_model.filter(|m| !m.trim().is_empty());
     if let Some(model) = &default_model {
-        check_resolves(&router, model, "default_model", &providers)?;
+        check_resolves(&router, model, "default_model", &providers, &mut skipped)?;
     }
     router.set_default_model(default_model);
 
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false))?;
+    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false), &mut skipped)?;
+    for line in &skipped {
+        log::debug!("{line}");
+    }
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key })
+    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped })
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -329,7 +334,7 @@ fn parse_base_url(raw: &str, sni: Option<String>, path: &str) -> Result<Upstream
     Ok(Upstream::Url(UpstreamUrl { tls, host, port, base_path, sni }))
 }
 
-fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &HashSet<String>) -> Result<(), FieldError> {
+fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &HashSet<String>, skipped: &mut Vec<String>) -> Result<(), FieldError> {
     let path = format!("models[{i}]");
     let ModelFile { name, targets, max_attempts, fallback_deadline_ms } = model;
     if max_attempts == Some(0) {
@@ -355,7 +360,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
             (Some(entry), _) => Destination::Provider(entry.index),
             (None, Some(group)) => Destination::Group(group),
             (None, None) if disabled.contains(provider) => {
-                log::info!("{tpath}: provider `{provider}` is disabled (no key set); target skipped");
+                skipped.push(format!("{tpath}: provider `{provider}` is disabled (no key set); target skipped"));
                 continue;
             }
             (None, None) => return err(tpath, format!("no provider or group named `{provider}`: define it under `providers:` or `groups:`")),
@@ -364,7 +369,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         specs.push(TargetSpec { dest, model });
     }
     if specs.is_empty() {
-        log::info!("{path} (`{name}`): every target's provider is disabled; rule skipped");
+        skipped.push(format!("{path} (`{name}`): every target's provider is disabled; rule skipped"));
         router.add_disabled_name(&name);
         return Ok(());
     }
@@ -373,13 +378,13 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         .or_else(|e| err(format!("{path}.name"), format!("`{name}` is not a valid glob: {}", e.0)))
 }
 
-fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Provider>]) -> Result<(), FieldError> {
+fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Provider>], skipped: &mut Vec<String>) -> Result<(), FieldError> {
     if router.resolve_direct(model).is_some() {
         return Ok(());
     }
     if router.is_disabled_name(model) {
         // A real rule whose providers have no keys yet (e.g. the example on a fresh machine): not a typo.
-        log::warn!("{path}: `{model}` has no enabled provider right now; requests falling back to it get 404 until one is enabled");
+        skipped.push(format!("{path}: `{model}` has no enabled provider right now; requests falling back to it get 404 until one is enabled"));
         return Ok(());
     }
     let enabled: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
@@ -398,6 +403,7 @@ fn build_teams(
     router: &Router,
     providers: &[Arc<Provider>],
     passthrough_default: bool,
+    skipped: &mut Vec<String>,
 ) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
@@ -431,7 +437,7 @@ fn build_teams(
         };
         let default_model = default_model.filter(|m| !m.trim().is_empty());
         if let Some(m) = &default_model {
-            check_resolves(router, m, &format!("{path}.default_model"), providers)?;
+            check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
         let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(passthrough_default) });
         for (j, key) in keys.into_iter().enumerate() {

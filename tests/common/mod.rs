@@ -157,17 +157,18 @@ pub struct GatewayBuilder {
     config: Option<String>,
     env: Vec<(String, String)>,
     args: Vec<String>,
+    default_logging: bool,
 }
 
 impl Gateway {
     /// A gateway with `config` (YAML without `listen:`; it gets loopback ports added).
     pub fn with_config(config: &str) -> GatewayBuilder {
-        GatewayBuilder { config: Some(config.to_string()), env: vec![("TEAM_KEY".into(), TEAM_KEY.into())], args: vec![] }
+        GatewayBuilder { config: Some(config.to_string()), env: vec![("TEAM_KEY".into(), TEAM_KEY.into())], args: vec![], default_logging: false }
     }
 
     /// A gateway on the embedded default config (no --config).
     pub fn embedded_default() -> GatewayBuilder {
-        GatewayBuilder { config: None, env: vec![], args: vec![] }
+        GatewayBuilder { config: None, env: vec![], args: vec![], default_logging: false }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -193,6 +194,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// Leaves `RUST_LOG` unset, so the gateway logs at its own default level, as it does for a user.
+    pub fn default_logging(mut self) -> Self {
+        self.default_logging = true;
+        self
+    }
+
     pub fn start(self) -> Gateway {
         for _ in 0..5 {
             if let Some(gw) = self.try_start() {
@@ -213,7 +220,9 @@ impl GatewayBuilder {
                 cmd.env(var, v);
             }
         }
-        cmd.env("RUST_LOG", "info");
+        if !self.default_logging {
+            cmd.env("RUST_LOG", "info");
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -286,7 +295,7 @@ pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
 }
 
 pub fn fixture(name: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/claude-code").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-code").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
 }
