@@ -17,6 +17,9 @@
 //!                ◀─error────── upstream_error::upstream_error_to_openai ◀────────────┘
 //! ```
 //!
+//! OpenAI Responses API clients (Codex CLI) reach both kinds of upstream through `responses/`, which
+//! translates to Chat Completions and composes with the translators above for Anthropic.
+//!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
 //! `to_anthropic/` builds Anthropic ones. Shared pieces: `sse` (the one incremental SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
@@ -45,6 +48,7 @@ pub mod ids;
 pub(crate) mod loose;
 pub mod notes;
 pub(crate) mod read;
+pub mod responses;
 pub mod sse;
 pub(crate) mod stop;
 pub mod stream;
