@@ -16,8 +16,14 @@ const PROMPT: &str = "run: echo switchyard-codex-ok";
 
 fn codex() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("bash").arg(root.join("tests/codex_env.sh")).status().expect("run tests/codex_env.sh");
-    assert!(status.success(), "could not install the pinned Codex CLI (tests/codex_env.sh)");
+    let status = Command::new("bash")
+        .arg(root.join("tests/codex_env.sh"))
+        .status()
+        .expect("run tests/codex_env.sh");
+    assert!(
+        status.success(),
+        "could not install the pinned Codex CLI (tests/codex_env.sh)"
+    );
     root.join("target/codex/node_modules/.bin/codex")
 }
 
@@ -68,7 +74,11 @@ fn run_codex(gw: &Gateway, model: &str) -> (bool, String, String) {
         .env("SWITCHYARD_TEAM_KEY", TEAM_KEY)
         .current_dir(&work)
         .stdin(std::process::Stdio::null());
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn codex");
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn codex");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(120));
@@ -76,14 +86,30 @@ fn run_codex(gw: &Gateway, model: &str) -> (bool, String, String) {
     });
     let out = child.wait_with_output().expect("codex output");
     drop(watchdog);
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The mock, and a gateway with one provider of `kind` on it (`responses_api` for the native case).
 fn setup(kind: &str, extra: &str, base_path: &str) -> (Mock, Gateway) {
     let mock = Mock::start(&[]);
-    let providers = format!("{}{extra}", provider_yaml("up", kind, &format!("{}{base_path}", mock.url()), "sk-provider-codex-test"));
-    let gw = Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"up/*\"] }\n")).start();
+    let providers = format!(
+        "{}{extra}",
+        provider_yaml(
+            "up",
+            kind,
+            &format!("{}{base_path}", mock.url()),
+            "sk-provider-codex-test"
+        )
+    );
+    let gw = Gateway::with_config(&config(
+        &providers,
+        "  - { name: \"*\", targets: [\"up/*\"] }\n",
+    ))
+    .start();
     (mock, gw)
 }
 
@@ -103,15 +129,28 @@ fn bodies(mock: &Mock, path: &str) -> Vec<(String, Value)> {
 /// Codex's last message is the mock's answer to the tool output, which carries the command's output.
 fn assert_round_trip(ok: bool, stdout: &str, stderr: &str) {
     assert!(ok, "codex failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("Tool result received:") && stdout.contains("switchyard-codex-ok"), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stderr.contains("echo switchyard-codex-ok"), "Codex ran the command the model asked for:\n{stderr}");
+    assert!(
+        stdout.contains("Tool result received:") && stdout.contains("switchyard-codex-ok"),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("echo switchyard-codex-ok"),
+        "Codex ran the command the model asked for:\n{stderr}"
+    );
 }
 
 /// Sends a recorded request to the mock again, byte for byte: its replies depend only on the body, so this
 /// shows what the first turn answered.
 fn replay(mock: &Mock, path: &str, body: &str, auth: (&str, &str)) -> String {
-    let request = client().post(format!("{}{path}", mock.url())).header(auth.0, auth.1).header("content-type", "application/json");
-    request.body(body.to_owned()).send().and_then(|r| r.text()).unwrap()
+    let request = client()
+        .post(format!("{}{path}", mock.url()))
+        .header(auth.0, auth.1)
+        .header("content-type", "application/json");
+    request
+        .body(body.to_owned())
+        .send()
+        .and_then(|r| r.text())
+        .unwrap()
 }
 
 fn requests_metric(gw: &Gateway) -> f64 {
@@ -125,16 +164,40 @@ fn codex_round_trip_natively_to_a_responses_api_provider() {
     assert_round_trip(ok, &stdout, &stderr);
 
     let turns = bodies(&mock, "/v1/responses");
-    assert_eq!(turns.len(), 2, "the first turn and the function_call_output turn");
-    let first_reply = replay(&mock, "/v1/responses", &turns[0].0, ("authorization", "Bearer sk-provider-codex-test"));
-    let call = sse_events(&first_reply).into_iter().map(|(_, e)| e).find(|e| e["type"] == "response.output_item.done" && e["item"]["type"] == "function_call").expect("the first turn called a tool");
+    assert_eq!(
+        turns.len(),
+        2,
+        "the first turn and the function_call_output turn"
+    );
+    let first_reply = replay(
+        &mock,
+        "/v1/responses",
+        &turns[0].0,
+        ("authorization", "Bearer sk-provider-codex-test"),
+    );
+    let call = sse_events(&first_reply)
+        .into_iter()
+        .map(|(_, e)| e)
+        .find(|e| e["type"] == "response.output_item.done" && e["item"]["type"] == "function_call")
+        .expect("the first turn called a tool");
     assert_eq!(call["item"]["name"], "exec_command");
     let input = turns[1].1["input"].as_array().unwrap();
-    let output = input.iter().find(|i| i["type"] == "function_call_output").expect("a function_call_output reached the provider");
+    let output = input
+        .iter()
+        .find(|i| i["type"] == "function_call_output")
+        .expect("a function_call_output reached the provider");
     assert_eq!(output["call_id"], call["item"]["call_id"]);
-    assert!(output["output"].to_string().contains("switchyard-codex-ok"), "{output}");
-    assert!(input.iter().any(|i| i["type"] == "function_call" && i["call_id"] == call["item"]["call_id"]));
-    assert_eq!(turns[1].1["tools"], turns[0].1["tools"], "native: the body goes through untouched");
+    assert!(
+        output["output"].to_string().contains("switchyard-codex-ok"),
+        "{output}"
+    );
+    assert!(input
+        .iter()
+        .any(|i| i["type"] == "function_call" && i["call_id"] == call["item"]["call_id"]));
+    assert_eq!(
+        turns[1].1["tools"], turns[0].1["tools"],
+        "native: the body goes through untouched"
+    );
     assert_eq!(requests_metric(&gw), 2.0);
 }
 
@@ -147,15 +210,41 @@ fn codex_round_trip_to_an_anthropic_provider_by_translation() {
     let turns = bodies(&mock, "/v1/messages");
     assert_eq!(turns.len(), 2, "the first turn and the tool result turn");
     assert_eq!(turns[0].1["model"], "claude-sonnet-4-5");
-    let first_reply = replay(&mock, "/v1/messages", &turns[0].0, ("x-api-key", "sk-provider-codex-test"));
-    let tool_use = sse_events(&first_reply).into_iter().map(|(_, e)| e).find(|e| e["content_block"]["type"] == "tool_use").expect("the first turn called a tool");
+    let first_reply = replay(
+        &mock,
+        "/v1/messages",
+        &turns[0].0,
+        ("x-api-key", "sk-provider-codex-test"),
+    );
+    let tool_use = sse_events(&first_reply)
+        .into_iter()
+        .map(|(_, e)| e)
+        .find(|e| e["content_block"]["type"] == "tool_use")
+        .expect("the first turn called a tool");
     let id = &tool_use["content_block"]["id"];
     let messages = turns[1].1["messages"].as_array().unwrap();
-    let result = messages.iter().flat_map(|m| m["content"].as_array().cloned().unwrap_or_default()).find(|b| b["type"] == "tool_result").expect("a tool_result reached the provider");
+    let result = messages
+        .iter()
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .find(|b| b["type"] == "tool_result")
+        .expect("a tool_result reached the provider");
     assert_eq!(&result["tool_use_id"], id);
-    assert!(result["content"].to_string().contains("switchyard-codex-ok"), "{result}");
-    let tools: Vec<&str> = turns[0].1["tools"].as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
-    assert!(tools.contains(&"exec_command") && tools.contains(&"multi_agent_v1__spawn_agent"), "{tools:?}");
+    assert!(
+        result["content"]
+            .to_string()
+            .contains("switchyard-codex-ok"),
+        "{result}"
+    );
+    let tools: Vec<&str> = turns[0].1["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        tools.contains(&"exec_command") && tools.contains(&"multi_agent_v1__spawn_agent"),
+        "{tools:?}"
+    );
     assert_eq!(requests_metric(&gw), 2.0);
 }
 
@@ -168,12 +257,31 @@ fn codex_round_trip_to_a_chat_completions_provider_by_translation() {
     let turns = bodies(&mock, "/v1/chat/completions");
     assert_eq!(turns.len(), 2, "the first turn and the tool result turn");
     assert_eq!(turns[0].1["model"], "z-ai/glm-4.5-air");
-    let first_reply = replay(&mock, "/v1/chat/completions", &turns[0].0, ("authorization", "Bearer sk-provider-codex-test"));
-    let call = sse_events(&first_reply).into_iter().map(|(_, e)| e).find_map(|e| e["choices"][0]["delta"]["tool_calls"][0]["id"].as_str().map(str::to_owned)).expect("the first turn called a tool");
+    let first_reply = replay(
+        &mock,
+        "/v1/chat/completions",
+        &turns[0].0,
+        ("authorization", "Bearer sk-provider-codex-test"),
+    );
+    let call = sse_events(&first_reply)
+        .into_iter()
+        .map(|(_, e)| e)
+        .find_map(|e| {
+            e["choices"][0]["delta"]["tool_calls"][0]["id"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .expect("the first turn called a tool");
     let messages = turns[1].1["messages"].as_array().unwrap();
-    let tool = messages.iter().find(|m| m["role"] == "tool").expect("a tool message reached the provider");
+    let tool = messages
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .expect("a tool message reached the provider");
     assert_eq!(tool["tool_call_id"], call.as_str());
-    assert!(tool["content"].to_string().contains("switchyard-codex-ok"), "{tool}");
+    assert!(
+        tool["content"].to_string().contains("switchyard-codex-ok"),
+        "{tool}"
+    );
     let assistant = messages.iter().find(|m| m["role"] == "assistant").unwrap();
     assert_eq!(assistant["tool_calls"][0]["id"], call.as_str());
     assert_eq!(requests_metric(&gw), 2.0);

@@ -27,6 +27,9 @@
 //! `custom_tool_calls`, `tool_choice`, `orphan_tool_outputs`, `missing_tool_outputs`, `max_tokens_clamped`,
 //! `user_hashed`, `thinking_off_in_tool_loop`. Refused with 400: `previous_response_id`, `conversation`,
 //! `prompt`, `background: true`, `item_reference` items. The Anthropic leg adds the Chat → Anthropic notes.
+//!
+//! `usage` reads a Responses provider's own token counts (JSON `usage`, or the terminal stream event's),
+//! for accounting native pass-through traffic.
 
 pub mod anthropic;
 mod input;
@@ -35,6 +38,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 mod tools;
+pub mod usage;
 
 pub use anthropic::{
     anthropic_response_to_responses, responses_request_to_anthropic, AnthropicToResponsesStream,
