@@ -42,6 +42,7 @@
 //! `temperature_clamped`, `tool_choice`, `function_messages`, `tool_arguments_unparsable`. Responses:
 //! `extra_choices`, `tool_arguments_unparsable`, `redacted_thinking`, `server_tool_blocks`.
 
+pub(crate) mod chat_chunk;
 pub mod effort;
 pub mod error;
 pub mod ids;

@@ -22,132 +22,34 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::objects::{
     content_part, failure, function_call_item, item_id, message_item, reasoning_item, response_id,
     response_object, status_for, EventWriter, ResponsesUsage, Status, ToResponsesOptions,
 };
+use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolCall, Usage};
 use crate::translate::ids::fallback_tool_id;
-use crate::translate::loose::{self, Borrowing, First, Items, Loose};
+use crate::translate::loose::{self, Loose};
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::to_anthropic::response::error_message;
 use crate::translate::usage::TokenUsage;
 
-type ChunkData<'a> = Loose<'a, Chunk<'a>>;
-
-struct ChunkOf;
-
-impl Borrowing for ChunkOf {
-    type Of<'a> = ChunkData<'a>;
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Chunk<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    error: Option<Value>,
-    #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
-    #[serde(borrow)]
-    choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Usage<'a> {
-    #[serde(borrow)]
-    prompt_tokens: Loose<'a>,
-    #[serde(borrow)]
-    completion_tokens: Loose<'a>,
-    #[serde(borrow)]
-    prompt_tokens_details: Loose<'a, Details<'a>>,
-    #[serde(borrow)]
-    completion_tokens_details: Loose<'a, Details<'a>>,
-    /// DeepSeek's name for cached prompt tokens.
-    #[serde(borrow)]
-    prompt_cache_hit_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Details<'a> {
-    #[serde(borrow)]
-    cached_tokens: Loose<'a>,
-    #[serde(borrow)]
-    reasoning_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Choice<'a> {
-    #[serde(borrow)]
-    delta: Loose<'a, Delta<'a>>,
-    #[serde(borrow)]
-    finish_reason: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Delta<'a> {
-    #[serde(borrow)]
-    content: Loose<'a>,
-    #[serde(borrow)]
-    refusal: Loose<'a>,
-    #[serde(borrow)]
-    reasoning_content: Loose<'a>,
-    #[serde(borrow)]
-    reasoning: Loose<'a>,
-    #[serde(borrow)]
-    tool_calls: Items<Loose<'a, ToolCall<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ToolCall<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    #[serde(borrow)]
-    index: Loose<'a>,
-    #[serde(borrow)]
-    function: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Function<'a> {
-    #[serde(borrow)]
-    name: Loose<'a>,
-    #[serde(borrow)]
-    arguments: Loose<'a, Value>,
-}
-
-impl Usage<'_> {
-    fn responses_usage(&self) -> ResponsesUsage {
-        let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let cached = self
-            .prompt_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.cached_tokens));
-        let cached = if cached == 0 {
-            n(&self.prompt_cache_hit_tokens)
-        } else {
-            cached
-        };
-        let reasoning = self
-            .completion_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.reasoning_tokens));
-        ResponsesUsage::from_chat(
-            n(&self.prompt_tokens),
-            n(&self.completion_tokens),
-            cached,
-            reasoning,
-        )
-    }
+/// A Chat usage object in the Responses API's terms (reasoning tokens included).
+fn responses_usage(u: &Usage<'_>) -> ResponsesUsage {
+    let tokens = u.token_usage();
+    let reasoning = u
+        .completion_tokens_details
+        .obj()
+        .and_then(|d| d.reasoning_tokens.count())
+        .unwrap_or(0);
+    ResponsesUsage::from_chat(
+        tokens.prompt_tokens(),
+        tokens.output_tokens,
+        tokens.cache_read_input_tokens,
+        reasoning,
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,7 +139,7 @@ impl ChatToResponsesStream {
         self.start(chunk.and_then(|c| c.id.text()), text, out);
         let Some(chunk) = chunk else { return };
         if let Some(u) = chunk.usage.obj() {
-            self.usage = Some(u.responses_usage());
+            self.usage = Some(responses_usage(u));
         }
         let Some(choice) = chunk.choices.0.first().and_then(Loose::obj) else {
             return;
