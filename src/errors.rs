@@ -29,8 +29,10 @@ pub enum ErrorKind {
     BadGateway,
     /// An upstream timed out.
     GatewayTimeout,
-    /// Every key of every target is resting after rate limits or failures.
+    /// Every key of every target is resting after rate limits or failures, or a team or key limit is reached.
     RateLimited,
+    /// Something the gateway needs to admit the request is down (the shared limit store under `fail_closed`).
+    Unavailable,
     /// A bug or an impossible state.
     Internal,
 }
@@ -50,6 +52,7 @@ impl ErrorKind {
             ErrorKind::BadGateway => 502,
             ErrorKind::GatewayTimeout => 504,
             ErrorKind::RateLimited => 429,
+            ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
     }
@@ -63,7 +66,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::TooLarge => "request_too_large",
             ErrorKind::RateLimited => "rate_limit_error",
-            ErrorKind::NotImplemented | ErrorKind::BadGateway | ErrorKind::GatewayTimeout | ErrorKind::Internal => "api_error",
+            ErrorKind::NotImplemented | ErrorKind::BadGateway | ErrorKind::GatewayTimeout | ErrorKind::Unavailable | ErrorKind::Internal => "api_error",
         }
     }
 
@@ -82,6 +85,7 @@ impl ErrorKind {
             ErrorKind::BadGateway => ("server_error", "bad_gateway"),
             ErrorKind::GatewayTimeout => ("server_error", "upstream_timeout"),
             ErrorKind::RateLimited => ("rate_limit_error", "rate_limit_exceeded"),
+            ErrorKind::Unavailable => ("server_error", "service_unavailable"),
             ErrorKind::Internal => ("server_error", "internal_error"),
         }
     }

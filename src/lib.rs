@@ -7,6 +7,8 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod errors;
+pub mod limits;
+pub mod listener_tls;
 pub mod metrics;
 pub mod mock;
 pub mod pool;

@@ -96,8 +96,9 @@ fn run(path: Option<PathBuf>, upgrade: bool) -> ExitCode {
 /// What a person starting the gateway needs to see: where it listens and how to point Claude Code at it.
 fn print_banner(config: &Config) {
     let providers: Vec<String> = config.providers.iter().map(|p| format!("{} ({})", p.name, p.kind.as_str())).collect();
+    let scheme = if config.listen.proxy_tls.is_some() { "https" } else { "http" };
     println!("switchyard {} — config: {}", env!("CARGO_PKG_VERSION"), config.source);
-    println!("  proxy:     http://{}", config.listen.proxy);
+    println!("  proxy:     {scheme}://{}", config.listen.proxy);
     println!("  metrics:   http://{}/metrics", config.listen.admin);
     println!("  providers: {}", providers.join(", "));
     if !config.skipped.is_empty() {
@@ -116,7 +117,7 @@ fn print_banner(config: &Config) {
     };
     println!();
     println!("Point Claude Code at it:");
-    println!("  export ANTHROPIC_BASE_URL=http://{}", config.listen.proxy);
+    println!("  export ANTHROPIC_BASE_URL={scheme}://{}", config.listen.proxy);
     println!("  export ANTHROPIC_API_KEY={key_hint}");
     println!("  claude");
 }
@@ -128,6 +129,22 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     };
     println!("{}: ok", config.source);
     println!("listen: proxy {} admin {}", config.listen.proxy, config.listen.admin);
+    if let Some(tls) = &config.listen.proxy_tls {
+        println!("proxy_tls: cert {} key {}", tls.cert, tls.key);
+    }
+    for team in config.teams.teams() {
+        if let Some(scope) = &team.limits {
+            println!("limits: team {}: {}", team.name, scope.limits.describe());
+        }
+    }
+    for key in config.teams.limited_keys() {
+        if let Some(scope) = &key.limits {
+            println!("limits: key {} (team {}): {}", key.id, key.team.name, scope.limits.describe());
+        }
+    }
+    if let Some(shared) = &config.shared_state {
+        println!("shared_state: {} (on_error {}, timeout {} ms, key_prefix {})", shared.location, shared.on_error.as_str(), shared.timeout.as_millis(), shared.key_prefix);
+    }
     for p in &config.providers {
         let upstream = match &p.upstream {
             config::Upstream::Url(u) => format!("{}://{}:{}{}", if u.tls { "https" } else { "http" }, u.host, u.port, u.base_path),

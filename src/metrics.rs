@@ -25,8 +25,51 @@ pub struct Metrics {
     pub config_reloads: IntCounterVec,
     /// Provider key state changes by provider, key index (never the key) and change.
     pub key_state_changes: IntCounterVec,
+    pub limits: LimitMetrics,
     /// `request_duration` per endpoint, resolved once (see [`ProviderMetrics`] for why).
     durations: Vec<Histogram>,
+}
+
+/// Rate and concurrency limits (`limits/`): what they refused, and how the shared store is doing.
+pub struct LimitMetrics {
+    /// Refused requests by team, scope (`team`, `key`) and limit (a limit's field, or `store_unavailable`).
+    pub rejections: IntCounterVec,
+    /// Requests admitted on this replica's own counters because the shared store failed (`fail_open`).
+    pub fail_open: IntCounter,
+    /// Shared-store failures by operation (`admit`, `release`, `adjust`, `heartbeat`).
+    pub store_errors: IntCounterVec,
+    /// 1 while the shared store answers, 0 after a failure until it answers again.
+    pub store_up: IntGauge,
+    /// Time an admission waited for the shared store.
+    pub store_seconds: Histogram,
+}
+
+impl LimitMetrics {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let rejections = IntCounterVec::new(
+            Opts::new("switchyard_limit_rejections_total", "Requests refused by a rate or concurrency limit, by team, scope (team or key) and limit."),
+            &["team", "scope", "limit"],
+        )?;
+        let fail_open = IntCounter::new(
+            "switchyard_limit_fail_open_total",
+            "Requests admitted on this replica's own counters because the shared limit store failed (shared_state.on_error: fail_open).",
+        )?;
+        let store_errors = IntCounterVec::new(
+            Opts::new("switchyard_limit_store_errors_total", "Shared limit store (Redis) failures, by operation: admit, release, adjust, heartbeat."),
+            &["operation"],
+        )?;
+        let store_up = IntGauge::new("switchyard_limit_store_up", "1 while the shared limit store (Redis) answers; 0 from a failure until it answers again.")?;
+        let store_seconds = Histogram::with_opts(
+            HistogramOpts::new("switchyard_limit_store_seconds", "Time an admission waited for the shared limit store (Redis).")
+                .buckets(vec![0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5]),
+        )?;
+        registry.register(Box::new(rejections.clone()))?;
+        registry.register(Box::new(fail_open.clone()))?;
+        registry.register(Box::new(store_errors.clone()))?;
+        registry.register(Box::new(store_up.clone()))?;
+        registry.register(Box::new(store_seconds.clone()))?;
+        Ok(LimitMetrics { rejections, fail_open, store_errors, store_up, store_seconds })
+    }
 }
 
 /// One provider's hot counters, resolved once per config generation: `with_label_values` hashes
@@ -103,8 +146,9 @@ impl Metrics {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(config_reloads.clone()))?;
         registry.register(Box::new(key_state_changes.clone()))?;
+        let limits = LimitMetrics::new(&registry)?;
         let durations = Endpoint::ALL.iter().map(|e| request_duration.with_label_values(&[e.label()])).collect();
-        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads, key_state_changes, durations })
+        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads, key_state_changes, limits, durations })
     }
 
     /// The process-wide metrics; created on first use.

@@ -22,6 +22,8 @@ pub struct Reloader {
     pub current: Arc<ArcSwap<GatewayState>>,
     pub mock_addr: Option<SocketAddr>,
     pub readiness: Arc<Readiness>,
+    /// The proxy listener's certificate, when it serves HTTPS: swapped for the one the new config names.
+    pub proxy_cert: Option<Arc<crate::listener_tls::ReloadableCert>>,
 }
 
 /// The process environment, plus the team key generated at start so a reload keeps it valid.
@@ -63,14 +65,21 @@ impl Reloader {
             None => Box::new(config::interpolate::ProcessEnv),
         };
         let new: Config = config::load(self.path.as_deref(), env.as_ref()).map_err(|e| e.to_string())?;
-        if new.listen != old.config.listen || new.server != old.config.server {
-            log::warn!("listen/server settings changed in {}: they take effect at the next restart", self.source_name());
+        let (listen, old_listen) = (&new.listen, &old.config.listen);
+        let listeners_moved = listen.proxy != old_listen.proxy || listen.admin != old_listen.admin || listen.proxy_tls.is_some() != old_listen.proxy_tls.is_some();
+        if listeners_moved || new.server != old.config.server || new.shared_state != old.config.shared_state {
+            log::warn!("listen/server/shared_state settings changed in {}: they take effect at the next restart", self.source_name());
         }
         if crate::server::needs_builtin_mock(&new) && self.mock_addr.is_none() {
             return Err("the new config uses the built-in mock provider, which was not started with this process: restart instead".into());
         }
+        let certified = new.listen.proxy_tls.as_ref().map(|tls| tls.certified.clone());
         let state = GatewayState::new(new, self.mock_addr).map_err(|e| e.0)?;
         self.current.store(Arc::new(state));
+        if let (Some(cert), Some(certified)) = (&self.proxy_cert, certified) {
+            // Read and checked with the rest of the config: new connections get it from now on.
+            cert.replace(certified);
+        }
         Ok(())
     }
 }

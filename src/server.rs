@@ -13,6 +13,9 @@ use pingora_core::services::listening::Service;
 
 use crate::admin::{AdminApp, Readiness};
 use crate::config::{Config, Upstream};
+use crate::limits::Limiter;
+use crate::listener_tls::ReloadableCert;
+use pingora_core::listeners::tls::TlsSettings;
 use crate::proxy::state::GatewayState;
 use crate::proxy::Gateway;
 use crate::reload::{self, Reloader};
@@ -52,8 +55,10 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let readiness = Arc::new(Readiness::default());
     let settings = config.server.clone();
     let listen = config.listen.clone();
+    let limiter = Arc::new(Limiter::new(config.shared_state.as_ref()).map_err(StartError)?);
+    let proxy_cert = listen.proxy_tls.as_ref().map(|tls| Arc::new(ReloadableCert::new(tls.certified.clone())));
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
-    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone() });
+    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone(), proxy_cert: proxy_cert.clone() });
     reload::spawn_sighup_watcher(reloader).map_err(|e| StartError(format!("cannot start the reload watcher: {e}")))?;
 
     let conf = ServerConf {
@@ -76,8 +81,15 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone()), "switchyard proxy");
-    proxy.add_tcp(&listen.proxy);
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone(), limiter), "switchyard proxy");
+    match proxy_cert {
+        None => proxy.add_tcp(&listen.proxy),
+        Some(cert) => {
+            let mut tls = TlsSettings::intermediate("", "").map_err(|e| StartError(format!("listen.proxy_tls: {e}")))?;
+            tls.set_cert_resolver(cert);
+            proxy.add_tls_with_settings(&listen.proxy, None, tls);
+        }
+    }
     server.add_service(proxy);
 
     let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone() });

@@ -10,6 +10,8 @@ use globset::GlobSet;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::limits::Scope;
+
 /// A team as the proxy needs it.
 #[derive(Debug)]
 pub struct Team {
@@ -19,6 +21,8 @@ pub struct Team {
     pub default_model: Option<String>,
     /// Forward a client's own provider credential instead of the gateway key (explicit opt-in).
     pub credential_passthrough: bool,
+    /// The team's rate and concurrency limits (its own over `default_limits`); `None`: it has none.
+    pub limits: Option<Arc<Scope>>,
 }
 
 impl Team {
@@ -27,35 +31,74 @@ impl Team {
     }
 }
 
+/// A team key: its team, its non-secret id (the key's configured `name`, else `sha256:` and the first
+/// 8 hex digits of its digest — never the key) and its own limits.
+#[derive(Debug, Clone)]
+pub struct TeamKey {
+    pub team: Arc<Team>,
+    pub id: Arc<str>,
+    /// Limits of this key alone, counted on top of its team's; `None`: it has none.
+    pub limits: Option<Arc<Scope>>,
+}
+
 #[derive(Debug, Default)]
 pub struct Teams {
-    keys: Vec<([u8; 32], Arc<Team>)>,
+    keys: Vec<([u8; 32], TeamKey)>,
 }
 
 pub fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// The id a key is known by in limits and logs: its configured name, else a digest prefix.
+pub fn key_id(name: Option<&str>, digest: &[u8; 32]) -> Arc<str> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => Arc::from(name),
+        None => Arc::from(format!("sha256:{}", hex::encode(&digest[..4]))),
+    }
+}
+
 impl Teams {
-    pub fn add_key(&mut self, digest: [u8; 32], team: Arc<Team>) {
-        self.keys.push((digest, team));
+    pub fn add_key(&mut self, digest: [u8; 32], key: TeamKey) {
+        self.keys.push((digest, key));
     }
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
-    /// The team owning `presented`, checked against every key without short-circuiting.
-    pub fn authenticate(&self, presented: &str) -> Option<Arc<Team>> {
+    /// The key entry matching `presented`, checked against every key without short-circuiting.
+    pub fn find(&self, presented: &str) -> Option<&TeamKey> {
         let wanted = digest(presented);
-        let mut found: Option<&Arc<Team>> = None;
-        for (key, team) in &self.keys {
+        let mut found: Option<&TeamKey> = None;
+        for (key, entry) in &self.keys {
             let hit: bool = key.ct_eq(&wanted).into();
             if hit && found.is_none() {
-                found = Some(team);
+                found = Some(entry);
             }
         }
-        found.cloned()
+        found
+    }
+
+    /// The team owning `presented`.
+    pub fn authenticate(&self, presented: &str) -> Option<Arc<Team>> {
+        self.find(presented).map(|k| k.team.clone())
+    }
+
+    /// Every team, once, in the order its first key was configured.
+    pub fn teams(&self) -> Vec<Arc<Team>> {
+        let mut teams: Vec<Arc<Team>> = Vec::new();
+        for (_, key) in &self.keys {
+            if !teams.iter().any(|t| Arc::ptr_eq(t, &key.team)) {
+                teams.push(key.team.clone());
+            }
+        }
+        teams
+    }
+
+    /// Every key entry that has limits of its own.
+    pub fn limited_keys(&self) -> impl Iterator<Item = &TeamKey> {
+        self.keys.iter().map(|(_, key)| key).filter(|key| key.limits.is_some())
     }
 }
 
@@ -71,18 +114,22 @@ mod tests {
             }
             b.build().unwrap()
         });
-        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false })
+        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false, limits: None })
     }
 
     #[test]
     fn finds_the_owner_of_a_key_and_nothing_else() {
         let mut teams = Teams::default();
-        teams.add_key(digest("alpha-key"), team("alpha", None));
-        teams.add_key(digest("beta-key"), team("beta", None));
+        let entry = |team: Arc<Team>, name: Option<&str>, key: &str| TeamKey { team, id: key_id(name, &digest(key)), limits: None };
+        teams.add_key(digest("alpha-key"), entry(team("alpha", None), Some("laptop"), "alpha-key"));
+        teams.add_key(digest("beta-key"), entry(team("beta", None), None, "beta-key"));
         assert_eq!(teams.authenticate("beta-key").unwrap().name, "beta");
         assert_eq!(teams.authenticate("alpha-key").unwrap().name, "alpha");
         assert!(teams.authenticate("alpha-ke").is_none());
         assert!(teams.authenticate("").is_none());
+        assert_eq!(&*teams.find("alpha-key").unwrap().id, "laptop");
+        let beta_id = teams.find("beta-key").unwrap().id.clone();
+        assert!(beta_id.starts_with("sha256:") && beta_id.len() == 15 && !beta_id.contains("beta"), "{beta_id}");
     }
 
     #[test]

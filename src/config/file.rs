@@ -32,6 +32,43 @@ pub struct FileConfig {
     /// Several provider entries (accounts, regions) behind one name, balanced per request.
     #[serde(default)]
     pub groups: BTreeMap<String, GroupFile>,
+    /// Rate and concurrency limits of every team that sets none of its own (field by field).
+    #[serde(default)]
+    pub default_limits: Option<RateLimitsFile>,
+    /// Where limit counters are shared by every replica (Redis); without it each replica counts alone.
+    #[serde(default)]
+    pub shared_state: Option<SharedStateFile>,
+}
+
+/// `limits:` of a team or a key, and `default_limits:`. Each value is a whole number ≥ 1 or `unlimited`
+/// (which lifts a default for one team); absent: the default's (for a team), or none (for a key).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsFile {
+    #[serde(default)]
+    pub requests_per_minute: Option<serde_yaml::Value>,
+    /// Input + output tokens per minute.
+    #[serde(default)]
+    pub tokens_per_minute: Option<serde_yaml::Value>,
+    /// Requests under way at once (a stream counts until it ends).
+    #[serde(default)]
+    pub max_concurrent: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedStateFile {
+    /// `redis://[user:password@]host[:port][/db]`.
+    pub redis_url: String,
+    /// When Redis cannot be reached in time: `fail_open` (count locally, default) or `fail_closed` (refuse).
+    #[serde(default)]
+    pub on_error: Option<String>,
+    /// Longest an admission waits for Redis.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// Start of every key this gateway writes (default `switchyard`).
+    #[serde(default)]
+    pub key_prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +83,17 @@ pub struct GroupFile {
 pub struct ListenFile {
     pub proxy: Option<String>,
     pub admin: Option<String>,
+    /// Serve HTTPS on the proxy listener with this certificate and key (re-read on SIGHUP).
+    pub proxy_tls: Option<ProxyTlsFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyTlsFile {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert: String,
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -184,6 +232,9 @@ pub struct TeamFile {
     /// Forward a client's own provider credential instead of the gateway's key.
     #[serde(default)]
     pub credential_passthrough: Option<bool>,
+    /// This team's rate and concurrency limits (fields it leaves out come from `default_limits`).
+    #[serde(default)]
+    pub limits: Option<RateLimitsFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,4 +249,10 @@ pub struct TeamKeyFile {
     /// With `env`: when the variable is unset, generate a key and show it once on start.
     #[serde(default)]
     pub generate_if_unset: bool,
+    /// The key's id in limit messages and logs (default: `sha256:` and the digest's first 8 hex digits).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// This key's own limits, counted on top of its team's.
+    #[serde(default)]
+    pub limits: Option<RateLimitsFile>,
 }

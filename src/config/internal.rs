@@ -25,6 +25,8 @@ pub struct Config {
     /// Rules, targets and group members left out because their provider is disabled (no key set),
     /// each as `field.path: why`. Not errors: the embedded default names every provider it knows.
     pub skipped: Vec<String>,
+    /// Limit counters shared through Redis by every replica; `None`: each replica counts alone.
+    pub shared_state: Option<crate::limits::SharedSettings>,
 }
 
 #[derive(Debug)]
@@ -38,7 +40,27 @@ pub struct GeneratedKey {
 pub struct Listen {
     pub proxy: String,
     pub admin: String,
+    /// HTTPS on the proxy listener.
+    pub proxy_tls: Option<ProxyTls>,
 }
+
+/// The proxy listener's certificate: the paths it is re-read from on reload, and what they held.
+#[derive(Debug, Clone)]
+pub struct ProxyTls {
+    pub cert: String,
+    pub key: String,
+    pub certified: Arc<pingora_core::tls::sign::CertifiedKey>,
+}
+
+/// Two listener settings are the same when they read the same files; what the files hold may change
+/// (that is what a reload swaps in).
+impl PartialEq for ProxyTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.cert == other.cert && self.key == other.key
+    }
+}
+
+impl Eq for ProxyTls {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {

@@ -152,3 +152,114 @@ fn responses_api_defaults_to_openai_itself_and_is_refused_where_it_cannot_apply(
     assert_eq!(e.path, "providers.up.responses_api");
     assert!(e.message.contains("only applies to kind openai"), "{e}");
 }
+
+const LIMITED: &str = "
+providers:
+  up: { kind: openai, base_url: 'http://127.0.0.1:1/v1', enabled: true }
+models:
+  - { name: m, targets: [up/x] }
+default_limits: { requests_per_minute: 600, max_concurrent: 20 }
+teams:
+  - name: platform
+    keys: [{ env: TEAM_KEY, name: alice, limits: { tokens_per_minute: 5000 } }]
+    limits: { requests_per_minute: 61, max_concurrent: unlimited }
+  - { name: research, keys: [{ env: OTHER_KEY }] }
+";
+
+fn limited(text: &str) -> Result<Config, ConfigError> {
+    parse(text, "test.yaml", &env(&[("TEAM_KEY", "k"), ("OTHER_KEY", "o")]))
+}
+
+#[test]
+fn team_limits_fill_in_from_the_default_field_by_field_and_keys_keep_their_own() {
+    let c = limited(LIMITED).unwrap();
+    let platform = c.teams.find("k").unwrap();
+    let team = platform.team.limits.as_ref().unwrap();
+    assert_eq!((team.limits.requests_per_minute, team.limits.tokens_per_minute, team.limits.max_concurrent), (Some(61), None, None), "own rpm, `unlimited` lifts the default concurrency");
+    assert_eq!(&*platform.id, "alice");
+    let key = platform.limits.as_ref().unwrap();
+    assert_eq!((key.limits.tokens_per_minute, key.limits.requests_per_minute, &*key.team), (Some(5000), None, "platform"), "keys get no default");
+    let research = c.teams.find("o").unwrap();
+    let defaults = research.team.limits.as_ref().unwrap();
+    assert_eq!((defaults.limits.requests_per_minute, defaults.limits.max_concurrent), (Some(600), Some(20)));
+    assert!(research.limits.is_none(), "a key without limits is never counted on its own");
+    assert!(research.id.starts_with("sha256:"));
+    assert!(c.shared_state.is_none());
+}
+
+#[test]
+fn no_limits_anywhere_means_no_scope() {
+    let c = parse(MINIMAL, "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    let key = c.teams.find("k").unwrap();
+    assert!(key.team.limits.is_none() && key.limits.is_none());
+}
+
+#[test]
+fn limit_values_name_the_field_and_what_is_valid() {
+    let e = limited(&LIMITED.replace("requests_per_minute: 61", "requests_per_minute: 0")).unwrap_err();
+    assert_eq!(e.path, "teams[0].limits.requests_per_minute");
+    assert!(e.message.contains("0 would refuse every request") && e.message.contains("`unlimited`"), "{}", e.message);
+    let e = limited(&LIMITED.replace("tokens_per_minute: 5000", "tokens_per_minute: lots")).unwrap_err();
+    assert_eq!(e.path, "teams[0].keys[0].limits.tokens_per_minute");
+    assert!(e.message.contains("`lots` is not valid: expected a whole number of at least 1, or `unlimited`"), "{}", e.message);
+    let e = limited(&LIMITED.replace("max_concurrent: 20", "max_concurrent: -3")).unwrap_err();
+    assert_eq!(e.path, "default_limits.max_concurrent");
+    let e = limited(&LIMITED.replace("requests_per_minute: 600", "request_per_minute: 600")).unwrap_err();
+    assert_eq!(e.path, "default_limits.request_per_minute");
+    assert!(e.message.contains("unknown field `request_per_minute`") && e.message.contains("requests_per_minute"), "{}", e.message);
+    let e = limited(&LIMITED.replace("tokens_per_minute: 5000", "budget_usd_per_day: 5")).unwrap_err();
+    assert!(e.message.contains("unknown field `budget_usd_per_day`"), "not accepted before it does something: {}", e.message);
+    // Interpolated values arrive as strings.
+    let c = parse(&LIMITED.replace("requests_per_minute: 61", "requests_per_minute: '${RPM}'"), "t.yaml", &env(&[("TEAM_KEY", "k"), ("OTHER_KEY", "o"), ("RPM", "42")])).unwrap();
+    assert_eq!(c.teams.find("k").unwrap().team.limits.as_ref().unwrap().limits.requests_per_minute, Some(42));
+}
+
+#[test]
+fn key_names_are_unique_across_teams() {
+    let e = limited(&LIMITED.replace("[{ env: OTHER_KEY }]", "[{ env: OTHER_KEY, name: alice }]")).unwrap_err();
+    assert_eq!(e.path, "teams[1].keys[0].name");
+    assert!(e.message.contains("`alice` is already the name of teams[0].keys[0]"), "{}", e.message);
+    let e = limited(&LIMITED.replace("name: alice", "name: ' '")).unwrap_err();
+    assert_eq!(e.path, "teams[0].keys[0].name");
+}
+
+#[test]
+fn shared_state_errors_name_the_field_and_never_echo_a_password() {
+    let with = |block: &str| limited(&format!("{LIMITED}shared_state: {block}\n"));
+    let c = with("{ redis_url: 'redis://:hunter2@127.0.0.1:6390/2', on_error: fail_closed, timeout_ms: 30 }").unwrap();
+    let s = c.shared_state.unwrap();
+    assert_eq!((s.on_error, s.timeout.as_millis(), s.key_prefix.as_str()), (crate::limits::OnError::FailClosed, 30, "switchyard"));
+    assert!(!s.location.contains("hunter2") && s.location.contains("127.0.0.1:6390"), "{}", s.location);
+    let e = with("{ redis_url: 'rediss://:hunter2@host:6379' }").unwrap_err();
+    assert_eq!(e.path, "shared_state.redis_url");
+    assert!(e.message.contains("scheme `rediss` is not supported") && !e.message.contains("hunter2"), "{}", e.message);
+    let e = with("{ redis_url: 'not a url' }").unwrap_err();
+    assert_eq!(e.path, "shared_state.redis_url");
+    let e = with("{ on_error: fail_open }").unwrap_err();
+    assert_eq!(e.path, "shared_state");
+    assert!(e.message.contains("missing field `redis_url`"), "{}", e.message);
+    let e = with("{ redis_url: 'redis://127.0.0.1', on_error: fail_shut }").unwrap_err();
+    assert_eq!(e.path, "shared_state.on_error");
+    assert!(e.message.contains("expected fail_open") && e.message.contains("fail_closed"), "{}", e.message);
+    let e = with("{ redis_url: 'redis://127.0.0.1', timeout_ms: 0 }").unwrap_err();
+    assert_eq!(e.path, "shared_state.timeout_ms");
+    let e = with("{ redis_url: 'redis://127.0.0.1', key_prefix: 'a b' }").unwrap_err();
+    assert_eq!(e.path, "shared_state.key_prefix");
+}
+
+#[test]
+fn proxy_tls_paths_are_checked_when_the_config_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("cert.pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let with = |cert: &str, key: &str| limited(&format!("listen:\n  proxy_tls: {{ cert: '{cert}', key: '{key}' }}\n{LIMITED}"));
+    let e = with("/nonexistent/cert.pem", "/nonexistent/key.pem").unwrap_err();
+    assert_eq!(e.path, "listen.proxy_tls.cert");
+    assert!(e.message.contains("cannot read `/nonexistent/cert.pem`") && e.message.contains("expected a PEM file"), "{}", e.message);
+    let e = with(&not_pem.display().to_string(), "/nonexistent/key.pem").unwrap_err();
+    assert_eq!(e.path, "listen.proxy_tls.cert");
+    assert!(e.message.contains("holds no certificate"), "{}", e.message);
+    let e = limited(&format!("listen:\n  proxy_tls: {{ cert: x }}\n{LIMITED}")).unwrap_err();
+    assert_eq!(e.path, "listen.proxy_tls");
+    assert!(e.message.contains("missing field `key`"), "{}", e.message);
+}

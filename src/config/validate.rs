@@ -12,9 +12,11 @@ use rand::Rng;
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
 use super::interpolate::Env;
+use super::limits::LimitSpec;
 use crate::auth::credential::Family;
+use crate::limits::{Scope, ScopeKind};
 use crate::pool::{PoolSettings, Strategy};
-use crate::auth::{digest, Team, Teams};
+use crate::auth::{digest, key_id, Team, TeamKey, Teams};
 use crate::routing::{Budget, Destination, ProviderEntry, Router, TargetModel, TargetSpec};
 use crate::secret::Secret;
 
@@ -35,11 +37,12 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, default_limits, shared_state } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
         admin: listen_addr(listen.admin, DEFAULT_ADMIN_LISTEN, "listen.admin")?,
+        proxy_tls: super::limits::proxy_tls(listen.proxy_tls)?,
     };
     if listen.proxy == listen.admin {
         return err("listen.admin", format!("`{}` is also listen.proxy: the admin/metrics listener needs its own address", listen.admin));
@@ -115,12 +118,14 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     router.set_default_model(default_model);
 
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false), &mut skipped)?;
+    let team_defaults = TeamDefaults { credential_passthrough: credential_passthrough.unwrap_or(false), limits: LimitSpec::parse(default_limits, "default_limits")? };
+    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
     }
+    let shared_state = super::limits::shared_state(shared_state)?;
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped })
+    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped, shared_state })
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -410,12 +415,18 @@ fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Pro
     )
 }
 
+/// What a team gets from the top level for what it leaves out.
+struct TeamDefaults {
+    credential_passthrough: bool,
+    limits: LimitSpec,
+}
+
 fn build_teams(
     files: Vec<TeamFile>,
     env: &dyn Env,
     router: &Router,
     providers: &[Arc<Provider>],
-    passthrough_default: bool,
+    defaults: &TeamDefaults,
     skipped: &mut Vec<String>,
 ) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
     if files.is_empty() {
@@ -425,9 +436,11 @@ fn build_teams(
     let mut generated = None;
     let mut names = HashSet::new();
     let mut digests = HashSet::new();
+    // Key names, each with where it was first given: a name identifies one key everywhere.
+    let mut key_names: BTreeMap<String, String> = BTreeMap::new();
     for (i, file) in files.into_iter().enumerate() {
         let path = format!("teams[{i}]");
-        let TeamFile { name, keys, models, default_model, credential_passthrough } = file;
+        let TeamFile { name, keys, models, default_model, credential_passthrough, limits } = file;
         if name.trim().is_empty() {
             return err(format!("{path}.name"), "must not be empty");
         }
@@ -452,9 +465,26 @@ fn build_teams(
         if let Some(m) = &default_model {
             check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
-        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(passthrough_default) });
-        for (j, key) in keys.into_iter().enumerate() {
+        let team_limits = LimitSpec::parse(limits, &format!("{path}.limits"))?.over(defaults.limits);
+        let team = Arc::new(Team {
+            name: name.clone(),
+            allowed_models,
+            default_model,
+            credential_passthrough: credential_passthrough.unwrap_or(defaults.credential_passthrough),
+            limits: Scope::new(ScopeKind::Team, &name, &name, team_limits),
+        });
+        for (j, mut key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");
+            let key_name = key.name.take().map(|n| n.trim().to_string());
+            if let Some(key_name) = &key_name {
+                if key_name.is_empty() {
+                    return err(format!("{kpath}.name"), "must not be empty (leave it out to be known by the key's digest prefix)");
+                }
+                if let Some(first) = key_names.insert(key_name.clone(), kpath.clone()) {
+                    return err(format!("{kpath}.name"), format!("`{key_name}` is already the name of {first}: a key name identifies one key in limits and logs"));
+                }
+            }
+            let key_limits = LimitSpec::parse(key.limits.take(), &format!("{kpath}.limits"))?.over(LimitSpec::default());
             let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {
                 Some(d) => d,
                 None => continue,
@@ -462,7 +492,9 @@ fn build_teams(
             if !digests.insert(key_digest) {
                 return err(kpath, "this key is already used by another entry: each key must identify one team");
             }
-            teams.add_key(key_digest, team.clone());
+            let id = key_id(key_name.as_deref(), &key_digest);
+            let limits = Scope::new(ScopeKind::Key, &id, &name, key_limits);
+            teams.add_key(key_digest, TeamKey { team: team.clone(), id, limits });
         }
     }
     Ok((teams, generated))
@@ -475,7 +507,7 @@ fn team_key_digest(
     team: &str,
     generated: &mut Option<GeneratedKey>,
 ) -> Result<Option<[u8; 32]>, FieldError> {
-    let TeamKeyFile { env: var, sha256, generate_if_unset } = key;
+    let TeamKeyFile { env: var, sha256, generate_if_unset, name: _, limits: _ } = key;
     match (var, sha256) {
         (Some(var), None) => match env.var(&var).filter(|v| !v.trim().is_empty()) {
             Some(value) => Ok(Some(digest(value.trim()))),

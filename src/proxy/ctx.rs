@@ -59,6 +59,8 @@ pub struct RequestCtx {
     pub retry_same_target: bool,
     /// An error found while preparing an attempt, for `fail_to_proxy` to send as it is.
     pub pending_error: Option<crate::errors::GatewayError>,
+    /// The request's place in its key's and team's limits, settled in `logging`; `None`: it has none.
+    pub admission: Option<crate::limits::Admission>,
 }
 
 impl RequestCtx {
@@ -91,6 +93,7 @@ impl RequestCtx {
             key: None,
             retry_same_target: false,
             client_credential: None,
+            admission: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  client ──► request_filter ─ local endpoints (health, models) answered here
-//!             │  auth (team key) → stage body → peek model → route      (errors: caller's format)
+//!             │  auth (team key) → stage body → peek model → route → limits (errors: caller's format)
 //!             ▼
 //!            upstream_peer ─ target = route.targets[attempt]; prepare its body
 //!             ▼
@@ -17,7 +17,7 @@
 //!             ▼
 //!            response_body_filter ─ chunk by chunk, never buffered
 //!             ▼
-//!            logging ─ metrics
+//!            logging ─ metrics; settle the request's limits (tokens, concurrency)
 //! ```
 //! See docs/architecture.md for why each step happens where it does.
 
@@ -46,6 +46,7 @@ use crate::auth::credential;
 use crate::body;
 use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
+use crate::limits::{Limiter, Subjects};
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
 use ctx::RequestCtx;
@@ -56,11 +57,13 @@ pub struct Gateway {
     /// The current config generation; each request takes the one current at its start.
     state: Arc<ArcSwap<GatewayState>>,
     readiness: Arc<Readiness>,
+    /// Rate and concurrency counters; they outlive config reloads (the limits come with each generation).
+    limiter: Arc<Limiter>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>) -> Self {
-        Gateway { state, readiness }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, limiter: Arc<Limiter>) -> Self {
+        Gateway { state, readiness, limiter }
     }
 }
 
@@ -137,15 +140,16 @@ impl Gateway {
             Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses => {}
         }
         let (team_key, provider_credential) = presented_credentials(session);
-        let team = team_key
+        let key = team_key
             .filter(|k| !k.is_empty())
-            .and_then(|k| state.config.teams.authenticate(k))
+            .and_then(|k| state.config.teams.find(k))
             .ok_or_else(|| {
                 GatewayError::new(
                     ErrorKind::Unauthenticated,
                     "missing or unknown team key: send your switchyard team key as `x-api-key` or `Authorization: Bearer` (ANTHROPIC_API_KEY / OPENAI_API_KEY in SDKs)",
                 )
             })?;
+        let team = key.team.clone();
         ctx.team = Some(team.clone());
         if let (Some(credential), true) = (provider_credential, team.credential_passthrough) {
             ctx.client_credential = Some(credential::classify(credential).ok_or_else(|| {
@@ -193,6 +197,10 @@ impl Gateway {
             if first.is_some_and(|u| u.provider.kind == ProviderKind::OpenAi) {
                 return Ok(Some((200, "application/json", count_tokens_estimate(&ctx.body)?)));
             }
+        } else {
+            // Last, so a request refused for any other reason is not counted; counting tokens is free.
+            let subjects = Subjects::new(key.limits.as_ref(), team.limits.as_ref());
+            ctx.admission = self.limiter.admit(subjects, crate::limits::estimate_tokens(ctx.body.len())).await?;
         }
         ctx.requested_model = Some(model);
         ctx.route = Some(route);
@@ -545,6 +553,9 @@ impl ProxyHttp for Gateway {
         let metrics = Metrics::global();
         metrics.in_flight.dec();
         ctx.release_key();
+        if let Some(admission) = ctx.admission.take() {
+            self.limiter.settle(admission, crate::limits::Actual { tokens: translation::reported_tokens(ctx.response_translation.as_ref()) });
+        }
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let provider = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| &u.metrics);
         metrics.observe_request(ctx.endpoint, status, provider, ctx.provider_name(), ctx.started.elapsed());

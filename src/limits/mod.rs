@@ -1,0 +1,319 @@
+//! Rate and concurrency limits per team and per key — to stop a runaway agent loop before it
+//! floods a provider or the month's spend — that hold across replicas when they share a Redis.
+//!
+//! ```text
+//!  request_filter ── Limiter::admit(subjects, estimated tokens) ──► Admission  (or a Refusal: 429 / 503)
+//!                          │ checks every limit of the key, then of the team; counts all or nothing
+//!                          ▼
+//!                    CounterStore: LocalStore (this process)  |  SharedStore (Redis, every replica)
+//!                          ▲
+//!  logging ──────── Limiter::settle(admission, actual tokens) ── corrects tokens, frees concurrency
+//! ```
+//!
+//! Everything is decided **before a request starts**: a stream is never cut because of its own usage.
+//! Tokens per minute are counted from an estimate at admission ([`estimate_tokens`]) and corrected
+//! when the request ends, by what the response reported. Pure: no Pingora types; the proxy calls
+//! [`Limiter::admit`] once in admission and [`Limiter::settle`] once in `logging`. Traffic of teams and
+//! keys without limits returns before any store is touched.
+//!
+//! Spend budgets (per day, per month) will be checked in `admit` exactly as the rates are, from
+//! counters corrected in `settle` by the request's cost: further [`LimitKind`]s and an [`Actual`]
+//! field, not a new path.
+
+mod local;
+mod policy;
+mod shared;
+mod window;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use local::LocalStore;
+pub use policy::{Check, LimitKind, LimitSet, Scope, ScopeKind, Subjects};
+pub use shared::{OnError, SharedSettings, SharedStore};
+pub use window::{whole_seconds, Counts, WINDOW};
+
+use crate::errors::{ErrorKind, GatewayError};
+use crate::metrics::Metrics;
+
+/// Where counters live: this process ([`LocalStore`]) or Redis, shared by every replica ([`SharedStore`]).
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Counts one request against every limit of `subjects`, or against none when one would go over.
+    async fn acquire(
+        &self,
+        subjects: &Subjects,
+        estimated_tokens: u64,
+    ) -> Result<Verdict, StoreError>;
+    /// Adds `delta` tokens to the current window of each tokens-per-minute limit (negative: a refund).
+    /// Sent without waiting for the store: the request is over.
+    fn adjust_tokens(&self, subjects: &Subjects, delta: i64);
+}
+
+/// A store's answer to one admission.
+pub enum Verdict {
+    Admitted(Held),
+    Refused(Over),
+}
+
+/// Concurrency slots a request holds in a store; given back when dropped (so a request that ends in
+/// any way, even without `settle`, frees them).
+pub enum Held {
+    Local(Vec<pingora_limits::inflight::Guard>),
+    Shared(shared::Slots),
+}
+
+/// The store could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no answer within {} ms", .0.as_millis())]
+    TimedOut(Duration),
+    #[error("{0}")]
+    Failed(String),
+    /// It failed a moment ago and is left alone for a second.
+    #[error("it failed less than a second ago")]
+    Resting,
+}
+
+/// A limit a request would go over.
+#[derive(Debug, Clone)]
+pub struct Over {
+    pub scope: Arc<Scope>,
+    pub kind: LimitKind,
+    pub limit: u64,
+    /// What this request would have added (1, or its estimated tokens).
+    pub cost: u64,
+    /// Until it would fit, if nothing else is counted meanwhile; `None`: it never fits.
+    pub wait: Option<Duration>,
+}
+
+/// How long a refused request for a concurrency slot is told to wait: slots free as requests end.
+const CONCURRENCY_RETRY: Duration = Duration::from_secs(1);
+
+impl Over {
+    fn rate(check: &Check<'_>, counts: &Counts) -> Over {
+        Over {
+            scope: check.scope.clone(),
+            kind: check.kind,
+            limit: check.limit,
+            cost: check.cost,
+            wait: counts.wait_for(check.limit, check.cost, WINDOW),
+        }
+    }
+
+    fn concurrency(check: &Check<'_>) -> Over {
+        Over {
+            scope: check.scope.clone(),
+            kind: check.kind,
+            limit: check.limit,
+            cost: 1,
+            wait: Some(CONCURRENCY_RETRY),
+        }
+    }
+}
+
+/// Why a request was not admitted.
+#[derive(Debug, Clone)]
+pub enum Refusal {
+    Over(Over),
+    /// The shared store failed and `on_error` is `fail_closed`.
+    StoreUnavailable {
+        scope: Arc<Scope>,
+        reason: String,
+    },
+}
+
+/// `Retry-After` for a refusal by an unavailable store: it is retried after a second.
+const STORE_RETRY: Duration = Duration::from_secs(2);
+
+impl Refusal {
+    /// The metric label for what refused it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Refusal::Over(over) => over.kind.field(),
+            Refusal::StoreUnavailable { .. } => "store_unavailable",
+        }
+    }
+
+    fn scope(&self) -> &Arc<Scope> {
+        match self {
+            Refusal::Over(over) => &over.scope,
+            Refusal::StoreUnavailable { scope, .. } => scope,
+        }
+    }
+
+    /// What the client is told: which team or key, which limit and its value, and when it resets.
+    pub fn message(&self) -> String {
+        let scope = self.scope();
+        let who = format!("{} `{}`", scope.kind.label(), scope.name);
+        match self {
+            Refusal::Over(Over { kind: LimitKind::MaxConcurrent, limit, .. }) => {
+                format!("{who} exceeded max_concurrent ({limit}): {limit} of its requests are under way; retry when one has finished")
+            }
+            Refusal::Over(Over { kind, limit, cost, wait: None, .. }) => format!(
+                "{who} allows {} ({limit}), and this request alone is estimated at {cost} tokens (4 bytes of request per token): it cannot be admitted; shorten the request or ask for a higher limit",
+                kind.field()
+            ),
+            Refusal::Over(Over { kind: LimitKind::TokensPerMinute, limit, cost, wait: Some(wait), .. }) => format!(
+                "{who} exceeded tokens_per_minute ({limit}): this request is estimated at {cost} tokens; resets in {} s",
+                whole_seconds(*wait)
+            ),
+            Refusal::Over(Over { kind, limit, wait: Some(wait), .. }) => format!("{who} exceeded {} ({limit}); resets in {} s", kind.field(), whole_seconds(*wait)),
+            Refusal::StoreUnavailable { reason, .. } => format!(
+                "{who} has limits, and the shared limit store (Redis) that counts them is unavailable ({reason}): the gateway refuses what it cannot count (shared_state.on_error: fail_closed); retry shortly"
+            ),
+        }
+    }
+
+    /// Seconds for `Retry-After`; none when waiting would not help.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Refusal::Over(over) => over.wait.map(whole_seconds),
+            Refusal::StoreUnavailable { .. } => Some(whole_seconds(STORE_RETRY)),
+        }
+    }
+}
+
+impl From<Refusal> for GatewayError {
+    fn from(refusal: Refusal) -> GatewayError {
+        let kind = match refusal {
+            Refusal::Over(_) => ErrorKind::RateLimited,
+            Refusal::StoreUnavailable { .. } => ErrorKind::Unavailable,
+        };
+        let mut error = GatewayError::new(kind, refusal.message());
+        error.retry_after = refusal.retry_after();
+        error
+    }
+}
+
+/// The tokens a request is counted for at admission: its body's bytes / 4 — the usual rule of
+/// thumb for English and JSON, and free (no parse). Output tokens are not known yet; the correction
+/// in `settle` adds them when the response reports them.
+pub fn estimate_tokens(body_len: usize) -> u64 {
+    (body_len as u64).div_ceil(4)
+}
+
+/// Which store counted an admission, so its correction and its slots go back to the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CountedBy {
+    Local,
+    Shared,
+}
+
+/// A request's place in the counters, from admission to its end.
+#[must_use = "an admission holds concurrency slots until it is settled or dropped"]
+pub struct Admission {
+    subjects: Subjects,
+    tokens: u64,
+    counted_by: CountedBy,
+    /// Released when the admission is dropped.
+    _held: Held,
+}
+
+/// What a finished request really used, as far as the gateway knows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actual {
+    /// Input + output tokens the response reported; `None` keeps the admission's estimate.
+    pub tokens: Option<u64>,
+}
+
+/// The limits of every team and key: one per process, kept across config reloads (the limits come
+/// with each request's config generation; the counters stay).
+pub struct Limiter {
+    local: LocalStore,
+    shared: Option<(SharedStore, OnError)>,
+}
+
+impl Limiter {
+    /// In-process counters only, or shared through Redis as `shared_state` says.
+    pub fn new(shared: Option<&SharedSettings>) -> Result<Limiter, String> {
+        let shared = shared
+            .map(|s| SharedStore::start(s).map(|store| (store, s.on_error)))
+            .transpose()?;
+        Ok(Limiter {
+            local: LocalStore::default(),
+            shared,
+        })
+    }
+
+    /// Counts the request against its key's and its team's limits. `Ok(None)`: it has none, and no
+    /// store was touched.
+    pub async fn admit(
+        &self,
+        subjects: Subjects,
+        estimated_tokens: u64,
+    ) -> Result<Option<Admission>, Refusal> {
+        if subjects.is_empty() {
+            return Ok(None);
+        }
+        let (verdict, counted_by) = match &self.shared {
+            None => (
+                self.local.acquire(&subjects, estimated_tokens).await,
+                CountedBy::Local,
+            ),
+            Some((store, on_error)) => match store.acquire(&subjects, estimated_tokens).await {
+                Ok(verdict) => (Ok(verdict), CountedBy::Shared),
+                Err(e) if *on_error == OnError::FailOpen => {
+                    Metrics::global().limits.fail_open.inc();
+                    log::debug!("limit store failed ({e}): counted on this replica");
+                    (
+                        self.local.acquire(&subjects, estimated_tokens).await,
+                        CountedBy::Local,
+                    )
+                }
+                Err(e) => (Err(e), CountedBy::Shared),
+            },
+        };
+        let refusal = match verdict {
+            Ok(Verdict::Admitted(held)) => {
+                return Ok(Some(Admission {
+                    subjects,
+                    tokens: estimated_tokens,
+                    counted_by,
+                    _held: held,
+                }))
+            }
+            Ok(Verdict::Refused(over)) => Refusal::Over(over),
+            Err(e) => match subjects.iter().next() {
+                Some(scope) => Refusal::StoreUnavailable {
+                    scope: scope.clone(),
+                    reason: e.to_string(),
+                },
+                None => return Ok(None),
+            },
+        };
+        let scope = refusal.scope();
+        Metrics::global()
+            .limits
+            .rejections
+            .with_label_values(&[&scope.team, scope.kind.label(), refusal.label()])
+            .inc();
+        Err(refusal)
+    }
+
+    /// The request is over: corrects its token count to what it really used, and frees its slots.
+    pub fn settle(&self, admission: Admission, actual: Actual) {
+        let Some(tokens) = actual.tokens else { return };
+        let delta = i64::try_from(tokens)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(i64::try_from(admission.tokens).unwrap_or(i64::MAX));
+        let counts_tokens = admission
+            .subjects
+            .iter()
+            .any(|s| s.limits.tokens_per_minute.is_some());
+        if delta == 0 || !counts_tokens {
+            return;
+        }
+        match (admission.counted_by, &self.shared) {
+            (CountedBy::Shared, Some((store, _))) => {
+                store.adjust_tokens(&admission.subjects, delta)
+            }
+            _ => self.local.adjust_tokens(&admission.subjects, delta),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

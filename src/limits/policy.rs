@@ -1,0 +1,156 @@
+//! What a team or a key is held to, as the config resolved it: plain values built once per config
+//! load, read by every request of that generation.
+
+use std::sync::Arc;
+
+/// One kind of limit. [`LimitKind::field`] is its config field, and its name in messages and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    /// Requests admitted in the last minute.
+    RequestsPerMinute,
+    /// Input + output tokens in the last minute: estimated at admission, corrected when the response reports them.
+    TokensPerMinute,
+    /// Requests under way at once (a stream counts until it ends).
+    MaxConcurrent,
+}
+
+impl LimitKind {
+    pub const ALL: [LimitKind; 3] = [
+        LimitKind::RequestsPerMinute,
+        LimitKind::TokensPerMinute,
+        LimitKind::MaxConcurrent,
+    ];
+
+    pub fn field(self) -> &'static str {
+        match self {
+            LimitKind::RequestsPerMinute => "requests_per_minute",
+            LimitKind::TokensPerMinute => "tokens_per_minute",
+            LimitKind::MaxConcurrent => "max_concurrent",
+        }
+    }
+
+    /// What one request adds to this limit's counter.
+    pub(super) fn cost(self, estimated_tokens: u64) -> u64 {
+        match self {
+            LimitKind::TokensPerMinute => estimated_tokens,
+            LimitKind::RequestsPerMinute | LimitKind::MaxConcurrent => 1,
+        }
+    }
+}
+
+/// The limits of one team or key; `None` is no limit of that kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitSet {
+    pub requests_per_minute: Option<u64>,
+    pub tokens_per_minute: Option<u64>,
+    pub max_concurrent: Option<u64>,
+}
+
+impl LimitSet {
+    pub fn get(&self, kind: LimitKind) -> Option<u64> {
+        match kind {
+            LimitKind::RequestsPerMinute => self.requests_per_minute,
+            LimitKind::TokensPerMinute => self.tokens_per_minute,
+            LimitKind::MaxConcurrent => self.max_concurrent,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        LimitKind::ALL.iter().all(|&k| self.get(k).is_none())
+    }
+
+    /// `field value, …` for `switchyard check` and logs.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = LimitKind::ALL
+            .iter()
+            .filter_map(|&k| self.get(k).map(|v| format!("{} {v}", k.field())))
+            .collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Whose counters: a team's, or one key's (which count on top of its team's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScopeKind {
+    Team,
+    Key,
+}
+
+impl ScopeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ScopeKind::Team => "team",
+            ScopeKind::Key => "key",
+        }
+    }
+}
+
+/// A team or a key that has limits: the identity its counters are kept under, and the limits.
+#[derive(Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    /// The team's name, or the key's id (its configured `name`, else a digest prefix: never the key).
+    pub name: Arc<str>,
+    /// The team (the key's team, for a key): the metric label, from the config's bounded set of names.
+    pub team: Arc<str>,
+    pub limits: LimitSet,
+}
+
+impl Scope {
+    /// A scope for `limits`, or `None` when there is nothing to hold it to (its traffic is never counted).
+    pub fn new(kind: ScopeKind, name: &str, team: &str, limits: LimitSet) -> Option<Arc<Scope>> {
+        (!limits.is_empty()).then(|| {
+            Arc::new(Scope {
+                kind,
+                name: Arc::from(name),
+                team: Arc::from(team),
+                limits,
+            })
+        })
+    }
+}
+
+/// The scopes one request is counted against: its key's, then its team's (the more specific refusal wins).
+#[derive(Debug, Clone, Default)]
+pub struct Subjects(pub(super) [Option<Arc<Scope>>; 2]);
+
+impl Subjects {
+    pub fn new(key: Option<&Arc<Scope>>, team: Option<&Arc<Scope>>) -> Subjects {
+        Subjects([key.cloned(), team.cloned()])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Scope>> {
+        self.0.iter().flatten()
+    }
+
+    /// Every limit the request is held to, in order, with what it costs against each.
+    pub fn checks(&self, estimated_tokens: u64) -> impl Iterator<Item = Check<'_>> {
+        self.iter().flat_map(move |scope| {
+            LimitKind::ALL.into_iter().filter_map(move |kind| {
+                scope.limits.get(kind).map(|limit| Check {
+                    scope,
+                    kind,
+                    limit,
+                    cost: kind.cost(estimated_tokens),
+                })
+            })
+        })
+    }
+}
+
+/// One limit one request is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    pub scope: &'a Arc<Scope>,
+    pub kind: LimitKind,
+    pub limit: u64,
+    pub cost: u64,
+}

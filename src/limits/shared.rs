@@ -1,0 +1,549 @@
+//! The shared store: counters in Redis, so N replicas enforce one limit together.
+//!
+//! - **One round trip per admission**, atomic: a Lua script checks every limit the request is held to
+//!   and counts it against all of them, or against none when one would go over (no replica can slip
+//!   in between the check and the count). Rates are two one-minute window counters per limit
+//!   (`INCRBY` + `PEXPIRE`, windows by wall-clock minute, so replicas need clocks kept in sync by NTP
+//!   as usual: a skew only shifts where a window starts). Concurrency is a hash of slots per replica,
+//!   and a replica's slots count only while its heartbeat key lives (refreshed every 5 s, 15 s TTL): a
+//!   replica that dies cannot hold a team's slots for longer than that.
+//! - **Off the request path where possible**: giving slots back and correcting token counts are sent
+//!   without waiting. Admission waits at most `shared_state.timeout_ms`.
+//! - **Its own thread**: the Redis connection (redis-rs' `ConnectionManager`, which reconnects by itself)
+//!   lives on a one-thread runtime of its own, so its driver and reconnection tasks never depend on
+//!   which Pingora runtime happened to make a call.
+//! - **Failures** are counted, logged at most every 10 s, and make the store rest for a second (calls in
+//!   that second fail at once instead of each waiting out the timeout); the caller then fails open or
+//!   closed. The first call after the rest tries Redis again, so recovery needs nothing from anyone.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
+
+use super::policy::{LimitKind, Subjects};
+use super::window::{Counts, WINDOW};
+use super::{CounterStore, Held, Over, StoreError, Verdict};
+use crate::metrics::Metrics;
+use crate::secret::Secret;
+
+/// What to do when Redis cannot be reached in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Count on this replica's own counters (each replica then enforces every limit alone).
+    FailOpen,
+    /// Refuse requests that have limits, with an error saying the limit store is unavailable.
+    FailClosed,
+}
+
+impl OnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::FailOpen => "fail_open",
+            OnError::FailClosed => "fail_closed",
+        }
+    }
+}
+
+/// `shared_state:` as validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedSettings {
+    /// `redis://[user:password@]host[:port][/db]`; it may hold a password, so it is never printed.
+    pub redis_url: Secret,
+    /// For logs and `check`: the URL without its password.
+    pub location: String,
+    pub on_error: OnError,
+    /// Longest an admission waits for Redis.
+    pub timeout: Duration,
+    /// Start of every key, so gateways of different deployments can share one Redis.
+    pub key_prefix: String,
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failure, calls fail at once for this long instead of waiting out the timeout each.
+const REST_AFTER_FAILURE: Duration = Duration::from_secs(1);
+const LOG_EVERY: Duration = Duration::from_secs(10);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+const HEARTBEAT_TTL: Duration = Duration::from_secs(15);
+/// Window counters outlive the window after them (they are its "previous"), then expire.
+const WINDOW_KEY_TTL: Duration = Duration::from_secs(130);
+/// An in-flight hash is refreshed by every admission; this only clears one nobody uses any more.
+const IN_FLIGHT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Counts one request against every check, or none. See the module docs; the rate inequality is
+/// `window::Counts::admits`.
+static ADMIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+-- ARGV: replica id, heartbeat key prefix, weight of the previous window (1 - elapsed), window key ttl (ms),
+-- in-flight hash ttl (ms), then per check: kind ('r' rate or 'c' concurrency), limit, cost.
+-- KEYS, two per check: rate: this window's counter, the previous window's; concurrency: the in-flight hash, twice.
+local replica, alive, weight = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local checks = (#ARGV - 5) / 3
+for i = 1, checks do
+  local kind, limit, cost = ARGV[3 * i + 3], tonumber(ARGV[3 * i + 4]), tonumber(ARGV[3 * i + 5])
+  local key = KEYS[2 * i - 1]
+  if kind == 'r' then
+    local current = tonumber(redis.call('GET', key) or '0')
+    local previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+    if previous * weight + current + cost > limit then return {i, current, previous} end
+  else
+    local under_way = 0
+    local slots = redis.call('HGETALL', key)
+    for j = 1, #slots, 2 do
+      local owner, n = slots[j], tonumber(slots[j + 1])
+      if owner == replica or redis.call('EXISTS', alive .. owner) == 1 then
+        under_way = under_way + n
+      else
+        redis.call('HDEL', key, owner)
+      end
+    end
+    if under_way + 1 > limit then return {i, under_way, 0} end
+  end
+end
+for i = 1, checks do
+  local key = KEYS[2 * i - 1]
+  if ARGV[3 * i + 3] == 'r' then
+    redis.call('INCRBY', key, ARGV[3 * i + 5])
+    redis.call('PEXPIRE', key, ARGV[4])
+  else
+    redis.call('HINCRBY', key, replica, 1)
+    redis.call('PEXPIRE', key, ARGV[5])
+  end
+end
+return {0}
+",
+    )
+});
+
+/// Gives concurrency slots back. KEYS: in-flight hashes; ARGV[1]: replica id.
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+for _, key in ipairs(KEYS) do
+  if redis.call('HINCRBY', key, ARGV[1], -1) <= 0 then redis.call('HDEL', key, ARGV[1]) end
+end
+return 0
+",
+    )
+});
+
+/// Adds to window counters. KEYS: counters; ARGV[1]: ttl (ms); ARGV[i + 1]: what to add to KEYS[i]
+/// (a refund takes back at most what the counter holds).
+static ADJUST: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+for i, key in ipairs(KEYS) do
+  local delta = tonumber(ARGV[i + 1])
+  if delta < 0 then delta = math.max(delta, -tonumber(redis.call('GET', key) or '0')) end
+  if delta ~= 0 then
+    redis.call('INCRBY', key, delta)
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+end
+return 0
+",
+    )
+});
+
+pub struct SharedStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    runtime: tokio::runtime::Handle,
+    connection: ConnectionManager,
+    prefix: String,
+    /// This process's id among the replicas (its concurrency slots are kept under it).
+    replica: String,
+    timeout: Duration,
+    health: Health,
+}
+
+/// Where wall-clock minute windows stand now.
+struct Clock {
+    window: u64,
+    elapsed: f64,
+}
+
+impl Clock {
+    fn now() -> Clock {
+        let window_ms = WINDOW.as_millis() as u64;
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Clock {
+            window: ms / window_ms,
+            elapsed: (ms % window_ms) as f64 / window_ms as f64,
+        }
+    }
+}
+
+impl Inner {
+    fn scope_key(&self, kind: super::ScopeKind, name: &str, limit: LimitKind) -> String {
+        format!("{}:{}:{name}:{}", self.prefix, kind.label(), limit.field())
+    }
+
+    fn window_key(&self, base: &str, window: u64) -> String {
+        format!("{base}:{window}")
+    }
+
+    fn heartbeat_prefix(&self) -> String {
+        format!("{}:replica:", self.prefix)
+    }
+}
+
+impl SharedStore {
+    /// Starts the store's thread and connection (lazily: nothing waits for Redis here).
+    pub fn start(settings: &SharedSettings) -> Result<SharedStore, String> {
+        let client = redis::Client::open(settings.redis_url.expose())
+            .map_err(|e| format!("shared_state.redis_url ({}): {e}", settings.location))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the limit store's runtime: {e}"))?;
+        let handle = runtime.handle().clone();
+        std::thread::Builder::new()
+            .name("limit-store".into())
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .map_err(|e| format!("cannot start the limit store's thread: {e}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = {
+            let _in_runtime = handle.enter();
+            ConnectionManager::new_lazy_with_config(client, config)
+                .map_err(|e| format!("shared_state.redis_url ({}): {e}", settings.location))?
+        };
+        let inner = Arc::new(Inner {
+            runtime: handle.clone(),
+            connection,
+            prefix: settings.key_prefix.clone(),
+            replica: uuid::Uuid::new_v4().simple().to_string(),
+            timeout: settings.timeout,
+            health: Health::new(settings),
+        });
+        handle.spawn(heartbeat(Arc::downgrade(&inner)));
+        Ok(SharedStore { inner })
+    }
+}
+
+/// Keeps this replica's heartbeat key alive while the store exists.
+async fn heartbeat(store: Weak<Inner>) {
+    loop {
+        let Some(inner) = store.upgrade() else { return };
+        let mut connection = inner.connection.clone();
+        let key = format!("{}{}", inner.heartbeat_prefix(), inner.replica);
+        let mut command = redis::cmd("PSETEX");
+        command
+            .arg(&key)
+            .arg(HEARTBEAT_TTL.as_millis() as u64)
+            .arg(1);
+        match tokio::time::timeout(RESPONSE_TIMEOUT, command.query_async::<()>(&mut connection))
+            .await
+        {
+            Ok(Ok(())) => inner.health.succeeded(),
+            Ok(Err(e)) => inner.health.failed("heartbeat", &e),
+            Err(_) => inner.health.failed("heartbeat", &"timed out"),
+        }
+        drop(inner);
+        tokio::time::sleep(HEARTBEAT_EVERY).await;
+    }
+}
+
+/// Concurrency slots held in Redis; given back (without waiting) when dropped.
+pub struct Slots {
+    inner: Arc<Inner>,
+    keys: Vec<String>,
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let (inner, keys) = (self.inner.clone(), std::mem::take(&mut self.keys));
+        self.inner.runtime.spawn(release(inner, keys));
+    }
+}
+
+async fn release(inner: Arc<Inner>, keys: Vec<String>) {
+    let mut connection = inner.connection.clone();
+    let mut call = RELEASE.prepare_invoke();
+    call.key(&keys).arg(&inner.replica);
+    if let Err(e) = call.invoke_async::<()>(&mut connection).await {
+        inner.health.failed("release", &e);
+    }
+}
+
+async fn adjust(inner: Arc<Inner>, keys: Vec<String>, deltas: Vec<i64>) {
+    let mut connection = inner.connection.clone();
+    let mut call = ADJUST.prepare_invoke();
+    call.key(&keys)
+        .arg(WINDOW_KEY_TTL.as_millis() as u64)
+        .arg(&deltas);
+    if let Err(e) = call.invoke_async::<()>(&mut connection).await {
+        inner.health.failed("adjust", &e);
+    }
+}
+
+/// One admission's script call, owned so it can run on the store's thread.
+struct AdmitCall {
+    keys: Vec<String>,
+    args: Vec<String>,
+    /// What the script counts when it admits, for undoing it when nobody waits for the answer any more.
+    slot_keys: Vec<String>,
+    rate_keys: Vec<String>,
+    rate_costs: Vec<i64>,
+}
+
+impl AdmitCall {
+    fn new(inner: &Inner, subjects: &Subjects, estimated_tokens: u64, clock: &Clock) -> AdmitCall {
+        let mut call = AdmitCall {
+            keys: Vec::new(),
+            args: vec![
+                inner.replica.clone(),
+                inner.heartbeat_prefix(),
+                format!("{:.6}", 1.0 - clock.elapsed),
+                WINDOW_KEY_TTL.as_millis().to_string(),
+                IN_FLIGHT_TTL.as_millis().to_string(),
+            ],
+            slot_keys: Vec::new(),
+            rate_keys: Vec::new(),
+            rate_costs: Vec::new(),
+        };
+        for check in subjects.checks(estimated_tokens) {
+            let base = inner.scope_key(check.scope.kind, &check.scope.name, check.kind);
+            let kind = if check.kind == LimitKind::MaxConcurrent {
+                call.slot_keys.push(base.clone());
+                call.keys.push(base.clone());
+                call.keys.push(base);
+                "c"
+            } else {
+                let current = inner.window_key(&base, clock.window);
+                call.rate_keys.push(current.clone());
+                call.rate_costs
+                    .push(-i64::try_from(check.cost).unwrap_or(i64::MAX));
+                call.keys.push(current);
+                call.keys
+                    .push(inner.window_key(&base, clock.window.saturating_sub(1)));
+                "r"
+            };
+            call.args.extend([
+                kind.to_string(),
+                check.limit.to_string(),
+                check.cost.to_string(),
+            ]);
+        }
+        call
+    }
+
+    /// Runs the script; hands the answer to `reply`, or undoes what it counted if nobody takes it.
+    async fn run(
+        self,
+        inner: Arc<Inner>,
+        reply: tokio::sync::oneshot::Sender<redis::RedisResult<Vec<i64>>>,
+    ) {
+        let mut connection = inner.connection.clone();
+        let mut call = ADMIT.prepare_invoke();
+        call.key(&self.keys).arg(&self.args);
+        let result = call.invoke_async::<Vec<i64>>(&mut connection).await;
+        if let Err(Ok(answer)) = reply.send(result) {
+            if answer.first() == Some(&0) {
+                if !self.slot_keys.is_empty() {
+                    release(inner.clone(), self.slot_keys).await;
+                }
+                if !self.rate_keys.is_empty() {
+                    adjust(inner, self.rate_keys, self.rate_costs).await;
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl CounterStore for SharedStore {
+    async fn acquire(
+        &self,
+        subjects: &Subjects,
+        estimated_tokens: u64,
+    ) -> Result<Verdict, StoreError> {
+        let inner = &self.inner;
+        if !inner.health.may_try() {
+            return Err(StoreError::Resting);
+        }
+        let clock = Clock::now();
+        let call = AdmitCall::new(inner, subjects, estimated_tokens, &clock);
+        let slot_keys = call.slot_keys.clone();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        inner.runtime.spawn(call.run(inner.clone(), reply));
+        let started = Instant::now();
+        let answer = tokio::time::timeout(inner.timeout, answer).await;
+        Metrics::global()
+            .limits
+            .store_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let answer = match answer {
+            Ok(Ok(Ok(answer))) => answer,
+            Ok(Ok(Err(e))) => {
+                inner.health.failed("admit", &e);
+                return Err(StoreError::Failed(e.to_string()));
+            }
+            Ok(Err(_)) => {
+                inner
+                    .health
+                    .failed("admit", &"the store's thread dropped the call");
+                return Err(StoreError::Failed(
+                    "the limit store's thread dropped the call".into(),
+                ));
+            }
+            Err(_) => {
+                inner.health.failed(
+                    "admit",
+                    &format_args!("no answer within {} ms", inner.timeout.as_millis()),
+                );
+                return Err(StoreError::TimedOut(inner.timeout));
+            }
+        };
+        inner.health.succeeded();
+        let refused = usize::try_from(answer.first().copied().unwrap_or(-1)).ok();
+        let count = |i: usize| u64::try_from(answer.get(i).copied().unwrap_or(0)).unwrap_or(0);
+        match refused {
+            Some(0) => Ok(Verdict::Admitted(Held::Shared(Slots {
+                inner: inner.clone(),
+                keys: slot_keys,
+            }))),
+            Some(n) => match subjects.checks(estimated_tokens).nth(n - 1) {
+                Some(check) if check.kind == LimitKind::MaxConcurrent => {
+                    Ok(Verdict::Refused(Over::concurrency(&check)))
+                }
+                Some(check) => Ok(Verdict::Refused(Over::rate(
+                    &check,
+                    &Counts {
+                        previous: count(2),
+                        current: count(1),
+                        elapsed: clock.elapsed,
+                    },
+                ))),
+                None => Err(StoreError::Failed(format!(
+                    "the admission script answered {answer:?}"
+                ))),
+            },
+            None => Err(StoreError::Failed(format!(
+                "the admission script answered {answer:?}"
+            ))),
+        }
+    }
+
+    fn adjust_tokens(&self, subjects: &Subjects, delta: i64) {
+        let inner = &self.inner;
+        let clock = Clock::now();
+        let keys: Vec<String> = subjects
+            .checks(0)
+            .filter(|c| c.kind == LimitKind::TokensPerMinute)
+            .map(|c| {
+                inner.window_key(
+                    &inner.scope_key(c.scope.kind, &c.scope.name, c.kind),
+                    clock.window,
+                )
+            })
+            .collect();
+        if !keys.is_empty() {
+            let deltas = vec![delta; keys.len()];
+            inner.runtime.spawn(adjust(inner.clone(), keys, deltas));
+        }
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const UP: u8 = 1;
+const DOWN: u8 = 2;
+
+/// Whether Redis answers: drives the rest after a failure, the `up` gauge and the (rate-limited) log.
+struct Health {
+    start: Instant,
+    state: AtomicU8,
+    /// Milliseconds since `start` before which calls fail at once.
+    resting_until: AtomicU64,
+    last_log: AtomicU64,
+    unlogged: AtomicU64,
+    location: String,
+    on_error: OnError,
+}
+
+impl Health {
+    fn new(settings: &SharedSettings) -> Health {
+        Health {
+            start: Instant::now(),
+            state: AtomicU8::new(UNKNOWN),
+            resting_until: AtomicU64::new(0),
+            last_log: AtomicU64::new(0),
+            unlogged: AtomicU64::new(0),
+            location: settings.location.clone(),
+            on_error: settings.on_error,
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn may_try(&self) -> bool {
+        self.now_ms() >= self.resting_until.load(Ordering::Relaxed)
+    }
+
+    fn failed(&self, operation: &'static str, error: &dyn std::fmt::Display) {
+        let metrics = &Metrics::global().limits;
+        metrics.store_errors.with_label_values(&[operation]).inc();
+        metrics.store_up.set(0);
+        let now = self.now_ms();
+        self.resting_until.store(
+            now + REST_AFTER_FAILURE.as_millis() as u64,
+            Ordering::Relaxed,
+        );
+        self.state.store(DOWN, Ordering::Relaxed);
+        let failures = self.unlogged.fetch_add(1, Ordering::Relaxed) + 1;
+        let last = self.last_log.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= LOG_EVERY.as_millis() as u64;
+        if due
+            && self
+                .last_log
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.unlogged.store(0, Ordering::Relaxed);
+            let policy = match self.on_error {
+                OnError::FailOpen => {
+                    "counting on this replica's own counters until it answers (on_error: fail_open)"
+                }
+                OnError::FailClosed => {
+                    "refusing requests that have limits until it answers (on_error: fail_closed)"
+                }
+            };
+            log::warn!("limit store {} failed ({operation}: {error}; {failures} failure(s) since the last message): {policy}", self.location);
+        }
+    }
+
+    fn succeeded(&self) {
+        match self.state.swap(UP, Ordering::Relaxed) {
+            UP => {}
+            DOWN => {
+                Metrics::global().limits.store_up.set(1);
+                log::info!(
+                    "limit store {} answers again: limits are shared by every replica again",
+                    self.location
+                );
+            }
+            _ => {
+                Metrics::global().limits.store_up.set(1);
+                log::info!("limit store {} connected", self.location);
+            }
+        }
+    }
+}

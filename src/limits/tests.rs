@@ -1,0 +1,225 @@
+//! The decision logic on the in-process store: all-or-nothing counting, key before team, refusals
+//! that name the limit, and corrections. (The shared store runs the same checks in Redis: tests/limits_redis.rs.)
+
+use super::*;
+
+fn limits(rpm: Option<u64>, tpm: Option<u64>, concurrent: Option<u64>) -> LimitSet {
+    LimitSet {
+        requests_per_minute: rpm,
+        tokens_per_minute: tpm,
+        max_concurrent: concurrent,
+    }
+}
+
+fn team(name: &str, set: LimitSet) -> Option<Arc<Scope>> {
+    Scope::new(ScopeKind::Team, name, name, set)
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn admit(
+    limiter: &Limiter,
+    key: &Option<Arc<Scope>>,
+    team: &Option<Arc<Scope>>,
+    tokens: u64,
+) -> Result<Option<Admission>, Refusal> {
+    block_on(limiter.admit(Subjects::new(key.as_ref(), team.as_ref()), tokens))
+}
+
+#[test]
+fn no_limits_means_no_scope_and_no_counting() {
+    assert!(Scope::new(ScopeKind::Team, "free", "free", LimitSet::default()).is_none());
+    let limiter = Limiter::new(None).unwrap();
+    assert!(admit(&limiter, &None, &None, 10).unwrap().is_none());
+}
+
+#[test]
+fn requests_per_minute_admits_exactly_the_limit() {
+    let limiter = Limiter::new(None).unwrap();
+    let platform = team("rpm-platform", limits(Some(3), None, None));
+    for _ in 0..3 {
+        let admission = admit(&limiter, &None, &platform, 1)
+            .unwrap()
+            .expect("admitted");
+        limiter.settle(admission, Actual::default());
+    }
+    let refusal = admit(&limiter, &None, &platform, 1)
+        .err()
+        .expect("the fourth is refused");
+    let message = refusal.message();
+    assert!(
+        message.starts_with("team `rpm-platform` exceeded requests_per_minute (3); resets in "),
+        "{message}"
+    );
+    let retry = refusal.retry_after().unwrap();
+    assert!((1..=120).contains(&retry), "{retry}");
+    assert!(
+        message.contains(&format!("resets in {retry} s")),
+        "{message}"
+    );
+    assert_eq!(refusal.label(), "requests_per_minute");
+    // Other teams keep their own counters.
+    let other = team("rpm-other", limits(Some(3), None, None));
+    assert!(admit(&limiter, &None, &other, 1).unwrap().is_some());
+}
+
+#[test]
+fn a_refused_request_counts_against_nothing() {
+    let limiter = Limiter::new(None).unwrap();
+    // The key allows many; the team's concurrency is what refuses. The key's count must not move.
+    let key = Scope::new(
+        ScopeKind::Key,
+        "undo-key",
+        "undo-team",
+        limits(Some(2), None, None),
+    );
+    let team = team("undo-team", limits(None, None, Some(1)));
+    let held = admit(&limiter, &key, &team, 1)
+        .unwrap()
+        .expect("first admitted");
+    for _ in 0..5 {
+        let refusal = admit(&limiter, &key, &team, 1).err().expect("no slot");
+        assert_eq!(refusal.label(), "max_concurrent");
+        assert_eq!(refusal.retry_after(), Some(1));
+        assert!(
+            refusal
+                .message()
+                .starts_with("team `undo-team` exceeded max_concurrent (1)"),
+            "{}",
+            refusal.message()
+        );
+    }
+    drop(held);
+    // The key's rpm saw one request, not six: one more fits.
+    let second = admit(&limiter, &key, &team, 1)
+        .unwrap()
+        .expect("slot free again, key has room");
+    drop(second);
+    let refusal = admit(&limiter, &key, &team, 1).err().unwrap();
+    assert!(
+        refusal
+            .message()
+            .starts_with("key `undo-key` exceeded requests_per_minute (2)"),
+        "{}",
+        refusal.message()
+    );
+}
+
+#[test]
+fn settling_or_dropping_frees_the_slot() {
+    let limiter = Limiter::new(None).unwrap();
+    let team = team("slots", limits(None, None, Some(2)));
+    let a = admit(&limiter, &None, &team, 1).unwrap().unwrap();
+    let b = admit(&limiter, &None, &team, 1).unwrap().unwrap();
+    assert!(admit(&limiter, &None, &team, 1).is_err());
+    limiter.settle(a, Actual::default());
+    let c = admit(&limiter, &None, &team, 1).unwrap().unwrap();
+    drop(b);
+    drop(c);
+    let _d = admit(&limiter, &None, &team, 1).unwrap().unwrap();
+    let _e = admit(&limiter, &None, &team, 1).unwrap().unwrap();
+}
+
+#[test]
+fn tokens_are_estimated_then_corrected() {
+    let limiter = Limiter::new(None).unwrap();
+    let team = team("tpm", limits(None, Some(1000), None));
+    let first = admit(&limiter, &None, &team, 600).unwrap().unwrap();
+    let refusal = admit(&limiter, &None, &team, 600)
+        .err()
+        .expect("600 + 600 > 1000");
+    assert!(
+        refusal.message().contains(
+            "exceeded tokens_per_minute (1000): this request is estimated at 600 tokens; resets in"
+        ),
+        "{}",
+        refusal.message()
+    );
+    // It really used 100: 500 are given back, and the same request fits now.
+    limiter.settle(first, Actual { tokens: Some(100) });
+    let second = admit(&limiter, &None, &team, 600).unwrap().unwrap();
+    // It used more than estimated: the window is charged the difference.
+    limiter.settle(second, Actual { tokens: Some(850) });
+    assert!(
+        admit(&limiter, &None, &team, 60).is_err(),
+        "100 + 850 + 60 > 1000"
+    );
+    assert!(
+        admit(&limiter, &None, &team, 50).is_ok(),
+        "100 + 850 + 50 = 1000"
+    );
+}
+
+#[test]
+fn a_request_over_the_whole_limit_is_refused_without_retry_after() {
+    let limiter = Limiter::new(None).unwrap();
+    let team = team("huge", limits(None, Some(1000), None));
+    let refusal = admit(&limiter, &None, &team, 5000).err().unwrap();
+    assert_eq!(refusal.retry_after(), None);
+    assert!(
+        refusal
+            .message()
+            .contains("this request alone is estimated at 5000 tokens"),
+        "{}",
+        refusal.message()
+    );
+}
+
+#[test]
+fn refusals_become_429_and_store_failures_503_in_the_callers_format() {
+    let scope = team("fmt", limits(Some(1), None, None)).unwrap();
+    let over = Refusal::Over(Over {
+        scope: scope.clone(),
+        kind: LimitKind::RequestsPerMinute,
+        limit: 60,
+        cost: 1,
+        wait: Some(Duration::from_millis(11_200)),
+    });
+    let error = GatewayError::from(over);
+    assert_eq!(error.kind.status(), 429);
+    assert_eq!(error.retry_after, Some(12));
+    assert_eq!(
+        error.message,
+        "team `fmt` exceeded requests_per_minute (60); resets in 12 s"
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&error.body(crate::api::ApiFormat::Anthropic, "req")).unwrap();
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    let down = GatewayError::from(Refusal::StoreUnavailable {
+        scope,
+        reason: "no answer within 50 ms".into(),
+    });
+    assert_eq!(down.kind.status(), 503);
+    assert!(
+        down.message.contains(
+            "shared limit store (Redis) that counts them is unavailable (no answer within 50 ms)"
+        ),
+        "{}",
+        down.message
+    );
+    let body: serde_json::Value =
+        serde_json::from_slice(&down.body(crate::api::ApiFormat::OpenAi, "req")).unwrap();
+    assert_eq!(body["error"]["code"], "service_unavailable");
+}
+
+#[test]
+fn the_estimate_is_four_bytes_per_token() {
+    assert_eq!(estimate_tokens(0), 0);
+    assert_eq!(estimate_tokens(1), 1);
+    assert_eq!(estimate_tokens(4000), 1000);
+}
+
+#[test]
+fn describe_lists_what_is_set() {
+    assert_eq!(
+        limits(Some(60), None, Some(4)).describe(),
+        "requests_per_minute 60, max_concurrent 4"
+    );
+    assert_eq!(LimitSet::default().describe(), "none");
+}
