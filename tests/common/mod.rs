@@ -192,6 +192,8 @@ pub struct GatewayBuilder {
     env: Vec<(String, String)>,
     args: Vec<String>,
     default_logging: bool,
+    /// `listen.proxy_tls` (cert, key): the proxy listener serves HTTPS.
+    proxy_tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Gateway {
@@ -202,6 +204,7 @@ impl Gateway {
             env: vec![("TEAM_KEY".into(), TEAM_KEY.into())],
             args: vec![],
             default_logging: false,
+            proxy_tls: None,
         }
     }
 
@@ -212,6 +215,7 @@ impl Gateway {
             env: vec![],
             args: vec![],
             default_logging: false,
+            proxy_tls: None,
         }
     }
 
@@ -240,6 +244,13 @@ impl Gateway {
 impl GatewayBuilder {
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// Serves HTTPS on the proxy listener with this certificate and key; `base` is then
+    /// `https://localhost:PORT`.
+    pub fn proxy_tls(mut self, cert: &Path, key: &Path) -> Self {
+        self.proxy_tls = Some((cert.to_path_buf(), key.to_path_buf()));
         self
     }
 
@@ -277,8 +288,16 @@ impl GatewayBuilder {
         }
         match &self.config {
             Some(config) => {
+                let tls = match &self.proxy_tls {
+                    Some((cert, key)) => format!(
+                        "  proxy_tls: {{ cert: '{}', key: '{}' }}\n",
+                        cert.display(),
+                        key.display()
+                    ),
+                    None => String::new(),
+                };
                 let text = format!(
-                    "listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}"
+                    "listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{tls}{config}"
                 );
                 std::fs::write(&config_path, text).expect("write config");
                 cmd.arg("run").arg("--config").arg(&config_path);
@@ -306,9 +325,13 @@ impl GatewayBuilder {
                 .unwrap_or(false)
                 && std::net::TcpStream::connect(("127.0.0.1", proxy)).is_ok();
             if ready {
+                let base = match self.proxy_tls {
+                    Some(_) => format!("https://localhost:{proxy}"),
+                    None => format!("http://127.0.0.1:{proxy}"),
+                };
                 return Some(Gateway {
                     process,
-                    base: format!("http://127.0.0.1:{proxy}"),
+                    base,
                     admin: gw_admin,
                     config_path,
                     _dir: dir,
@@ -358,6 +381,44 @@ pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
             serde_json::from_str(&data).ok().map(|d| (event, d))
         })
         .collect()
+}
+
+/// The SDK virtualenv's Python (created once by tests/sdk_env.sh, with the pinned SDKs and `trustme`).
+pub fn sdk_python() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("bash")
+        .arg(root.join("tests/sdk_env.sh"))
+        .status()
+        .expect("run tests/sdk_env.sh");
+    assert!(
+        status.success(),
+        "could not install the pinned SDKs (tests/sdk_env.sh)"
+    );
+    root.join("target/sdk-venv/bin/python")
+}
+
+/// A throwaway CA and two server certificates from it (tests/sdk/make_certs.py), for HTTPS on the
+/// gateway's own listener: `ca.pem`, `first.pem`/`first.key`, `second.pem`/`second.key`.
+pub struct TestCerts {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestCerts {
+    pub fn new() -> TestCerts {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/make_certs.py");
+        let status = Command::new(sdk_python())
+            .arg(script)
+            .arg(dir.path())
+            .status()
+            .expect("run make_certs.py");
+        assert!(status.success(), "make_certs.py failed");
+        TestCerts { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
 }
 
 pub fn fixture(name: &str) -> serde_json::Value {
