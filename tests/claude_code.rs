@@ -19,6 +19,11 @@ fn claude() -> PathBuf {
 
 /// Runs `claude -p PROMPT` against the gateway; returns (exit ok, stdout, stderr).
 fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, String) {
+    run_claude_with(gw, prompt, extra, &[])
+}
+
+/// `run_claude` with extra environment (e.g. `NODE_EXTRA_CA_CERTS`).
+fn run_claude_with(gw: &Gateway, prompt: &str, extra: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String, String) {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(claude());
     cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
@@ -33,6 +38,9 @@ fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, Stri
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("CLAUDE_CODE_MAX_RETRIES", "1")
         .current_dir(home.path());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn claude");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
@@ -45,9 +53,13 @@ fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, Stri
 }
 
 fn gateway_on_openai_mock(mock: &Mock) -> Gateway {
+    gateway_on_openai_mock_with(mock, |builder| builder)
+}
+
+fn gateway_on_openai_mock_with(mock: &Mock, adjust: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> Gateway {
     let providers = provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-claude-code-test");
     // Claude Code also sends background requests for its default models: everything goes to the mock.
-    Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"openrouter/z-ai/glm-4.5-air\"] }\n")).start()
+    adjust(Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"openrouter/z-ai/glm-4.5-air\"] }\n"))).start()
 }
 
 #[test]
@@ -83,4 +95,18 @@ fn claude_code_says_hi_through_the_translator() {
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
     assert!(result["result"].as_str().unwrap_or_default().contains("Hello from the switchyard mock (model z-ai/glm-4.5-air)"), "{result}");
+}
+
+/// HTTPS on the gateway's own listener with a test CA, trusted the way Node is told: `NODE_EXTRA_CA_CERTS`.
+#[test]
+fn claude_code_connects_over_https_with_the_ca_in_node_extra_ca_certs() {
+    let certs = TestCerts::new();
+    let mock = Mock::start(&[]);
+    let gw = gateway_on_openai_mock_with(&mock, |builder| builder.proxy_tls(&certs.path("first.pem"), &certs.path("first.key")));
+    assert!(gw.base.starts_with("https://localhost:"));
+    let (ok, stdout, stderr) = run_claude_with(&gw, "say hi", &[], &[("NODE_EXTRA_CA_CERTS", &certs.path("ca.pem"))]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result["is_error"], false, "{result}");
+    assert!(result["result"].as_str().unwrap_or_default().contains("Hello from the switchyard mock"), "{result}");
 }

@@ -6,26 +6,23 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use common::*;
 
-fn python() -> PathBuf {
-    static READY: OnceLock<PathBuf> = OnceLock::new();
-    READY
-        .get_or_init(|| {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-            let status = Command::new("bash").arg(root.join("tests/sdk_env.sh")).status().expect("run tests/sdk_env.sh");
-            assert!(status.success(), "could not install the pinned SDKs (tests/sdk_env.sh)");
-            root.join("target/sdk-venv/bin/python")
-        })
-        .clone()
-}
-
 /// Runs one SDK scenario; returns the facts it printed.
 fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str) -> serde_json::Value {
+    run_sdk_with(script, scenario, model, base_url, &[])
+}
+
+/// `run_sdk` with extra environment (e.g. `SSL_CERT_FILE`, which both SDKs' HTTP client honours).
+fn run_sdk_with(script: &str, scenario: &str, model: &str, base_url: &str, env: &[(&str, &std::path::Path)]) -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
-    let out = Command::new(python()).arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", TEAM_KEY).output().expect("run python");
+    let mut command = Command::new(sdk_python());
+    command.arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", TEAM_KEY);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run python");
     assert!(
         out.status.success(),
         "{script} {scenario} {model} failed:\n{}\n{}",
@@ -42,6 +39,10 @@ struct Setup {
 }
 
 fn setup() -> Setup {
+    setup_with(|builder| builder)
+}
+
+fn setup_with(adjust: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> Setup {
     let anthropic = Mock::start(&[]);
     let openai = Mock::start(&[]);
     let providers = format!(
@@ -51,7 +52,7 @@ fn setup() -> Setup {
     ) + &provider_yaml("openai", "openai", &format!("{}/v1", openai.url()), "sk-proj-sdk")
         + "    responses_api: true\n";
     let models = "  - { name: \"claude-*\", targets: [\"anthropic/*\"] }\n  - { name: \"gpt-*\", targets: [\"openrouter/*\"] }\n";
-    let gw = Gateway::with_config(&config(&providers, models)).start();
+    let gw = adjust(Gateway::with_config(&config(&providers, models))).start();
     Setup { _anthropic: anthropic, _openai: openai, gw }
 }
 
@@ -103,4 +104,18 @@ fn openai_sdk_responses_api_on_all_three_kinds() {
         assert_eq!(facts["model"], answered);
         assert!(facts["id"].as_str().is_some_and(|id| id.starts_with("resp_")), "{facts}");
     }
+}
+
+/// HTTPS on the gateway's own listener (`listen.proxy_tls`), with a test CA the SDKs are told to trust
+/// the way a user would: `SSL_CERT_FILE`.
+#[test]
+fn both_sdks_connect_over_https_with_the_ca_configured() {
+    let certs = TestCerts::new();
+    let s = setup_with(|builder| builder.proxy_tls(&certs.path("first.pem"), &certs.path("first.key")));
+    assert!(s.gw.base.starts_with("https://localhost:"));
+    let ca = certs.path("ca.pem");
+    let facts = run_sdk_with("anthropic_client.py", "basic", "claude-haiku-4-5", &s.gw.base, &[("SSL_CERT_FILE", &ca)]);
+    assert_eq!(facts["model"], "claude-haiku-4-5");
+    let facts = run_sdk_with("openai_client.py", "basic", "gpt-4o-mini", &s.gw.url("/v1"), &[("SSL_CERT_FILE", &ca)]);
+    assert_eq!(facts["model"], "gpt-4o-mini");
 }

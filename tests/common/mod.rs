@@ -383,18 +383,24 @@ pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
-/// The SDK virtualenv's Python (created once by tests/sdk_env.sh, with the pinned SDKs and `trustme`).
+/// The SDK virtualenv's Python (created once by tests/sdk_env.sh, with the pinned SDKs and `trustme`;
+/// checked once per test binary).
 pub fn sdk_python() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("bash")
-        .arg(root.join("tests/sdk_env.sh"))
-        .status()
-        .expect("run tests/sdk_env.sh");
-    assert!(
-        status.success(),
-        "could not install the pinned SDKs (tests/sdk_env.sh)"
-    );
-    root.join("target/sdk-venv/bin/python")
+    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new("bash")
+                .arg(root.join("tests/sdk_env.sh"))
+                .status()
+                .expect("run tests/sdk_env.sh");
+            assert!(
+                status.success(),
+                "could not install the pinned SDKs (tests/sdk_env.sh)"
+            );
+            root.join("target/sdk-venv/bin/python")
+        })
+        .clone()
 }
 
 /// A throwaway CA and two server certificates from it (tests/sdk/make_certs.py), for HTTPS on the
