@@ -1,7 +1,7 @@
 //! What a team or a key is held to, as the config resolved it: plain values built once per config
 //! load, read by every request of that generation.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One kind of limit. [`LimitKind::field`] is its config field, and its name in messages and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,6 +98,9 @@ pub struct Scope {
     /// The team (the key's team, for a key): the metric label, from the config's bounded set of names.
     pub team: Arc<str>,
     pub limits: LimitSet,
+    /// The shared store's key for each limit ([`LimitKind::ALL`] order), built on first use: the
+    /// process has one store, with one prefix, and admissions should not format them every time.
+    pub(super) shared_keys: OnceLock<[String; 3]>,
 }
 
 impl Scope {
@@ -109,6 +112,7 @@ impl Scope {
                 name: Arc::from(name),
                 team: Arc::from(team),
                 limits,
+                shared_keys: OnceLock::new(),
             })
         })
     }
