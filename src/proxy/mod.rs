@@ -198,7 +198,7 @@ impl Gateway {
                 return Ok(Some((200, "application/json", count_tokens_estimate(&ctx.body)?)));
             }
         } else {
-            // Last, so a request refused for any other reason is not counted; counting tokens is free.
+            // Last, so a request refused for any other reason is never counted; `count_tokens` is not counted at all.
             let subjects = Subjects::new(key.limits.as_ref(), team.limits.as_ref());
             ctx.admission = self.limiter.admit(subjects, crate::limits::estimate_tokens(ctx.body.len())).await?;
         }
