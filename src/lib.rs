@@ -17,4 +17,5 @@ pub mod secret;
 pub mod server;
 pub mod shutdown;
 pub mod translate;
+pub mod usage;
 pub mod upstream;

@@ -10,7 +10,7 @@ use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
 use crate::translate::notes::{Notes, Translated};
 use crate::translate::read::{as_object, opt_array, to_bytes, Path, Side};
 use crate::translate::stop::anthropic_stop_reason;
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
 

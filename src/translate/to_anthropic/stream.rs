@@ -31,7 +31,8 @@ use crate::translate::loose::{self, Borrowing, First, Items, Loose};
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
-use crate::translate::usage::TokenUsage;
+use crate::usage::tokens::OpenAiUsage;
+use crate::usage::TokenUsage;
 
 /// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
 /// as a chunk without fields.
@@ -51,29 +52,9 @@ struct Chunk<'a> {
     /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
     error: Option<Value>,
     #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
+    usage: Loose<'a, OpenAiUsage<'a>>,
     #[serde(borrow)]
     choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Usage<'a> {
-    #[serde(borrow)]
-    prompt_tokens: Loose<'a>,
-    #[serde(borrow)]
-    completion_tokens: Loose<'a>,
-    #[serde(borrow)]
-    prompt_tokens_details: Loose<'a, PromptDetails<'a>>,
-    #[serde(borrow)]
-    prompt_cache_hit_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PromptDetails<'a> {
-    #[serde(borrow)]
-    cached_tokens: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,22 +111,6 @@ struct Function<'a> {
     /// A JSON string normally; some servers send the object itself.
     #[serde(borrow)]
     arguments: Loose<'a, Value>,
-}
-
-impl Usage<'_> {
-    fn token_usage(&self) -> TokenUsage {
-        let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let cached = self
-            .prompt_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.cached_tokens));
-        TokenUsage::from_openai_counts(
-            n(&self.prompt_tokens),
-            n(&self.completion_tokens),
-            cached,
-            n(&self.prompt_cache_hit_tokens),
-        )
-    }
 }
 
 impl Delta<'_> {

@@ -23,7 +23,8 @@ use crate::translate::loose::{self, Borrowing, Loose};
 use crate::translate::sse::{write_done, SseEvent, SseParser};
 use crate::translate::stop::openai_finish_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
-use crate::translate::usage::{AnthropicCounts, TokenUsage};
+use crate::usage::tokens::AnthropicUsage;
+use crate::usage::TokenUsage;
 
 /// One Anthropic stream event, or anything else the upstream sent as data: what is not an object reads
 /// as an event without fields (its kind then comes from the `event:` line).
@@ -49,7 +50,7 @@ struct Event<'a> {
     #[serde(borrow)]
     delta: Loose<'a, Delta<'a>>,
     #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
+    usage: Loose<'a, AnthropicUsage<'a>>,
     #[serde(borrow)]
     error: Loose<'a, ErrorBody<'a>>,
 }
@@ -60,7 +61,7 @@ struct Message<'a> {
     #[serde(borrow)]
     id: Loose<'a>,
     #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
+    usage: Loose<'a, AnthropicUsage<'a>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -96,35 +97,11 @@ struct Delta<'a> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Usage<'a> {
-    #[serde(borrow)]
-    input_tokens: Loose<'a>,
-    #[serde(borrow)]
-    output_tokens: Loose<'a>,
-    #[serde(borrow)]
-    cache_read_input_tokens: Loose<'a>,
-    #[serde(borrow)]
-    cache_creation_input_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
 struct ErrorBody<'a> {
     #[serde(borrow, rename = "type")]
     kind: Loose<'a>,
     #[serde(borrow)]
     message: Loose<'a>,
-}
-
-impl Usage<'_> {
-    fn counts(&self) -> AnthropicCounts {
-        AnthropicCounts {
-            input: self.input_tokens.count(),
-            output: self.output_tokens.count(),
-            cache_read: self.cache_read_input_tokens.count(),
-            cache_creation: self.cache_creation_input_tokens.count(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
