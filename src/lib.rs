@@ -10,6 +10,7 @@ pub mod errors;
 pub mod metrics;
 pub mod mock;
 pub mod pool;
+pub mod pricing;
 pub mod proxy;
 pub mod reload;
 pub mod routing;
