@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod errors;
+pub mod ledger;
 pub mod metrics;
 pub mod mock;
 pub mod pool;

@@ -11,6 +11,7 @@ use rand::Rng;
 
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
+use super::accounting;
 use super::interpolate::Env;
 use crate::auth::credential::Family;
 use crate::pool::{PoolSettings, Strategy};
@@ -35,7 +36,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, usage, pricing, admin, log } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -115,12 +116,32 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     router.set_default_model(default_model);
 
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false), &mut skipped)?;
+    let (teams, generated_team_key, team_digests) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false), &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
     }
+    let usage = accounting::usage(usage, env)?;
+    let pricing = accounting::pricing(pricing, &providers)?;
+    let model_labels = accounting::model_labels(&router, &providers, &pricing);
+    let admin_keys = accounting::admin_keys(admin, env, &team_digests)?;
+    let request_log = accounting::request_log(log)?;
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped })
+    Ok(Config {
+        source: source.to_string(),
+        listen,
+        server,
+        limits,
+        providers,
+        router,
+        teams,
+        generated_team_key,
+        skipped,
+        usage,
+        pricing,
+        admin_keys,
+        request_log,
+        model_labels,
+    })
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -404,7 +425,7 @@ fn build_teams(
     providers: &[Arc<Provider>],
     passthrough_default: bool,
     skipped: &mut Vec<String>,
-) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
+) -> Result<(Teams, Option<GeneratedKey>, HashSet<[u8; 32]>), FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
     }
@@ -442,6 +463,7 @@ fn build_teams(
         let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(passthrough_default) });
         for (j, key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");
+            let key_name = key.name.clone();
             let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {
                 Some(d) => d,
                 None => continue,
@@ -449,10 +471,19 @@ fn build_teams(
             if !digests.insert(key_digest) {
                 return err(kpath, "this key is already used by another entry: each key must identify one team");
             }
-            teams.add_key(key_digest, team.clone());
+            teams.add_key(key_digest, team.clone(), crate::auth::key_id(key_name.as_deref(), &key_digest));
         }
     }
-    Ok((teams, generated))
+    Ok((teams, generated, digests))
+}
+
+/// The digest of a key given as `env:` or `sha256:` (no generation), for admin keys.
+pub(super) fn key_digest(key: TeamKeyFile, path: &str, env: &dyn Env) -> Result<[u8; 32], FieldError> {
+    let mut generated = None;
+    match team_key_digest(key, path, env, "", &mut generated)? {
+        Some(d) => Ok(d),
+        None => err(path, "expected `env: VAR` (a variable holding the key) or `sha256: <hex digest>`"),
+    }
 }
 
 fn team_key_digest(
@@ -462,7 +493,7 @@ fn team_key_digest(
     team: &str,
     generated: &mut Option<GeneratedKey>,
 ) -> Result<Option<[u8; 32]>, FieldError> {
-    let TeamKeyFile { env: var, sha256, generate_if_unset } = key;
+    let TeamKeyFile { env: var, sha256, generate_if_unset, name: _ } = key;
     match (var, sha256) {
         (Some(var), None) => match env.var(&var).filter(|v| !v.trim().is_empty()) {
             Some(value) => Ok(Some(digest(value.trim()))),
