@@ -18,6 +18,7 @@ pub mod routing;
 pub mod secret;
 pub mod server;
 pub mod shutdown;
+pub mod stream_usage;
 pub mod translate;
 pub mod usage;
 pub mod upstream;

@@ -100,7 +100,7 @@ impl Ledger {
             .spawn(move || runtime.block_on(writer.run(records_rx, control_rx)))
             .map_err(|e| format!("cannot start the usage writer: {e}"))?;
         if has_store {
-            log::info!("usage ledger: {}", location.describe());
+            log::debug!("usage ledger: {}", location.describe());
         }
         Ok(Ledger {
             records: Some(records_tx),

@@ -175,6 +175,32 @@ impl Gateway {
         format!("{}{}", self.base, path)
     }
 
+    /// The directory the gateway keeps its data in (`SWITCHYARD_DATA_DIR`): the default usage store.
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// `switchyard usage --config <this gateway's config> ARGS` (same data directory), stdout.
+    pub fn usage_cli(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .arg("usage")
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .env("SWITCHYARD_DATA_DIR", self.data_dir())
+            .env("TEAM_KEY", TEAM_KEY)
+            .output()
+            .expect("run switchyard usage");
+        assert!(out.status.success(), "switchyard usage {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The ledger's totals grouped by `by` (e.g. `team,model`), read back with `switchyard usage --format json`.
+    pub fn usage_json(&self, by: &str) -> Vec<serde_json::Value> {
+        let text = self.usage_cli(&["--by", by, "--format", "json"]);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
     pub fn metrics(&self) -> String {
         reqwest::blocking::get(format!("{}/metrics", self.admin)).and_then(|r| r.text()).unwrap_or_default()
     }
@@ -223,6 +249,8 @@ impl GatewayBuilder {
         if !self.default_logging {
             cmd.env("RUST_LOG", "info");
         }
+        // The usage ledger's default SQLite file goes in this test's own directory, never the repository.
+        cmd.env("SWITCHYARD_DATA_DIR", dir.path());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
