@@ -177,7 +177,7 @@ impl GroupRow {
         }
     }
 
-    fn numbers(&self) -> [(&'static str, String); 10] {
+    fn numbers(&self) -> [(&'static str, String); 11] {
         [
             ("requests", self.requests.to_string()),
             ("input_tokens", self.input_tokens.to_string()),
@@ -204,6 +204,7 @@ impl GroupRow {
                 self.cost_nano_usd.map_or_else(String::new, format_usd),
             ),
             ("unpriced_requests", self.unpriced_requests.to_string()),
+            ("partial_requests", self.partial_requests.to_string()),
         ]
     }
 }
@@ -410,7 +411,7 @@ mod tests {
         let csv = to_csv(&q, &rows);
         assert!(csv.starts_with("team,day,requests,input_tokens,output_tokens,cache_creation_input_tokens,cache_read_input_tokens"), "{csv}");
         assert!(
-            csv.contains("\"a,b\",2026-01-01,3,10,7,3,4,2,1,0,0.001234567,0\n"),
+            csv.contains("\"a,b\",2026-01-01,3,10,7,3,4,2,1,0,0.001234567,0,0\n"),
             "{csv}"
         );
         let table = to_table(&q, &rows);

@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use crate::mock::body::MockBody;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
+use crate::mock::cache::PromptCache;
 use crate::mock::stats::Stats;
 use crate::mock::{anthropic, ids, openai, plan, request, Fault, MockOptions};
 
@@ -35,6 +36,7 @@ pub(crate) struct Shared {
     key_faults: Vec<(String, Fault)>,
     recorder: Option<Recorder>,
     pub stats: Arc<Stats>,
+    cache: PromptCache,
     models_anthropic: Bytes,
     models_openai: Bytes,
 }
@@ -57,6 +59,7 @@ impl Shared {
             key_faults,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
             stats: Arc::new(Stats::default()),
+            cache: PromptCache::default(),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
         })
@@ -241,7 +244,14 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let mut reply = plan::plan(&conv, body.len());
+            reply.cache(match out.api {
+                Api::Anthropic => shared.cache.anthropic(&value, reply.input_tokens),
+                Api::OpenAi => shared.cache.openai(&value, reply.input_tokens),
+            });
+            if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
+                shared.stats.usage_reported(conv.model, &reply);
+            }
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {

@@ -10,7 +10,7 @@
 //! | `POST /v1/messages/count_tokens` | `{"input_tokens": N}` |
 //! | `POST /v1/chat/completions` | OpenAI `chat.completion` JSON, or `chat.completion.chunk` SSE with `"stream": true` |
 //! | `GET /v1/models` | OpenAI list shape; Anthropic list shape when an `anthropic-version` header is present |
-//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>}` |
+//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>, "usage": {"<model>": {"requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "cache_read_input_tokens", "reasoning_tokens"}}}` — usage as reported in replies delivered without a fault, `input_tokens` the uncached part in both APIs |
 //! | anything else | 404 in the format of the API the path looks like (`/v1/messages…`, `/v1/complete` → Anthropic; `/v1/chat/…`, `/v1/completions`, `/v1/embeddings`, `/v1/responses` → OpenAI; otherwise Anthropic if `anthropic-version` is sent, else OpenAI) |
 //!
 //! Keys: Anthropic routes take `x-api-key` or `Authorization: Bearer`, OpenAI routes `Authorization: Bearer`.
@@ -48,7 +48,13 @@
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
 //! - **Usage**: input tokens = ceil(body bytes / 4); output tokens = whitespace-separated words in reasoning, text
-//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words); cache tokens are 0.
+//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words).
+//! - **Prompt caching** (`cache.rs`), as the providers report it: Anthropic requests with `cache_control`
+//!   breakpoints write their prefixes (≥ 1024 tokens) to a cache shared by the instance and read them back on a
+//!   later request — `cache_creation_input_tokens` with its `cache_creation.ephemeral_5m/1h_input_tokens` split
+//!   by each breakpoint's `ttl`, `cache_read_input_tokens`, and `input_tokens` the rest; OpenAI requests of
+//!   ≥ 1024 tokens read a remembered message prefix in 128-token steps (`prompt_tokens_details.cached_tokens`,
+//!   inside `prompt_tokens`; a `deepseek` model also gets `prompt_cache_hit_tokens` / `_miss_tokens`).
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with
@@ -79,6 +85,7 @@
 
 mod anthropic;
 mod body;
+mod cache;
 mod catalog;
 mod fault;
 mod handler;

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::mock::cache::CacheUse;
 use crate::mock::request::{Conversation, Tool, ToolChoice};
 use crate::mock::schema;
 
@@ -21,7 +22,10 @@ pub(crate) struct Reply<'a> {
     pub text: String,
     pub tool: Option<ToolCall<'a>>,
     pub stop: Stop,
+    /// Input tokens not read from or written to the prompt cache (all of them until [`Reply::cache`]).
     pub input_tokens: u64,
+    /// How the prompt cache served the input (see `cache.rs`).
+    pub cache: CacheUse,
     /// Words in thinking + text + tool arguments.
     pub output_tokens: u64,
     /// Words in the thinking alone (OpenAI's `reasoning_tokens`).
@@ -88,8 +92,23 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
         tool,
         stop,
         input_tokens: (body_len as u64).div_ceil(4),
+        cache: CacheUse::default(),
         output_tokens,
         reasoning_tokens,
+    }
+}
+
+impl Reply<'_> {
+    /// Takes what the prompt cache read and wrote out of the uncached input.
+    pub(crate) fn cache(&mut self, used: CacheUse) {
+        let cached = used.read + used.write_5m + used.write_1h;
+        self.input_tokens = self.input_tokens.saturating_sub(cached);
+        self.cache = used;
+    }
+
+    /// Every input token, cached or not (OpenAI's `prompt_tokens`).
+    pub(crate) fn prompt_tokens(&self) -> u64 {
+        self.input_tokens + self.cache.read + self.cache.write_5m + self.cache.write_1h
     }
 }
 
