@@ -506,7 +506,7 @@ fn team_key_digest(
                 *generated = Some(GeneratedKey { team: team.to_string(), env: var, key: Secret::new(key) });
                 Ok(Some(d))
             }
-            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the team's key, or use `sha256:` with the key's digest")),
+            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the key, or use `sha256:` with the key's digest")),
         },
         (None, Some(hex_digest)) => {
             let bytes = hex::decode(hex_digest.trim()).ok().filter(|b| b.len() == 32);

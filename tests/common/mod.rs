@@ -150,6 +150,8 @@ pub struct Gateway {
     pub base: String,
     pub admin: String,
     pub config_path: PathBuf,
+    /// The environment it was started with (for `switchyard usage` with the same config).
+    env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -187,8 +189,8 @@ impl Gateway {
             .arg("--config")
             .arg(&self.config_path)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("SWITCHYARD_DATA_DIR", self.data_dir())
-            .env("TEAM_KEY", TEAM_KEY)
             .output()
             .expect("run switchyard usage");
         assert!(out.status.success(), "switchyard usage {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -277,7 +279,7 @@ impl GatewayBuilder {
             let ready = reqwest::blocking::get(format!("{gw_admin}/readyz")).map(|r| r.status() == 200).unwrap_or(false)
                 && std::net::TcpStream::connect(("127.0.0.1", proxy)).is_ok();
             if ready {
-                return Some(Gateway { process, base: format!("http://127.0.0.1:{proxy}"), admin: gw_admin, config_path, _dir: dir });
+                return Some(Gateway { process, base: format!("http://127.0.0.1:{proxy}"), admin: gw_admin, config_path, env: self.env.clone(), _dir: dir });
             }
             std::thread::sleep(Duration::from_millis(25));
         }
