@@ -61,6 +61,8 @@ pub struct ProviderMetrics {
 impl ProviderMetrics {
     pub fn new(provider: &str) -> ProviderMetrics {
         let m = Metrics::global();
+        // Exported at 0 from the start: a dashboard's rate of cut responses has a series to read.
+        m.partial_responses.with_label_values(&[provider]);
         ProviderMetrics {
             attempts_ok: m.upstream_attempts.with_label_values(&[provider, "ok"]),
             ok_requests: Endpoint::ALL
@@ -164,6 +166,10 @@ impl Metrics {
         registry.register(Box::new(usage_records_queued.clone()))?;
         registry.register(Box::new(usage_store_write_seconds.clone()))?;
         registry.register(Box::new(usage_store_errors.clone()))?;
+        // Every drop reason is exported from the start (at 0), so alerts and dashboards see the series.
+        for reason in ["queue_full", "store_unavailable", "writer_stopped"] {
+            usage_records_dropped.with_label_values(&[reason]);
+        }
         let durations = Endpoint::ALL.iter().map(|e| request_duration.with_label_values(&[e.label()])).collect();
         Ok(Metrics {
             registry,

@@ -294,7 +294,7 @@ pub fn to_table(query: &Query, rows: &[GroupRow]) -> String {
             .collect(),
     );
     for row in rows {
-        let mut line: Vec<String> = (0..query.by.len()).map(|i| row.key(query, i)).collect();
+        let mut line: Vec<String> = (0..query.by.len()).map(|i| Some(row.key(query, i)).filter(|k| !k.is_empty()).unwrap_or_else(|| "-".into())).collect();
         line.push(row.requests.to_string());
         line.push(row.input_tokens.to_string());
         line.push(row.output_tokens.to_string());
