@@ -229,7 +229,7 @@ fn a_fallback_records_its_attempts_and_providers() {
     let broken = Mock::start(&["--fault", "status:503"]);
     let good = Mock::start(&[]);
     let providers = format!("{}{}", provider_yaml("flaky", "anthropic", &broken.url(), "k1"), provider_yaml("steady", "anthropic", &good.url(), "k2"));
-    let models = "  - { name: sonnet, targets: [\"flaky/claude-sonnet-4-5\", \"steady/claude-sonnet-4-5\"] }\n";
+    let models = "  - { name: sonnet, targets: [\"flaky/claude-sonnet-4-5\", \"steady/claude-sonnet-4-5\"] }\n  - { name: ours, targets: [\"steady/our-own-model\"] }\n";
     let gw = Gateway::with_config(&(config(&providers, models) + "usage:\n  flush_interval_ms: 100\nlog:\n  requests: \"${SWITCHYARD_DATA_DIR}/requests.jsonl\"\n")).start();
     send(&gw, "/v1/messages", &json!({"model": "sonnet", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}));
     wait_written(&gw, 1);
@@ -237,6 +237,15 @@ fn a_fallback_records_its_attempts_and_providers() {
     assert_eq!((record["attempts"].as_u64(), record["providers_tried"].as_str(), record["provider"].as_str()), (Some(2), Some("flaky,steady"), Some("steady")), "{record}");
     assert_eq!((record["requested_model"].as_str(), record["upstream_model"].as_str()), (Some("sonnet"), Some("claude-sonnet-4-5")));
     assert!(record["cost_usd"].as_f64() > Some(0.0));
+    // `check` lists the models the config names that have no price.
+    let check = std::process::Command::new(BIN).arg("check").arg("--config").arg(&gw.config_path).env("TEAM_KEY", TEAM_KEY).env("SWITCHYARD_DATA_DIR", gw.data_dir()).output().unwrap();
+    let listed = String::from_utf8_lossy(&check.stdout);
+    assert!(listed.contains("unpriced: steady/our-own-model") && !listed.contains("unpriced: steady/claude-sonnet-4-5"), "{listed}{}", String::from_utf8_lossy(&check.stderr));
+    // An unpriced model is served, recorded with an unknown cost, and counted.
+    send(&gw, "/v1/messages", &json!({"model": "ours", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}));
+    wait_written(&gw, 2);
+    assert_eq!(request_log(&gw)[1]["cost_usd"], Value::Null);
+    assert_eq!(gw.metric("switchyard_unpriced_requests_total{model=\"our-own-model\",provider=\"steady\"}"), 1.0);
 }
 
 #[test]
