@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -15,58 +13,19 @@ use serde_json::Value;
 
 const RESEARCH_KEY: &str = "research-team-key-5e6f";
 
-fn install(script: &str) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("bash").arg(root.join("tests").join(script)).status().expect("run the installer");
-    assert!(status.success(), "tests/{script} failed");
-}
-
 fn sdk(script: &str, model: &str, base_url: &str) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(root.join("target/sdk-venv/bin/python"))
-        .arg(root.join("tests/sdk").join(script))
-        .args(["basic", model])
-        .env("BASE_URL", base_url)
-        .env("API_KEY", RESEARCH_KEY)
-        .output()
-        .expect("run python");
-    assert!(out.status.success(), "{script} {model}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    run_sdk(script, "basic", model, base_url, RESEARCH_KEY);
 }
 
 fn claude(gw: &Gateway, prompt: &str, model: &str) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let home = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(root.join("target/claude-code/node_modules/.bin/claude"));
-    cmd.arg("-p").arg(prompt).args(["--output-format", "json", "--model", model, "--allowedTools", "Bash"]);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("ANTHROPIC_BASE_URL", &gw.base)
-        .env("ANTHROPIC_API_KEY", TEAM_KEY)
-        .env("DISABLE_TELEMETRY", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("DISABLE_ERROR_REPORTING", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("CLAUDE_CODE_MAX_RETRIES", "1")
-        .current_dir(home.path());
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn claude");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(120));
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-    });
-    let out = child.wait_with_output().expect("claude output");
-    drop(watchdog);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "claude --model {model}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, stdout, stderr) = run_claude(gw, TEAM_KEY, prompt, &["--model", model, "--allowedTools", "Bash"]);
+    assert!(ok, "claude --model {model}: {stdout}{stderr}");
     let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
 }
 
 #[test]
 fn usage_by_team_and_model_adds_up_to_what_the_providers_reported() {
-    install("sdk_env.sh");
-    install("claude_code_env.sh");
     let anthropic = Mock::start(&[]);
     let openrouter = Mock::start(&[]);
     let providers = format!(

@@ -469,8 +469,13 @@ impl ProxyHttp for Gateway {
         }
         if status < 400 {
             // Usage comes from the upstream's own bytes, before any translation.
-            let strip = ctx.usage_splice.is_some() && ctx.wire == ApiFormat::OpenAi && ctx.format == ApiFormat::OpenAi;
-            ctx.usage = Some(UsageExtractor::new(ctx.wire, is_event_stream(resp), strip));
+            let stream = is_event_stream(resp);
+            let strip = stream && ctx.usage_splice.is_some() && ctx.wire == ApiFormat::OpenAi && ctx.format == ApiFormat::OpenAi;
+            if strip {
+                // The usage chunk is cut out of the body, so a length the provider gave no longer holds.
+                resp.remove_header(&http::header::CONTENT_LENGTH);
+            }
+            ctx.usage = Some(UsageExtractor::new(ctx.wire, stream, strip));
         }
         if ctx.wire != ctx.format {
             let (translation, client_status) = translation::response(ctx.format, status, ctx.stream, &ctx.client_shape);

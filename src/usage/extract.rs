@@ -25,7 +25,9 @@ use serde::Deserialize;
 use super::sse::{self, Boundary, Framer};
 use super::tokens::{AnthropicUsage, OpenAiUsage, TokenUsage};
 use crate::api::ApiFormat;
-use crate::translate::loose::{First, Items, Loose};
+use crate::translate::loose::{self, Loose};
+use crate::translate::to_anthropic::stream::ChunkOf;
+use crate::translate::to_openai::stream::EventOf;
 
 /// Largest non-streaming body copied for reading its usage (a reply of 128k output tokens is ~0.5 MB).
 const MAX_JSON_BODY: usize = 16 << 20;
@@ -240,32 +242,35 @@ impl UsageExtractor {
             }
             _ => {}
         }
-        let Ok(event) = serde_json::from_slice::<Loose<'_, AnthropicEvent<'_>>>(data) else {
+        let Ok(text) = std::str::from_utf8(data) else {
             return;
         };
-        let Some(event) = event.obj() else { return };
-        match event.kind.str() {
-            Some("message_start") => {
-                if let Some(u) = event.message.obj().and_then(|m| m.usage.obj()) {
-                    self.usage.merge_anthropic_counts(u.counts());
-                }
-            }
-            Some("message_delta") => {
-                if let Some(u) = event.usage.obj() {
-                    self.usage.merge_anthropic_counts(u.counts());
-                    self.output_final |= u.has_output();
-                }
-            }
-            Some("content_block_delta") if !self.output_final => {
-                if let Some(d) = event.delta.obj() {
-                    for text in [&d.text, &d.thinking, &d.partial_json] {
-                        self.text.add(text.str().unwrap_or(""));
+        // The translator's own reading of an event (to_openai::stream), so both agree on every event.
+        let _ = loose::parse::<EventOf, _>(text, |event| {
+            let Some(event) = event.obj() else { return };
+            match event.kind.str() {
+                Some("message_start") => {
+                    if let Some(u) = event.message.obj().and_then(|m| m.usage.obj()) {
+                        self.usage.merge_anthropic_counts(u.counts());
                     }
                 }
+                Some("message_delta") => {
+                    if let Some(u) = event.usage.obj() {
+                        self.usage.merge_anthropic_counts(u.counts());
+                        self.output_final |= u.has_output();
+                    }
+                }
+                Some("content_block_delta") if !self.output_final => {
+                    if let Some(d) = event.delta.obj() {
+                        for text in [&d.text, &d.thinking, &d.partial_json] {
+                            self.text.add(text.str().unwrap_or(""));
+                        }
+                    }
+                }
+                Some("message_stop") => self.complete = true,
+                _ => {}
             }
-            Some("message_stop") => self.complete = true,
-            _ => {}
-        }
+        });
     }
 
     fn on_openai(&mut self, data: &[u8]) -> bool {
@@ -273,14 +278,22 @@ impl UsageExtractor {
             self.complete = true;
             return false;
         }
-        let Ok(chunk) = serde_json::from_slice::<Loose<'_, OpenAiChunk<'_>>>(data) else {
+        let Ok(text) = std::str::from_utf8(data) else {
             return false;
         };
-        let Some(chunk) = chunk.obj() else {
-            return false;
-        };
-        if let Some(choice) = chunk.choices.0.first().and_then(Loose::obj) {
-            if let Some(delta) = choice.delta.obj().filter(|_| !self.output_final) {
+        // The translator's own reading of a chunk (to_anthropic::stream).
+        loose::parse::<ChunkOf, _>(text, |chunk| {
+            let Some(chunk) = chunk.obj() else {
+                return false;
+            };
+            if let Some(delta) = chunk
+                .choices
+                .0
+                .first()
+                .and_then(Loose::obj)
+                .and_then(|c| c.delta.obj())
+                .filter(|_| !self.output_final)
+            {
                 for text in [
                     &delta.content,
                     &delta.reasoning_content,
@@ -295,15 +308,16 @@ impl UsageExtractor {
                     }
                 }
             }
-        }
-        match chunk.usage.obj() {
-            Some(u) => {
-                self.usage = u.token_usage();
-                self.output_final = true;
-                chunk.choices.0.is_empty()
+            match chunk.usage.obj() {
+                Some(u) => {
+                    self.usage = u.token_usage();
+                    self.output_final = true;
+                    chunk.choices.0.is_empty()
+                }
+                None => false,
             }
-            None => false,
-        }
+        })
+        .unwrap_or(false)
     }
 
     fn read_json(&mut self) {
@@ -387,82 +401,6 @@ impl TextCounter {
         self.counted
             .saturating_add(crate::translate::tokens::count_text_tokens(&self.batch))
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct AnthropicEvent<'a> {
-    #[serde(borrow, rename = "type")]
-    kind: Loose<'a>,
-    #[serde(borrow)]
-    message: Loose<'a, Message<'a>>,
-    #[serde(borrow)]
-    usage: Loose<'a, AnthropicUsage<'a>>,
-    #[serde(borrow)]
-    delta: Loose<'a, BlockDelta<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Message<'a> {
-    #[serde(borrow)]
-    usage: Loose<'a, AnthropicUsage<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct BlockDelta<'a> {
-    #[serde(borrow)]
-    text: Loose<'a>,
-    #[serde(borrow)]
-    thinking: Loose<'a>,
-    #[serde(borrow)]
-    partial_json: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OpenAiChunk<'a> {
-    #[serde(borrow)]
-    usage: Loose<'a, OpenAiUsage<'a>>,
-    #[serde(borrow)]
-    choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Choice<'a> {
-    #[serde(borrow)]
-    delta: Loose<'a, Delta<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Delta<'a> {
-    #[serde(borrow)]
-    content: Loose<'a>,
-    #[serde(borrow)]
-    reasoning_content: Loose<'a>,
-    #[serde(borrow)]
-    reasoning: Loose<'a>,
-    #[serde(borrow)]
-    refusal: Loose<'a>,
-    #[serde(borrow)]
-    tool_calls: Items<Loose<'a, ToolCall<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ToolCall<'a> {
-    #[serde(borrow)]
-    function: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Function<'a> {
-    #[serde(borrow)]
-    arguments: Loose<'a>,
 }
 
 /// A response body; only its `usage` is read, the rest is stepped over.

@@ -329,3 +329,65 @@ pub fn fixture(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
 }
+
+/// The pinned Claude Code CLI, installed (once) by tests/claude_code_env.sh.
+pub fn claude_bin() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("bash").arg(root.join("tests/claude_code_env.sh")).status().expect("run tests/claude_code_env.sh");
+    assert!(status.success(), "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)");
+    root.join("target/claude-code/node_modules/.bin/claude")
+}
+
+/// Runs `claude -p PROMPT --output-format json EXTRA` against the gateway with `key`, in a throwaway
+/// home, killed after 120 s; returns (exit ok, stdout, stderr).
+pub fn run_claude(gw: &Gateway, key: &str, prompt: &str, extra: &[&str]) -> (bool, String, String) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(claude_bin());
+    cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("ANTHROPIC_BASE_URL", &gw.base)
+        .env("ANTHROPIC_API_KEY", key)
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("CLAUDE_CODE_MAX_RETRIES", "1")
+        .current_dir(home.path());
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn claude");
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(120));
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().expect("claude output");
+    drop(watchdog);
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The virtualenv's python with the pinned SDKs, installed (once) by tests/sdk_env.sh.
+pub fn sdk_python() -> PathBuf {
+    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new("bash").arg(root.join("tests/sdk_env.sh")).status().expect("run tests/sdk_env.sh");
+            assert!(status.success(), "could not install the pinned SDKs (tests/sdk_env.sh)");
+            root.join("target/sdk-venv/bin/python")
+        })
+        .clone()
+}
+
+/// Runs one scenario of tests/sdk/SCRIPT with `key`; returns the facts it printed.
+pub fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str, key: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
+    let out = Command::new(sdk_python()).arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", key).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{script} {scenario} {model} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
+}

@@ -36,9 +36,9 @@ use crate::usage::TokenUsage;
 
 /// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
 /// as a chunk without fields.
-type ChunkData<'a> = Loose<'a, Chunk<'a>>;
+pub(crate) type ChunkData<'a> = Loose<'a, Chunk<'a>>;
 
-struct ChunkOf;
+pub(crate) struct ChunkOf;
 
 impl Borrowing for ChunkOf {
     type Of<'a> = ChunkData<'a>;
@@ -46,22 +46,22 @@ impl Borrowing for ChunkOf {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Chunk<'a> {
+pub(crate) struct Chunk<'a> {
     #[serde(borrow)]
     id: Loose<'a>,
     /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
     error: Option<Value>,
     #[serde(borrow)]
-    usage: Loose<'a, OpenAiUsage<'a>>,
+    pub(crate) usage: Loose<'a, OpenAiUsage<'a>>,
     #[serde(borrow)]
-    choices: First<Loose<'a, Choice<'a>>>,
+    pub(crate) choices: First<Loose<'a, Choice<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Choice<'a> {
+pub(crate) struct Choice<'a> {
     #[serde(borrow)]
-    delta: Loose<'a, Delta<'a>>,
+    pub(crate) delta: Loose<'a, Delta<'a>>,
     #[serde(borrow)]
     finish_reason: Loose<'a>,
     /// vLLM's name for the matched stop string.
@@ -74,19 +74,19 @@ struct Choice<'a> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Delta<'a> {
+pub(crate) struct Delta<'a> {
     #[serde(borrow)]
-    content: Loose<'a>,
+    pub(crate) content: Loose<'a>,
     #[serde(borrow)]
-    refusal: Loose<'a>,
+    pub(crate) refusal: Loose<'a>,
     /// DeepSeek, vLLM, Qwen.
     #[serde(borrow)]
-    reasoning_content: Loose<'a>,
+    pub(crate) reasoning_content: Loose<'a>,
     /// OpenRouter, Ollama.
     #[serde(borrow)]
-    reasoning: Loose<'a>,
+    pub(crate) reasoning: Loose<'a>,
     #[serde(borrow)]
-    tool_calls: Items<Loose<'a, ToolCall<'a>>>,
+    pub(crate) tool_calls: Items<Loose<'a, ToolCall<'a>>>,
     /// The pre-`tools` single function call.
     #[serde(borrow)]
     function_call: Loose<'a, Function<'a>>,
@@ -94,23 +94,23 @@ struct Delta<'a> {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct ToolCall<'a> {
+pub(crate) struct ToolCall<'a> {
     #[serde(borrow)]
     id: Loose<'a>,
     #[serde(borrow)]
     index: Loose<'a>,
     #[serde(borrow)]
-    function: Loose<'a, Function<'a>>,
+    pub(crate) function: Loose<'a, Function<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Function<'a> {
+pub(crate) struct Function<'a> {
     #[serde(borrow)]
     name: Loose<'a>,
     /// A JSON string normally; some servers send the object itself.
     #[serde(borrow)]
-    arguments: Loose<'a, Value>,
+    pub(crate) arguments: Loose<'a, Value>,
 }
 
 impl Delta<'_> {
