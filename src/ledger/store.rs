@@ -12,14 +12,62 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row};
+use sqlx::Row;
 
 use super::query::{GroupRow, Query};
 use super::record::UsageRecord;
 use crate::config::StoreLocation;
 
-/// Records per statement at most (SQLite binds at most 32 766 values; a record binds 26).
-pub const MAX_ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per `INSERT`: a batch is cut into statements of these sizes only, so the few statements
+/// there are get prepared once per connection and reused from sqlx's statement cache (preparing a
+/// many-row `INSERT` cost more than executing it). A record binds 26 values: 256 rows stay under
+/// SQLite's 32 766 and PostgreSQL's 65 535 bound values.
+const ROWS_PER_STATEMENT: [usize; 5] = [256, 64, 16, 4, 1];
+const VALUES_PER_ROW: usize = 26;
+
+/// `INSERT INTO usage_records (…) VALUES (…), …` for `rows` rows, with `$n` (PostgreSQL) or `?`
+/// (SQLite) placeholders; built once per size.
+fn insert_sql(rows: usize, numbered: bool) -> &'static str {
+    static SQLITE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    static POSTGRES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let build = |numbered: bool| {
+        ROWS_PER_STATEMENT
+            .iter()
+            .map(|&n| {
+                let mut sql = format!("INSERT INTO usage_records ({COLUMNS}) VALUES ");
+                for row in 0..n {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for v in 0..VALUES_PER_ROW {
+                        if v > 0 {
+                            sql.push_str(", ");
+                        }
+                        if numbered {
+                            sql.push_str(&format!("${}", row * VALUES_PER_ROW + v + 1));
+                        } else {
+                            sql.push('?');
+                        }
+                    }
+                    sql.push(')');
+                }
+                sql
+            })
+            .collect::<Vec<_>>()
+    };
+    let all = if numbered { POSTGRES.get_or_init(|| build(true)) } else { SQLITE.get_or_init(|| build(false)) };
+    let index = ROWS_PER_STATEMENT.iter().position(|&n| n == rows).unwrap_or(ROWS_PER_STATEMENT.len() - 1);
+    all.get(index).map_or("", String::as_str)
+}
+
+/// Cuts `records` into runs of the sizes in [`ROWS_PER_STATEMENT`], largest first.
+fn statement_runs(records: &[UsageRecord]) -> impl Iterator<Item = &[UsageRecord]> {
+    let mut rest = records;
+    std::iter::from_fn(move || {
+        let n = ROWS_PER_STATEMENT.iter().copied().find(|&n| n <= rest.len())?;
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        Some(run)
+    })
+}
 
 const COLUMNS: &str = "ts_ms, request_id, team, key_id, end_user, endpoint, client_format, requested_model, rule, provider, \
      upstream_model, attempts, providers_tried, status, error_kind, input_tokens, cache_read_tokens, cache_write_5m_tokens, \
@@ -63,37 +111,37 @@ fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Binds one record's values in `COLUMNS` order (a macro: the builder's type differs per database).
+/// Binds one record's values in `COLUMNS` order (a macro: the query's type differs per database).
 macro_rules! bind_record {
-    ($b:expr, $r:expr) => {{
+    ($q:expr, $r:expr) => {{
         let r: &UsageRecord = $r;
         let t = &r.tokens;
-        $b.push_bind(r.time_ms)
-            .push_bind(r.request_id.as_str())
-            .push_bind(r.team.as_str())
-            .push_bind(r.key_id.as_str())
-            .push_bind(r.user.as_deref())
-            .push_bind(r.endpoint)
-            .push_bind(r.client_format)
-            .push_bind(r.requested_model.as_str())
-            .push_bind(r.rule.as_str())
-            .push_bind(r.provider.as_str())
-            .push_bind(r.upstream_model.as_str())
-            .push_bind(i64::from(r.attempts))
-            .push_bind(r.providers_tried.as_str())
-            .push_bind(i64::from(r.status))
-            .push_bind(r.error_kind)
-            .push_bind(i64_of(t.input_tokens))
-            .push_bind(i64_of(t.cache_read_input_tokens))
-            .push_bind(i64_of(t.cache_creation_5m_input_tokens()))
-            .push_bind(i64_of(t.cache_creation_1h_input_tokens))
-            .push_bind(i64_of(t.output_tokens))
-            .push_bind(i64_of(t.reasoning_tokens))
-            .push_bind(r.cost_nano_usd.map(i64_of))
-            .push_bind(i64_of(r.latency_ms))
-            .push_bind(r.ttfb_ms.map(i64_of))
-            .push_bind(i16::from(r.stream))
-            .push_bind(i16::from(r.partial));
+        $q.bind(r.time_ms)
+            .bind(r.request_id.as_str())
+            .bind(r.team.as_str())
+            .bind(r.key_id.as_str())
+            .bind(r.user.as_deref())
+            .bind(r.endpoint)
+            .bind(r.client_format)
+            .bind(r.requested_model.as_str())
+            .bind(r.rule.as_str())
+            .bind(r.provider.as_str())
+            .bind(r.upstream_model.as_str())
+            .bind(i64::from(r.attempts))
+            .bind(r.providers_tried.as_str())
+            .bind(i64::from(r.status))
+            .bind(r.error_kind)
+            .bind(i64_of(t.input_tokens))
+            .bind(i64_of(t.cache_read_input_tokens))
+            .bind(i64_of(t.cache_creation_5m_input_tokens()))
+            .bind(i64_of(t.cache_creation_1h_input_tokens))
+            .bind(i64_of(t.output_tokens))
+            .bind(i64_of(t.reasoning_tokens))
+            .bind(r.cost_nano_usd.map(i64_of))
+            .bind(i64_of(r.latency_ms))
+            .bind(r.ttfb_ms.map(i64_of))
+            .bind(i16::from(r.stream))
+            .bind(i16::from(r.partial))
     }};
 }
 
@@ -192,28 +240,31 @@ impl Store {
         }
     }
 
-    /// Writes `records` (at most [`MAX_ROWS_PER_STATEMENT`] per statement) in one transaction.
+    /// Writes `records` in one transaction, in statements of the fixed sizes of [`ROWS_PER_STATEMENT`].
     pub async fn insert(&self, records: &[UsageRecord]) -> Result<(), sqlx::Error> {
         if records.is_empty() {
             return Ok(());
         }
-        let head = format!("INSERT INTO usage_records ({COLUMNS}) ");
         match self {
             Store::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                for chunk in records.chunks(MAX_ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(&head);
-                    qb.push_values(chunk, |mut b, r| bind_record!(b, r));
-                    qb.build().persistent(true).execute(&mut *tx).await?;
+                for run in statement_runs(records) {
+                    let mut query = sqlx::query(insert_sql(run.len(), false));
+                    for r in run {
+                        query = bind_record!(query, r);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                for chunk in records.chunks(MAX_ROWS_PER_STATEMENT) {
-                    let mut qb = QueryBuilder::<sqlx::Postgres>::new(&head);
-                    qb.push_values(chunk, |mut b, r| bind_record!(b, r));
-                    qb.build().persistent(true).execute(&mut *tx).await?;
+                for run in statement_runs(records) {
+                    let mut query = sqlx::query(insert_sql(run.len(), true));
+                    for r in run {
+                        query = bind_record!(query, r);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }
@@ -246,5 +297,20 @@ impl Store {
             Store::Sqlite(pool) => pool.close().await,
             Store::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_go_out_in_few_statement_shapes() {
+        let records = vec![UsageRecord::default(); 300];
+        let runs: Vec<usize> = statement_runs(&records).map(<[UsageRecord]>::len).collect();
+        assert_eq!(runs, vec![256, 16, 16, 4, 4, 4]);
+        assert_eq!(insert_sql(4, true).matches('$').count(), 4 * VALUES_PER_ROW);
+        assert!(insert_sql(1, false).ends_with("?)") && insert_sql(1, false).matches('?').count() == VALUES_PER_ROW);
+        assert_eq!(COLUMNS.split(',').count(), VALUES_PER_ROW);
     }
 }
