@@ -418,6 +418,10 @@ fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Pro
     )
 }
 
+/// The teams, the key generated at this start (if any), and every team key's digest (so an admin
+/// key can be refused for being a team key too).
+type BuiltTeams = (Teams, Option<GeneratedKey>, HashSet<[u8; 32]>);
+
 fn build_teams(
     files: Vec<TeamFile>,
     env: &dyn Env,
@@ -425,7 +429,7 @@ fn build_teams(
     providers: &[Arc<Provider>],
     passthrough_default: bool,
     skipped: &mut Vec<String>,
-) -> Result<(Teams, Option<GeneratedKey>, HashSet<[u8; 32]>), FieldError> {
+) -> Result<BuiltTeams, FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
     }

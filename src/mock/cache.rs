@@ -91,16 +91,16 @@ impl PromptCache {
         let mut prefix = Prefix::new();
         let mut breakpoints = Vec::new();
         let system = blocks(body.get("system"));
-        let tools = body
+        let tools: Vec<&Value> = body
             .get("tools")
             .and_then(Value::as_array)
             .map(|t| t.iter().collect())
-            .unwrap_or_else(Vec::new);
-        let messages = body
+            .unwrap_or_default();
+        let messages: Vec<&Value> = body
             .get("messages")
             .and_then(Value::as_array)
             .map(|m| m.iter().flat_map(|m| blocks(m.get("content"))).collect())
-            .unwrap_or_else(Vec::new);
+            .unwrap_or_default();
         for piece in tools.into_iter().chain(system).chain(messages) {
             prefix.add(piece);
             if let Some(control) = piece.get("cache_control").filter(|c| c.is_object()) {

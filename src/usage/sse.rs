@@ -80,7 +80,7 @@ impl Framer {
                 continued,
             };
             if continued {
-                if !self.oversized && self.pending.len() + nl + 1 <= MAX_EVENT {
+                if !self.oversized && self.pending.len() + nl < MAX_EVENT {
                     let mut held = std::mem::take(&mut self.pending);
                     held.extend_from_slice(&chunk[..nl + 1]);
                     on_event(&boundary, &held);
