@@ -18,11 +18,15 @@ use super::query::{GroupRow, Query};
 use super::record::UsageRecord;
 use crate::config::StoreLocation;
 
-/// Rows per `INSERT`: a batch is cut into statements of these sizes only, so the few statements
-/// there are get prepared once per connection and reused from sqlx's statement cache (preparing a
-/// many-row `INSERT` cost more than executing it). A record binds 26 values: 256 rows stay under
-/// SQLite's 32 766 and PostgreSQL's 65 535 bound values.
+/// Rows per `INSERT` on PostgreSQL: a batch is cut into statements of these sizes only, so the few
+/// statements there are get prepared once per connection and reused from sqlx's statement cache. A
+/// record binds 26 values: 256 rows stay under PostgreSQL's 65 535 bound values.
 const ROWS_PER_STATEMENT: [usize; 5] = [256, 64, 16, 4, 1];
+/// Rows per `INSERT` on SQLite: one. A multi-row `VALUES` statement is marked by SQLite's planner
+/// as depending on its bound values, so sqlx's reset (which clears the bindings) expires it and
+/// every execution prepares it again — measured (loadtest/RESULTS.md) as costlier than one
+/// statement per row inside the batch's transaction.
+const SQLITE_ROWS_PER_STATEMENT: [usize; 1] = [1];
 const VALUES_PER_ROW: usize = 26;
 
 /// `INSERT INTO usage_records (…) VALUES (…), …` for `rows` rows, with `$n` (PostgreSQL) or `?`
@@ -58,11 +62,11 @@ fn insert_sql(rows: usize, numbered: bool) -> &'static str {
     all.get(index).map_or("", String::as_str)
 }
 
-/// Cuts `records` into runs of the sizes in [`ROWS_PER_STATEMENT`], largest first.
-fn statement_runs(records: &[UsageRecord]) -> impl Iterator<Item = &[UsageRecord]> {
+/// Cuts `records` into runs of the given sizes (descending, ending with 1), largest first.
+fn statement_runs<'a>(records: &'a [UsageRecord], sizes: &'static [usize]) -> impl Iterator<Item = &'a [UsageRecord]> {
     let mut rest = records;
     std::iter::from_fn(move || {
-        let n = ROWS_PER_STATEMENT.iter().copied().find(|&n| n <= rest.len())?;
+        let n = sizes.iter().copied().find(|&n| n <= rest.len())?;
         let (run, tail) = rest.split_at(n);
         rest = tail;
         Some(run)
@@ -240,7 +244,7 @@ impl Store {
         }
     }
 
-    /// Writes `records` in one transaction, in statements of the fixed sizes of [`ROWS_PER_STATEMENT`].
+    /// Writes `records` in one transaction, in statements of a few fixed sizes.
     pub async fn insert(&self, records: &[UsageRecord]) -> Result<(), sqlx::Error> {
         if records.is_empty() {
             return Ok(());
@@ -248,7 +252,7 @@ impl Store {
         match self {
             Store::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                for run in statement_runs(records) {
+                for run in statement_runs(records, &SQLITE_ROWS_PER_STATEMENT) {
                     let mut query = sqlx::query(insert_sql(run.len(), false));
                     for r in run {
                         query = bind_record!(query, r);
@@ -259,7 +263,7 @@ impl Store {
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                for run in statement_runs(records) {
+                for run in statement_runs(records, &ROWS_PER_STATEMENT) {
                     let mut query = sqlx::query(insert_sql(run.len(), true));
                     for r in run {
                         query = bind_record!(query, r);
@@ -307,8 +311,9 @@ mod tests {
     #[test]
     fn batches_go_out_in_few_statement_shapes() {
         let records = vec![UsageRecord::default(); 300];
-        let runs: Vec<usize> = statement_runs(&records).map(<[UsageRecord]>::len).collect();
+        let runs: Vec<usize> = statement_runs(&records, &ROWS_PER_STATEMENT).map(<[UsageRecord]>::len).collect();
         assert_eq!(runs, vec![256, 16, 16, 4, 4, 4]);
+        assert_eq!(statement_runs(&records[..3], &SQLITE_ROWS_PER_STATEMENT).count(), 3);
         assert_eq!(insert_sql(4, true).matches('$').count(), 4 * VALUES_PER_ROW);
         assert!(insert_sql(1, false).ends_with("?)") && insert_sql(1, false).matches('?').count() == VALUES_PER_ROW);
         assert_eq!(COLUMNS.split(',').count(), VALUES_PER_ROW);
