@@ -138,3 +138,17 @@ fn example_config_is_valid() {
     assert_eq!(c.providers.len(), 2);
     assert!(c.teams.authenticate("test").is_some(), "sha256 of `test` is in the example");
 }
+
+#[test]
+fn model_names_with_control_characters_are_refused_where_they_are_written() {
+    let k = &[("TEAM_KEY", "k")];
+    let e = parse_err(&MINIMAL.replace("targets: [up/x]", "targets: [\"up/x\\ny\"]"), k);
+    assert_eq!(e.path, "models[0].targets[0]");
+    assert!(e.message.contains("`up/x\\ny` contains the control character U+000A"), "{}", e.message);
+    let e = parse_err(&MINIMAL.replace("name: m,", "name: \"m\\r\","), k);
+    assert_eq!(e.path, "models[0].name");
+    let e = parse_err(&format!("{MINIMAL}default_model: \"up/a\\u0000\"\n"), k);
+    assert_eq!(e.path, "default_model");
+    let e = parse_err(&MINIMAL.replace("enabled: true }", "enabled: true, models: [ok, \"b\\td\"] }"), k);
+    assert_eq!(e.path, "providers.up.models[1]");
+}

@@ -168,6 +168,7 @@ impl Gateway {
             .model
             .filter(|m| !m.is_empty())
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
+        crate::routing::check_model_name(&model).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         ctx.stream = peek.stream;
         ctx.session = if peek.session.is_empty() {
             session.req_header().headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default()

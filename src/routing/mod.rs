@@ -8,9 +8,13 @@
 //! 3. glob names from `models:` (`claude-*`), in file order;
 //! 4. the team's default model, then the global `default_model`, each resolved by 1–3.
 
+mod names;
+
 use std::collections::HashMap;
 
 use globset::{Glob, GlobMatcher};
+
+pub use names::{check_model_name, BadModelName, MAX_MODEL_NAME_CHARS};
 
 /// The upstream model a target asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
