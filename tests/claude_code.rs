@@ -44,6 +44,11 @@ fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, Stri
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// The chat completion requests the mock received, parsed.
+fn chat_requests(mock: &Mock) -> Vec<serde_json::Value> {
+    mock.received().into_iter().filter(|r| r["path"] == "/v1/chat/completions").map(|r| serde_json::from_str(r["body"].as_str().unwrap()).unwrap()).collect()
+}
+
 fn gateway_on_openai_mock(mock: &Mock) -> Gateway {
     let providers = provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-claude-code-test");
     // Claude Code also sends background requests for its default models: everything goes to the mock.
@@ -83,4 +88,30 @@ fn claude_code_says_hi_through_the_translator() {
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
     assert!(result["result"].as_str().unwrap_or_default().contains("Hello from the switchyard mock (model z-ai/glm-4.5-air)"), "{result}");
+}
+
+#[test]
+fn claude_code_runs_two_parallel_tool_calls_the_provider_interleaved() {
+    let mock = Mock::start(&["--tool-stream", "interleaved"]);
+    let gw = gateway_on_openai_mock(&mock);
+    let (ok, stdout, stderr) = run_claude(&gw, "run: echo first-call-ok\nrun: echo second-call-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result["is_error"], false, "{result}");
+
+    let chats = chat_requests(&mock);
+    let follow_up = chats.iter().rev().find(|c| c["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool")).expect("a request carrying the tool results");
+    let messages = follow_up["messages"].as_array().unwrap();
+    let assistant = messages.iter().rev().find(|m| m["role"] == "assistant" && m.get("tool_calls").is_some()).expect("the assistant turn with both calls");
+    let calls = assistant["tool_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "both calls came back as two tool_use blocks: {assistant}");
+    let commands: Vec<serde_json::Value> = calls.iter().map(|c| serde_json::from_str::<serde_json::Value>(c["function"]["arguments"].as_str().unwrap()).unwrap()["command"].clone()).collect();
+    assert_eq!(commands, ["echo first-call-ok", "echo second-call-ok"], "each call kept its own, whole input");
+    for (call, expected) in calls.iter().zip(["first-call-ok", "second-call-ok"]) {
+        let id = call["id"].as_str().unwrap();
+        assert!(id.starts_with("call_"), "the provider's own id travelled back: {id}");
+        let result = messages.iter().find(|m| m["role"] == "tool" && m["tool_call_id"] == id).unwrap_or_else(|| panic!("no tool result for {id}: {follow_up}"));
+        assert!(result["content"].to_string().contains(expected), "{result}");
+    }
+    assert_ne!(calls[0]["id"], calls[1]["id"]);
 }

@@ -19,7 +19,7 @@ use crate::mock::body::MockBody;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
-use crate::mock::{anthropic, ids, openai, plan, request, Fault, MockOptions};
+use crate::mock::{anthropic, ids, openai, plan, request, Fault, MockOptions, ToolStream};
 
 /// Largest request body accepted (real Claude Code sessions reach several megabytes).
 const MAX_BODY: usize = 64 << 20;
@@ -33,6 +33,7 @@ pub(crate) struct Shared {
     fault: Option<Fault>,
     require_key: Option<String>,
     key_faults: Vec<(String, Fault)>,
+    tool_stream: ToolStream,
     recorder: Option<Recorder>,
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
@@ -48,6 +49,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
@@ -55,6 +57,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
@@ -118,6 +121,7 @@ struct Delivery {
     chunks: usize,
     delay: Duration,
     fault: Option<Fault>,
+    tool_stream: ToolStream,
 }
 
 impl Delivery {
@@ -143,7 +147,11 @@ impl Delivery {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
             None => key_fault.or_else(|| shared.fault.clone()),
         };
-        Ok(Delivery { chunks, delay, fault })
+        let tool_stream = match header("x-mock-tool-stream") {
+            Some(v) => v.parse::<ToolStream>().map_err(|e| format!("x-mock-tool-stream: {e}"))?,
+            None => shared.tool_stream,
+        };
+        Ok(Delivery { chunks, delay, fault, tool_stream })
     }
 }
 
@@ -246,7 +254,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
                 Api::Anthropic => anthropic::message_events(&reply, model, seed, chunks),
-                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage),
+                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage, delivery.tool_stream),
             };
             let json = || match api {
                 Api::Anthropic => Bytes::from(anthropic::message_json(&reply, model, seed)),

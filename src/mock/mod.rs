@@ -40,6 +40,10 @@
 //!   `{"command": "<command>", "description": "mock"}`; any other tool gets arguments generated from its schema:
 //!   required properties only — strings `"mock"`, numbers `1`, booleans `true`, enums/consts their first value,
 //!   arrays `minItems` items, objects recursively — with keys in sorted order.
+//! - **Parallel tool calls**: when `Bash` is called for a `run:` line, every further `run:` line of the same text
+//!   adds one more `Bash` call (`I'll use Bash and Bash.`), each with its own id. Anthropic replies carry them as
+//!   consecutive `tool_use` blocks; OpenAI streams send them one after the other, or interleaved (see
+//!   `x-mock-tool-stream`).
 //! - **Reasoning**: an Anthropic request with `thinking.type` `enabled` or `adaptive` gets a `thinking` block
 //!   first (`Mock reasoning about: <the echoed text>` plus a deterministic base64 `signature`); an OpenAI request
 //!   with `reasoning_effort` (other than `"none"`) or a `reasoning` object gets the same text as
@@ -60,6 +64,9 @@
 //! - `x-mock-delay-ms: N` — pause between SSE events; a non-streaming reply is held back once by this long
 //!   (default [`MockOptions::stream_delay`], 0).
 //! - `x-mock-fault: <fault>` — see [`Fault`]; overrides [`MockOptions::fault`].
+//! - `x-mock-tool-stream: sequential|interleaved` — see [`ToolStream`]; overrides [`MockOptions::tool_stream`].
+//!   `interleaved` sends every call's header (`index`, `id`, `type`, `function.name`, empty `arguments`) in one
+//!   chunk, then one `{"index":i,"function":{"arguments":"…"}}` fragment per chunk, the calls taking turns.
 //!
 //! An unparsable override is a 400 naming the header and the valid syntax.
 //!
@@ -102,6 +109,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use fault::{Fault, ParseFaultError};
+pub use openai::ToolStream;
 
 /// How a mock instance behaves; per-request headers override `chunks`, `stream_delay` and `fault`.
 #[derive(Clone)]
@@ -118,6 +126,8 @@ pub struct MockOptions {
     pub require_key: Option<String>,
     /// Faults for requests presenting a given provider key, so one key of a pool can misbehave.
     pub key_faults: Vec<(String, Fault)>,
+    /// How OpenAI streams order the pieces of parallel tool calls (default: one call after the other).
+    pub tool_stream: ToolStream,
 }
 
 impl Default for MockOptions {
@@ -129,6 +139,7 @@ impl Default for MockOptions {
             fault: None,
             require_key: None,
             key_faults: Vec::new(),
+            tool_stream: ToolStream::Sequential,
         }
     }
 }
@@ -142,6 +153,7 @@ impl fmt::Debug for MockOptions {
             fault,
             require_key,
             key_faults,
+            tool_stream,
         } = self;
         f.debug_struct("MockOptions")
             .field("record", record)
@@ -149,7 +161,14 @@ impl fmt::Debug for MockOptions {
             .field("stream_delay", stream_delay)
             .field("fault", fault)
             .field("require_key", &require_key.as_ref().map(|_| "*****"))
-            .field("key_faults", &key_faults.iter().map(|(_, f)| ("*****", f)).collect::<Vec<_>>())
+            .field(
+                "key_faults",
+                &key_faults
+                    .iter()
+                    .map(|(_, f)| ("*****", f))
+                    .collect::<Vec<_>>(),
+            )
+            .field("tool_stream", tool_stream)
             .finish()
     }
 }

@@ -20,6 +20,8 @@ pub(crate) struct Reply<'a> {
     pub thinking: Option<String>,
     pub text: String,
     pub tool: Option<ToolCall<'a>>,
+    /// Further calls made in parallel with `tool` (one `Bash` call per extra `run:` line).
+    pub more_tools: Vec<ToolCall<'a>>,
     pub stop: Stop,
     pub input_tokens: u64,
     /// Words in thinking + text + tool arguments.
@@ -48,6 +50,7 @@ pub(crate) enum Stop {
 
 /// Plans the reply to `conv`, whose request body was `body_len` bytes long.
 pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
+    let mut more_tools = Vec::new();
     let (subject, mut text, mut tool) = match &conv.tool_result {
         Some(result) => {
             let echoed = first_chars(result, RESULT_CHARS);
@@ -56,7 +59,13 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
         None => {
             let echoed = first_chars(conv.last_user_text, ECHO_CHARS);
             match choose_tool(conv) {
-                Some(call) => (echoed, format!("I'll use {}.", call.name), Some(call)),
+                Some(call) => {
+                    more_tools = more_bash_calls(conv, &call);
+                    let names: Vec<&str> = std::iter::once(call.name)
+                        .chain(more_tools.iter().map(|t| t.name))
+                        .collect();
+                    (echoed, format!("I'll use {}.", names.join(" and ")), Some(call))
+                }
                 None => (
                     echoed,
                     format!(
@@ -70,22 +79,25 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
     };
     let thinking = conv.thinking.then(|| format!("Mock reasoning about: {subject}"));
 
-    let argument_words = tool.as_ref().map_or(0, |t| words(&t.arguments));
+    let argument_words: u64 = tool.iter().chain(&more_tools).map(|t| words(&t.arguments)).sum();
     let mut stop = if tool.is_some() { Stop::ToolUse } else { Stop::EndTurn };
     if let Some(limit) = conv.max_tokens {
         if words(&text) + argument_words > limit {
             let kept = truncate_words(&text, limit).len();
             text.truncate(kept);
             tool = None;
+            more_tools.clear();
             stop = Stop::MaxTokens;
         }
     }
     let reasoning_tokens = thinking.as_deref().map_or(0, words);
-    let output_tokens = reasoning_tokens + words(&text) + tool.as_ref().map_or(0, |t| words(&t.arguments));
+    let output_tokens =
+        reasoning_tokens + words(&text) + tool.iter().chain(&more_tools).map(|t| words(&t.arguments)).sum::<u64>();
     Reply {
         thinking,
         text,
         tool,
+        more_tools,
         stop,
         input_tokens: (body_len as u64).div_ceil(4),
         output_tokens,
@@ -114,12 +126,7 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
         ToolChoice::Auto => bash().or_else(mentioned)?,
     };
     let input = match command {
-        Some(command) if tool.name == "Bash" => {
-            let mut args = Map::new();
-            args.insert("command".to_owned(), Value::String(command.to_owned()));
-            args.insert("description".to_owned(), Value::String("mock".to_owned()));
-            Value::Object(args)
-        }
+        Some(command) if tool.name == "Bash" => return Some(bash_call(tool.name, command)),
         _ => schema::arguments_for(tool.schema),
     };
     let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
@@ -132,9 +139,36 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
 
 /// The command after `run:` up to the end of its line, if there is one.
 fn run_command(text: &str) -> Option<&str> {
-    let (_, rest) = text.split_once("run:")?;
-    let command = rest.split(['\n', '\r']).next().unwrap_or("").trim();
-    (!command.is_empty()).then_some(command)
+    run_commands(text).next()
+}
+
+/// Every `run:` command in the text, in order: the first is `run_command`, the rest are parallel calls.
+fn run_commands(text: &str) -> impl Iterator<Item = &str> {
+    text.split("run:").skip(1).filter_map(|rest| {
+        let command = rest.split(['\n', '\r']).next().unwrap_or("").trim();
+        (!command.is_empty()).then_some(command)
+    })
+}
+
+/// When the first call is `Bash` for a `run:` line, one more `Bash` call for each further `run:` line:
+/// the mock's way to make parallel tool calls.
+fn more_bash_calls<'a>(conv: &Conversation<'a>, first: &ToolCall<'a>) -> Vec<ToolCall<'a>> {
+    if first.name != "Bash" || run_command(conv.last_user_text).is_none() {
+        return Vec::new();
+    }
+    run_commands(conv.last_user_text)
+        .skip(1)
+        .map(|command| bash_call(first.name, command))
+        .collect()
+}
+
+fn bash_call<'a>(name: &'a str, command: &str) -> ToolCall<'a> {
+    let mut args = Map::new();
+    args.insert("command".to_owned(), Value::String(command.to_owned()));
+    args.insert("description".to_owned(), Value::String("mock".to_owned()));
+    let input = Value::Object(args);
+    let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
+    ToolCall { name, input, arguments }
 }
 
 /// Whether `name` occurs in `text` as a whole word (case-sensitive).
@@ -260,6 +294,25 @@ mod tests {
             Some(("Bash", r#"{"command":"echo switchyard-tool-ok","description":"mock"}"#))
         );
         assert_eq!(reply.output_tokens, 3 + 2);
+    }
+
+    #[test]
+    fn several_run_lines_make_parallel_bash_calls() {
+        let schema = bash_schema();
+        let tools = vec![Tool {
+            name: "Bash",
+            schema: Some(&schema),
+        }];
+        let reply = plan(&conv("run: echo one\nrun: echo two\nrun:\n", tools), 0);
+        assert_eq!(reply.text, "I'll use Bash and Bash.");
+        let commands: Vec<&Value> = reply
+            .tool
+            .iter()
+            .chain(&reply.more_tools)
+            .map(|t| &t.input["command"])
+            .collect();
+        assert_eq!(commands, ["echo one", "echo two"]);
+        assert_eq!(reply.output_tokens, 5 + 2 + 2);
     }
 
     #[test]
