@@ -256,6 +256,10 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         None => default_family(kind, &upstream),
     };
+    // Hosted services whose caching the translator knows: OpenRouter honours `cache_control` on content
+    // parts, OpenAI routes by `prompt_cache_key`.
+    let openrouter = kind == ProviderKind::OpenAi && host_is(&upstream, "openrouter.ai");
+    let openai = kind == ProviderKind::OpenAi && host_is(&upstream, "api.openai.com");
     Ok(Provider {
         name: name.to_string(),
         kind,
@@ -274,6 +278,8 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
                 Some(0) => return err(format!("{path}.translation.max_output_tokens"), "must be greater than 0 (omit it for no cap)"),
                 other => other,
             },
+            cache_control: translation.cache_control.unwrap_or(openrouter),
+            prompt_cache_key: translation.prompt_cache_key.unwrap_or(openai),
         },
         passthrough_family,
         pool: pool_settings,
@@ -306,6 +312,11 @@ fn pool_settings(pool: &super::file::PoolFile, key_count: usize, path: &str) -> 
         circuit_open: pool.circuit_open_seconds.map_or(defaults.circuit_open, Duration::from_secs),
         weights,
     })
+}
+
+/// Whether the provider's base URL host is `host`: the hosted services whose behaviour sets defaults.
+fn host_is(upstream: &Upstream, host: &str) -> bool {
+    matches!(upstream, Upstream::Url(u) if u.host.eq_ignore_ascii_case(host))
 }
 
 /// Which client credentials a provider can take by default: Anthropic's for Anthropic, and the

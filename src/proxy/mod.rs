@@ -201,7 +201,7 @@ impl Gateway {
     fn prepare_body(&self, ctx: &mut RequestCtx, upstream_model: &str, provider: &crate::config::Provider) -> Result<Bytes, GatewayError> {
         ctx.translation_notes.clear();
         if ctx.wire != ctx.format {
-            let (body, notes, shape) = translation::request(ctx.format, &ctx.body, upstream_model, provider)?;
+            let (body, notes, shape) = translation::request(ctx.format, &ctx.body, upstream_model, provider, &ctx.session)?;
             ctx.translation_notes = notes;
             ctx.client_shape = shape;
             return Ok(body);

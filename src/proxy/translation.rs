@@ -25,7 +25,8 @@ pub struct ClientShape {
 
 /// Translates a client request body for a provider speaking the other format.
 /// Returns the upstream body, what was dropped or degraded (for a response header), and the client shape.
-pub fn request(client: ApiFormat, body: &[u8], upstream_model: &str, provider: &Provider) -> Result<(Bytes, String, ClientShape), GatewayError> {
+/// `session` is the conversation identity (see `body::Peek::session`), for OpenAI's `prompt_cache_key`.
+pub fn request(client: ApiFormat, body: &[u8], upstream_model: &str, provider: &Provider, session: &[u8]) -> Result<(Bytes, String, ClientShape), GatewayError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, format!("request body is not valid JSON: {e}")))?;
     let client_model = value.get("model").and_then(|m| m.as_str()).unwrap_or_default().to_string();
     let translated = match client {
@@ -33,6 +34,8 @@ pub fn request(client: ApiFormat, body: &[u8], upstream_model: &str, provider: &
             let mut opts = ToOpenAiOptions::new(upstream_model);
             opts.reasoning_effort = provider.translation.reasoning_effort;
             opts.max_output_tokens = provider.translation.max_output_tokens;
+            opts.cache_control = provider.translation.cache_control;
+            opts.prompt_cache_key = provider.translation.prompt_cache_key.then(|| translate::prompt_cache_key(session)).flatten();
             translate::anthropic_request_to_openai(&value, &opts)
         }
         ApiFormat::OpenAi => {

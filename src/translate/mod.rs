@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
-//! `to_anthropic/` builds Anthropic ones. Shared pieces: `sse` (the one incremental SSE parser), `stream`
+//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `sse` (the SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
 //! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
 //! `error`.
@@ -39,6 +39,7 @@
 //! `temperature_clamped`, `tool_choice`, `function_messages`, `tool_arguments_unparsable`. Responses:
 //! `extra_choices`, `tool_arguments_unparsable`, `redacted_thinking`, `server_tool_blocks`.
 
+pub mod cache_key;
 pub mod effort;
 pub mod error;
 pub mod ids;
@@ -57,6 +58,7 @@ pub mod usage;
 #[cfg(test)]
 mod tests;
 
+pub use cache_key::prompt_cache_key;
 pub use error::TranslateError;
 pub use notes::{Notes, Translated};
 pub use stream::{StreamFailure, StreamTranslator};

@@ -76,6 +76,9 @@ struct Usage<'a> {
 struct PromptDetails<'a> {
     #[serde(borrow)]
     cached_tokens: Loose<'a>,
+    /// OpenRouter: input written to the cache (Anthropic and Gemini models with `cache_control`).
+    #[serde(borrow)]
+    cache_write_tokens: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -137,16 +140,16 @@ struct Function<'a> {
 impl Usage<'_> {
     fn token_usage(&self) -> TokenUsage {
         let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let cached = self
-            .prompt_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.cached_tokens));
+        let details = self.prompt_tokens_details.obj();
+        let cached = details.map_or(0, |d| n(&d.cached_tokens));
+        let writes = details.map_or(0, |d| n(&d.cache_write_tokens));
         TokenUsage::from_openai_counts(
             n(&self.prompt_tokens),
             n(&self.completion_tokens),
             cached,
             n(&self.prompt_cache_hit_tokens),
         )
+        .with_cache_writes(writes)
     }
 }
 
