@@ -144,9 +144,9 @@ fn message<'a>(reply: &'a Reply<'_>, model: &'a str, ids: &'a Ids, content: Vec<
         stop_reason: None,
         stop_sequence: None,
         usage: Usage {
-            input_tokens: reply.input_tokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            input_tokens: reply.input_tokens.saturating_sub(reply.cache.read + reply.cache.write),
+            cache_creation_input_tokens: reply.cache.write,
+            cache_read_input_tokens: reply.cache.read,
             output_tokens: reply.output_tokens,
         },
     }
@@ -390,6 +390,7 @@ mod tests {
                 arguments: r#"{"command":"ls","description":"mock"}"#.to_owned(),
             }),
             more_tools: Vec::new(),
+            cache: Default::default(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 12,
             output_tokens: 7,

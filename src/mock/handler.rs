@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::mock::body::MockBody;
+use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
@@ -38,6 +39,7 @@ pub(crate) struct Shared {
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
     models_openai: Bytes,
+    cache: PromptCache,
 }
 
 impl Shared {
@@ -62,6 +64,7 @@ impl Shared {
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
+            cache: PromptCache::default(),
         })
     }
 }
@@ -249,7 +252,8 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let mut reply = plan::plan(&conv, body.len());
+            reply.cache = shared.cache.account(&value, out.api);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {

@@ -52,7 +52,13 @@
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
 //! - **Usage**: input tokens = ceil(body bytes / 4); output tokens = whitespace-separated words in reasoning, text
-//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words); cache tokens are 0.
+//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words).
+//! - **Prompt cache**: each instance remembers the prompt prefixes it has seen, as providers do (see `cache.rs`):
+//!   with `cache_control` markers (Anthropic; OpenRouter-style on the OpenAI API) the prefixes up to each marker
+//!   are written and a later request reads the longest known one — `cache_read_input_tokens` /
+//!   `cache_creation_input_tokens`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens`; without
+//!   markers the OpenAI API caches every prefix automatically and reports hits as `cached_tokens` (128-token
+//!   steps). Prefixes shorter than 1024 tokens are never cached, so short requests report 0.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with
@@ -86,6 +92,7 @@
 
 mod anthropic;
 mod body;
+mod cache;
 mod catalog;
 mod fault;
 mod handler;

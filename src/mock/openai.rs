@@ -71,6 +71,9 @@ struct Usage {
 #[derive(Serialize)]
 struct PromptDetails {
     cached_tokens: u64,
+    /// OpenRouter's count of input written to the cache; only for requests with `cache_control` markers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_write_tokens: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -166,7 +169,10 @@ fn usage(reply: &Reply<'_>) -> Usage {
         prompt_tokens: reply.input_tokens,
         completion_tokens: reply.output_tokens,
         total_tokens: reply.input_tokens + reply.output_tokens,
-        prompt_tokens_details: PromptDetails { cached_tokens: 0 },
+        prompt_tokens_details: PromptDetails {
+            cached_tokens: reply.cache.read,
+            cache_write_tokens: reply.cache.explicit.then_some(reply.cache.write),
+        },
         completion_tokens_details: CompletionDetails {
             reasoning_tokens: reply.reasoning_tokens,
         },
@@ -447,6 +453,7 @@ mod tests {
                 arguments: r#"{"city":"mock"}"#.to_owned(),
             }),
             more_tools: Vec::new(),
+            cache: Default::default(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 10,
             output_tokens: 3,

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::mock::cache::CacheUse;
 use crate::mock::request::{Conversation, Tool, ToolChoice};
 use crate::mock::schema;
 
@@ -24,6 +25,8 @@ pub(crate) struct Reply<'a> {
     pub more_tools: Vec<ToolCall<'a>>,
     pub stop: Stop,
     pub input_tokens: u64,
+    /// How much of the input the prompt cache read and wrote (filled in by the handler, see `cache.rs`).
+    pub cache: CacheUse,
     /// Words in thinking + text + tool arguments.
     pub output_tokens: u64,
     /// Words in the thinking alone (OpenAI's `reasoning_tokens`).
@@ -100,6 +103,7 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
         more_tools,
         stop,
         input_tokens: (body_len as u64).div_ceil(4),
+        cache: CacheUse::default(),
         output_tokens,
         reasoning_tokens,
     }
