@@ -115,3 +115,28 @@ fn claude_code_runs_two_parallel_tool_calls_the_provider_interleaved() {
     }
     assert_ne!(calls[0]["id"], calls[1]["id"]);
 }
+
+#[test]
+fn claude_code_keeps_its_cache_breakpoints_through_an_openrouter_shaped_provider_and_sees_cache_reads() {
+    let mock = Mock::start(&[]);
+    let providers = format!("{}    translation: {{ cache_control: true }}\n", provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-claude-code-test"));
+    let gw = Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"openrouter/anthropic/claude-sonnet-4.5\"] }\n")).start();
+    let (ok, stdout, stderr) = run_claude(&gw, "run: echo cache-turn-ok", &["--model", "openrouter/anthropic/claude-sonnet-4.5", "--allowedTools", "Bash"]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(result["is_error"], false, "{result}");
+
+    let chats = chat_requests(&mock);
+    assert!(chats.len() >= 2, "the tool call turn and the tool result turn: {}", chats.len());
+    for chat in &chats {
+        let messages = chat["messages"].as_array().unwrap();
+        let system = messages[0]["content"].as_array().expect("system kept as parts");
+        assert!(system.iter().filter(|p| p.get("cache_control").is_some()).count() >= 2, "Claude Code marks its system blocks: {system:?}");
+        let last = messages.last().unwrap()["content"].as_array().expect("the last message kept as parts");
+        assert!(last.last().unwrap().get("cache_control").is_some(), "Claude Code marks the last block of the conversation: {last:?}");
+    }
+    let tool_turn = chats.last().unwrap();
+    assert_eq!(tool_turn["messages"].as_array().unwrap().last().unwrap()["role"], "tool", "the breakpoint sits on the tool result");
+    let read = result["usage"]["cache_read_input_tokens"].as_u64().unwrap_or(0);
+    assert!(read > 1024, "the second turn read the prefix the first one wrote: {result}");
+}
