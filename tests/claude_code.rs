@@ -20,11 +20,16 @@ fn claude() -> PathBuf {
 /// Runs `claude -p PROMPT` against the gateway; returns (exit ok, stdout, stderr).
 fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, String) {
     let home = tempfile::tempdir().unwrap();
+    run_claude_in(home.path(), gw, prompt, extra, &[])
+}
+
+/// As `run_claude`, with `home` as HOME and working directory, and extra environment variables.
+fn run_claude_in(home: &std::path::Path, gw: &Gateway, prompt: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(claude());
     cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env("ANTHROPIC_BASE_URL", &gw.base)
         .env("ANTHROPIC_API_KEY", TEAM_KEY)
         .env("DISABLE_TELEMETRY", "1")
@@ -32,7 +37,8 @@ fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, Stri
         .env("DISABLE_ERROR_REPORTING", "1")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("CLAUDE_CODE_MAX_RETRIES", "1")
-        .current_dir(home.path());
+        .envs(env.iter().copied())
+        .current_dir(home);
     let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn claude");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
@@ -139,4 +145,19 @@ fn claude_code_keeps_its_cache_breakpoints_through_an_openrouter_shaped_provider
     assert_eq!(tool_turn["messages"].as_array().unwrap().last().unwrap()["role"], "tool", "the breakpoint sits on the tool result");
     let read = result["usage"]["cache_read_input_tokens"].as_u64().unwrap_or(0);
     assert!(read > 1024, "the second turn read the prefix the first one wrote: {result}");
+}
+
+#[test]
+fn claude_code_discovers_the_gateways_models_with_gateway_model_discovery_on() {
+    let gw = Gateway::embedded_default().env("SWITCHYARD_TEAM_KEY", TEAM_KEY).start();
+    let home = tempfile::tempdir().unwrap();
+    let (ok, stdout, stderr) = run_claude_in(home.path(), &gw, "say hi", &[], &[("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY", "1")]);
+    assert!(ok, "claude failed:\n{stdout}\n{stderr}");
+    assert!(gw.metric("switchyard_requests_total{endpoint=\"models\",provider=\"none\",status=\"200\"}") >= 1.0, "the CLI asked GET /v1/models:\n{}", gw.metrics());
+    // What the CLI keeps for its /model picker: the gateway's list, filtered (by the CLI) to Claude models.
+    let cache = std::fs::read_to_string(home.path().join(".claude/cache/gateway-models.json")).expect("the CLI stored the discovered models");
+    let cache: serde_json::Value = serde_json::from_str(&cache).unwrap();
+    assert_eq!(cache["baseUrl"], gw.base);
+    let ids: Vec<&str> = cache["models"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5"]);
 }

@@ -180,6 +180,11 @@ impl fmt::Debug for MockOptions {
     }
 }
 
+/// The ids of the models the mock lists in `GET /v1/models` (it answers for any name).
+pub fn model_ids() -> impl Iterator<Item = &'static str> {
+    catalog::MODELS.iter().map(|m| m.id)
+}
+
 /// Serves the mock on `listener` for as long as the future is polled.
 ///
 /// # Errors

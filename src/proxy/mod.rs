@@ -56,11 +56,13 @@ pub struct Gateway {
     /// The current config generation; each request takes the one current at its start.
     state: Arc<ArcSwap<GatewayState>>,
     readiness: Arc<Readiness>,
+    /// Providers' own model lists, kept by the model discovery task (read by `GET /v1/models`).
+    discovered: Arc<crate::models::Discovered>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>) -> Self {
-        Gateway { state, readiness }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, discovered: Arc<crate::models::Discovered>) -> Self {
+        Gateway { state, readiness, discovered }
     }
 }
 
@@ -154,8 +156,10 @@ impl Gateway {
             })?);
         }
         if ctx.endpoint == Endpoint::Models {
-            let models: Vec<String> = state.config.router.listed_models().into_iter().filter(|m| team.may_use(m)).collect();
-            return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
+            let sources = crate::models::Sources { router: &state.config.router, providers: &state.config.providers, discovered: &self.discovered };
+            let models = crate::models::usable_models(&sources, team.default_model.as_deref(), |m| team.may_use(m));
+            let body = crate::models::body(ctx.format, session.req_header().uri.query(), &models).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e))?;
+            return Ok(Some((200, "application/json", body)));
         }
 
         let limits = &state.config.limits;

@@ -243,6 +243,11 @@ impl Router {
         Route { targets, budget }
     }
 
+    /// Exact (non-glob) rule names from `models:`, in file order: aliases and fallback chains.
+    pub fn exact_names(&self) -> &[String] {
+        &self.exact_order
+    }
+
     /// Public names worth listing in `/v1/models`: exact rules, then `provider/model` for listed models.
     pub fn listed_models(&self) -> Vec<String> {
         let mut out = self.exact_order.clone();

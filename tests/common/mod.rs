@@ -122,8 +122,18 @@ impl Mock {
         format!("http://{}", self.addr)
     }
 
-    /// Every request the mock received, as recorded JSON lines.
+    /// Every request the mock received for a client, as recorded JSON lines: the gateway's own model
+    /// discovery requests (see `discovery_requests`) are left out.
     pub fn received(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(|r| !is_discovery(r)).collect()
+    }
+
+    /// The `GET /v1/models` requests the gateway's model discovery sent.
+    pub fn discovery_requests(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(is_discovery).collect()
+    }
+
+    fn all_received(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.record)
             .unwrap_or_default()
             .lines()
@@ -131,9 +141,28 @@ impl Mock {
             .collect()
     }
 
+    /// Waits until the gateway's model discovery has fetched this mock's list and closed its connection,
+    /// so tests that count connections start after it; returns the mock's stats then (the probe's own
+    /// connection included, as always).
+    pub fn stats_after_discovery(&self) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let stats = self.stats();
+            if !self.discovery_requests().is_empty() && stats["open_connections"] == 0 {
+                return stats;
+            }
+            assert!(Instant::now() < deadline, "the gateway never fetched this mock's model list: {stats}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         reqwest::blocking::get(format!("{}/mock/stats", self.url())).and_then(|r| r.json()).expect("mock stats")
     }
+}
+
+fn is_discovery(request: &serde_json::Value) -> bool {
+    recorded_header(request, "user-agent").is_some_and(|ua| ua.starts_with("switchyard-model-discovery/"))
 }
 
 /// A header's value in a recorded request (names compared case-insensitively).
