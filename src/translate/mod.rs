@@ -24,7 +24,8 @@
 //! `error`.
 //!
 //! Every translation returns [`Notes`]: stable names of what was dropped or degraded, for a response header
-//! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control`,
+//! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control` (unless
+//! the provider keeps markers, `ToOpenAiOptions::cache_control`),
 //! `context_management`, `thinking` and `effort` (target without reasoning support), `thinking_blocks`,
 //! `redacted_thinking`, `server_tools`, `server_tool_blocks`, `schema_keys` (`$schema`), `defer_loading`,
 //! `tool_strict`, `input_examples`, `citations`, `pdf_documents`, `file_sources`, `unknown_content_blocks`,
