@@ -35,11 +35,17 @@ fn upstream_marked_texts(body: &Value) -> Vec<String> {
     parts.filter(|p| p.get("cache_control").is_some()).map(|p| p["text"].as_str().unwrap().to_string()).collect()
 }
 
+/// A mock and a gateway with one OpenAI-compatible provider `name` on it, with these translation settings.
+fn openai_compatible(name: &str, translation: &str) -> (Mock, Gateway) {
+    let mock = Mock::start(&[]);
+    let providers = format!("{}    translation: {{ {translation} }}\n", provider_yaml(name, "openai", &format!("{}/v1", mock.url()), "sk-or-v1-cache"));
+    let gw = Gateway::with_config(&config(&providers, "")).start();
+    (mock, gw)
+}
+
 #[test]
 fn captured_claude_code_turns_keep_their_breakpoints_and_turn_two_reads_the_cache() {
-    let mock = Mock::start(&[]);
-    let providers = format!("{}    translation: {{ cache_control: true }}\n", provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-cache"));
-    let gw = Gateway::with_config(&config(&providers, "")).start();
+    let (mock, gw) = openai_compatible("openrouter", "cache_control: true");
     let c = client();
     let mut usages = Vec::new();
     for (name, stream) in [("01-opus-stream-first-turn.json", true), ("02-opus-stream-tool-result-turn.json", true), ("02-opus-stream-tool-result-turn.json", false)] {
@@ -69,9 +75,7 @@ fn captured_claude_code_turns_keep_their_breakpoints_and_turn_two_reads_the_cach
 
 #[test]
 fn openai_gets_a_stable_hashed_prompt_cache_key_and_a_byte_stable_prefix() {
-    let mock = Mock::start(&[]);
-    let providers = format!("{}    translation: {{ prompt_cache_key: true }}\n", provider_yaml("openai", "openai", &format!("{}/v1", mock.url()), "sk-proj-cache"));
-    let gw = Gateway::with_config(&config(&providers, "")).start();
+    let (mock, gw) = openai_compatible("openai", "prompt_cache_key: true");
     let c = client();
     let send = |body: &Value| c.post(gw.url("/v1/messages?beta=true")).header("x-api-key", TEAM_KEY).json(body).send().unwrap();
     let mut usages = Vec::new();

@@ -66,15 +66,14 @@ impl PromptCache {
             seen.clear();
         }
         let cacheable = |b: &&Boundary| b.tokens >= MIN_CACHED_TOKENS;
+        // The longest prefix among `candidates` the cache already holds.
+        let longest_known = |candidates: &[Boundary]| {
+            let known = candidates.iter().filter(cacheable).filter(|b| seen.contains(&b.digest));
+            known.map(|b| b.tokens).max().unwrap_or(0)
+        };
         if explicit {
             let last_marked = boundaries.iter().rposition(|b| b.marked).unwrap_or(0);
-            let read = boundaries[..=last_marked]
-                .iter()
-                .filter(cacheable)
-                .filter(|b| seen.contains(&b.digest))
-                .map(|b| b.tokens)
-                .max()
-                .unwrap_or(0);
+            let read = longest_known(&boundaries[..=last_marked]);
             let mut write = 0;
             for b in boundaries.iter().filter(|b| b.marked).filter(cacheable) {
                 if seen.insert(b.digest) {
@@ -83,13 +82,7 @@ impl PromptCache {
             }
             CacheUse { read, write, explicit }
         } else if api == Api::OpenAi {
-            let read = boundaries
-                .iter()
-                .filter(cacheable)
-                .filter(|b| seen.contains(&b.digest))
-                .map(|b| b.tokens)
-                .max()
-                .unwrap_or(0);
+            let read = longest_known(&boundaries);
             for b in boundaries.iter().filter(cacheable) {
                 seen.insert(b.digest);
             }

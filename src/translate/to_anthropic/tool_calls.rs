@@ -382,6 +382,17 @@ mod tests {
         }
     }
 
+    /// Block 0 closes and call `b` (`B`) opens as block 1 with what was held for it.
+    fn switch_to_b(held: &str) -> [Step; 2] {
+        let open = Step::Open {
+            block: 1,
+            id: "b".into(),
+            name: "B".into(),
+            arguments: held.into(),
+        };
+        [Step::Close { block: 0 }, open]
+    }
+
     fn drain(calls: &mut ToolCalls, finishing: bool, next: &mut usize) -> Vec<Step> {
         std::iter::from_fn(|| calls.step(finishing, "msg_x", next)).collect()
     }
@@ -436,18 +447,7 @@ mod tests {
             calls.fragment(frag(Some(1), Some("b"), Some("B"), "{}")),
             Route::Held
         );
-        assert_eq!(
-            drain(&mut calls, false, &mut next),
-            [
-                Step::Close { block: 0 },
-                Step::Open {
-                    block: 1,
-                    id: "b".into(),
-                    name: "B".into(),
-                    arguments: "{}".into()
-                }
-            ]
-        );
+        assert_eq!(drain(&mut calls, false, &mut next), switch_to_b("{}"));
         assert_eq!(
             drain(&mut calls, true, &mut next),
             [Step::Close { block: 1 }]
@@ -484,15 +484,7 @@ mod tests {
         );
         assert_eq!(
             drain(&mut calls, false, &mut next),
-            [
-                Step::Close { block: 0 },
-                Step::Open {
-                    block: 1,
-                    id: "b".into(),
-                    name: "B".into(),
-                    arguments: "{\"q\":2}".into()
-                }
-            ]
+            switch_to_b("{\"q\":2}")
         );
     }
 
