@@ -9,33 +9,16 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{json, Value};
 
-fn ids(gw: &Gateway, key: &str) -> Vec<String> {
-    let list: Value = client().get(gw.url("/v1/models")).bearer_auth(key).send().unwrap().json().unwrap();
-    list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect()
-}
-
-/// The list once it has at least `len` names (model discovery runs in the background).
-fn ids_reaching(gw: &Gateway, key: &str, len: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = ids(gw, key);
-        if now.len() >= len || Instant::now() > deadline {
-            return now;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 const MOCK_MODELS: [&str; 6] = ["claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "gpt-4o", "gpt-4o-mini", "switchyard-mock"];
 
 #[test]
 fn with_no_provider_key_the_built_in_mocks_models_are_listed_in_both_shapes() {
     let gw = Gateway::embedded_default().env("SWITCHYARD_TEAM_KEY", TEAM_KEY).start();
-    assert_eq!(ids(&gw, TEAM_KEY), MOCK_MODELS);
+    assert_eq!(gw.model_ids(TEAM_KEY, 0), MOCK_MODELS);
     let anthropic: Value = client().get(gw.url("/v1/models?limit=1000")).header("x-api-key", TEAM_KEY).header("anthropic-version", "2023-06-01").send().unwrap().json().unwrap();
     assert_eq!(anthropic["data"][0], json!({"type": "model", "id": "claude-opus-4-5", "display_name": "claude-opus-4-5", "created_at": "1970-01-01T00:00:00Z"}));
     assert_eq!((&anthropic["first_id"], &anthropic["last_id"], &anthropic["has_more"]), (&json!("claude-opus-4-5"), &json!("switchyard-mock"), &json!(false)));
-    let listed = ids(&gw, TEAM_KEY);
+    let listed = gw.model_ids(TEAM_KEY, 0);
     let r = client().post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&json!({"model": listed[1], "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]})).send().unwrap();
     assert_eq!(r.status(), 200, "a listed model is one the gateway serves");
 }
@@ -49,8 +32,8 @@ fn an_openai_compatible_provider_with_a_default_model_lists_it_and_then_what_the
         .env("OPENROUTER_BASE_URL", &format!("{}/v1", mock.url()))
         .env("SWITCHYARD_DEFAULT_MODEL", "openrouter/z-ai/glm-4.5-air")
         .start();
-    assert_eq!(ids(&gw, TEAM_KEY)[0], "openrouter/z-ai/glm-4.5-air", "listed from the start");
-    let all = ids_reaching(&gw, TEAM_KEY, 7);
+    assert_eq!(gw.model_ids(TEAM_KEY, 0)[0], "openrouter/z-ai/glm-4.5-air", "listed from the start");
+    let all = gw.model_ids(TEAM_KEY, 7);
     let mut expected = vec!["openrouter/z-ai/glm-4.5-air".to_string()];
     expected.extend(MOCK_MODELS.iter().map(|m| format!("openrouter/{m}")));
     assert_eq!(all, expected, "the provider's own list, under names that route to it");
@@ -78,7 +61,7 @@ fn a_failing_or_silent_provider_leaves_the_configured_list_and_never_holds_up_a_
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(silent.stats()["open_connections"], 1, "discovery is still waiting on the silent provider");
-    assert_eq!(ids(&gw, TEAM_KEY), ["failing/configured-a", "silent/configured-b"]);
+    assert_eq!(gw.model_ids(TEAM_KEY, 0), ["failing/configured-a", "silent/configured-b"]);
     let logs = gw.process.stderr.text();
     assert!(logs.contains("model discovery: provider `failing`: answered 503"), "{logs}");
     assert!(!logs.contains("sk-1") && !logs.contains("sk-2"), "no key in the logs");
@@ -93,12 +76,12 @@ fn a_reload_fetches_the_new_providers_list_at_once() {
     let added = Mock::start(&[]);
     let one = provider_yaml("first", "openai", &format!("{}/v1", first.url()), "sk-1");
     let gw = Gateway::with_config(&config(&one, "")).start();
-    assert_eq!(ids_reaching(&gw, TEAM_KEY, 6).len(), 6);
+    assert_eq!(gw.model_ids(TEAM_KEY, 6).len(), 6);
     let text = std::fs::read_to_string(&gw.config_path).unwrap();
     let two = format!("{one}{}", provider_yaml("added", "openai", &format!("{}/v1", added.url()), "sk-2"));
     std::fs::write(&gw.config_path, text.replace(&one, &two)).unwrap();
     gw.process.signal("HUP");
-    let all = ids_reaching(&gw, TEAM_KEY, 12);
+    let all = gw.model_ids(TEAM_KEY, 12);
     assert_eq!(all.len(), 12, "{all:?}");
     assert!(all.contains(&"added/claude-opus-4-5".to_string()), "{all:?}");
     assert_eq!(added.discovery_requests().len(), 1);

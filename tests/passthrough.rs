@@ -76,21 +76,8 @@ fn team_model_globs_give_403_naming_the_model() {
     assert_eq!(body["error"]["type"], "permission_error");
     assert!(body["error"]["message"].as_str().unwrap().contains("claude-opus-4-5"));
     // Of everything the providers list (see the next test), the team sees what its globs allow.
-    let ids = listed_once_discovered(&s, "limited-team-key-123", 1);
+    let ids = s.gw.model_ids("limited-team-key-123", 1);
     assert_eq!(ids, ["claude-haiku-4-5"]);
-}
-
-/// The team's model ids (OpenAI shape), once model discovery has brought the list to `len` names.
-fn listed_once_discovered(s: &Setup, key: &str, len: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let list: serde_json::Value = client().get(s.gw.url("/v1/models")).bearer_auth(key).send().unwrap().json().unwrap();
-        let ids: Vec<String> = list["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
-        if ids.len() >= len || Instant::now() > deadline {
-            return ids;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
 }
 
 #[test]
@@ -307,7 +294,7 @@ fn models_are_listed_per_team_in_both_formats() {
     let c = client();
     // Aliases, then providers' configured models, then what each provider's own /v1/models lists (both
     // mocks list the same six models), each under the name that routes to it.
-    let ids = listed_once_discovered(&s, TEAM_KEY, 14);
+    let ids = s.gw.model_ids(TEAM_KEY, 14);
     let expected = [
         "sonnet", "openrouter/z-ai/glm-4.5-air",
         "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "anthropic/gpt-4o", "anthropic/gpt-4o-mini", "anthropic/switchyard-mock",

@@ -208,6 +208,20 @@ impl Gateway {
         reqwest::blocking::get(format!("{}/metrics", self.admin)).and_then(|r| r.text()).unwrap_or_default()
     }
 
+    /// The model ids `key`'s team sees in `GET /v1/models` (OpenAI shape), asked again until there are at
+    /// least `len` — model discovery fills providers' lists in the background — or 20 s have passed.
+    pub fn model_ids(&self, key: &str, len: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list: serde_json::Value = client().get(self.url("/v1/models")).bearer_auth(key).send().and_then(|r| r.json()).unwrap_or_default();
+            let ids: Vec<String> = list["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect();
+            if ids.len() >= len || Instant::now() > deadline {
+                return ids;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
     /// The value of one metric sample (exact label set as rendered), or 0.
     pub fn metric(&self, sample: &str) -> f64 {
         self.metrics()
