@@ -56,7 +56,11 @@ struct Boundary {
 
 impl PromptCache {
     /// Looks the request's prefixes up, records the ones it writes, and says what was read and written.
-    pub(crate) fn account(&self, body: &Value, api: Api) -> CacheUse {
+    pub(crate) fn account(&self, body: &Value, body_len: usize, api: Api) -> CacheUse {
+        if (body_len as u64) / 4 < MIN_CACHED_TOKENS {
+            // Too short for any prefix to be cached: the common load-test request costs no walk.
+            return CacheUse::default();
+        }
         let boundaries = boundaries(body, api);
         let explicit = boundaries.iter().any(|b| b.marked);
         let Ok(mut seen) = self.seen.lock() else {
@@ -187,7 +191,7 @@ mod tests {
         let cache = PromptCache::default();
         let turn1 = json!({"system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
                            "messages": [{"role": "user", "content": [{"type": "text", "text": long("q1"), "cache_control": {"type": "ephemeral"}}]}]});
-        let first = cache.account(&turn1, Api::Anthropic);
+        let first = cache.account(&turn1, 1 << 20, Api::Anthropic);
         assert!(
             first.explicit && first.read == 0 && first.write > 2 * MIN_CACHED_TOKENS,
             "{first:?}"
@@ -196,30 +200,30 @@ mod tests {
         let turn2 = json!({"system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
                            "messages": [{"role": "user", "content": long("q1")}, {"role": "assistant", "content": "a"},
                                         {"role": "user", "content": [{"type": "text", "text": "q2", "cache_control": {"type": "ephemeral"}}]}]});
-        let second = cache.account(&turn2, Api::Anthropic);
+        let second = cache.account(&turn2, 1 << 20, Api::Anthropic);
         assert_eq!(second.read, first.write, "everything turn 1 wrote is read");
         assert!(
             second.write > 0 && second.write < 40,
             "only the new tail is written: {second:?}"
         );
-        assert_eq!(cache.account(&turn2, Api::Anthropic).write, 0);
+        assert_eq!(cache.account(&turn2, 1 << 20, Api::Anthropic).write, 0);
     }
 
     #[test]
     fn automatic_caching_is_openai_only_and_needs_a_long_prefix() {
         let cache = PromptCache::default();
         let body = json!({"messages": [{"role": "system", "content": long("sys")}, {"role": "user", "content": "hi"}]});
-        assert_eq!(cache.account(&body, Api::OpenAi), CacheUse::default());
-        let again = cache.account(&body, Api::OpenAi);
+        assert_eq!(cache.account(&body, 1 << 20, Api::OpenAi), CacheUse::default());
+        let again = cache.account(&body, 1 << 20, Api::OpenAi);
         assert!(
             again.read >= MIN_CACHED_TOKENS && again.read % AUTOMATIC_STEP == 0 && !again.explicit,
             "{again:?}"
         );
         let short = json!({"messages": [{"role": "user", "content": "hi"}]});
-        cache.account(&short, Api::OpenAi);
-        assert_eq!(cache.account(&short, Api::OpenAi).read, 0);
+        cache.account(&short, 1 << 20, Api::OpenAi);
+        assert_eq!(cache.account(&short, 1 << 20, Api::OpenAi).read, 0);
         assert_eq!(
-            cache.account(&body, Api::Anthropic),
+            cache.account(&body, 1 << 20, Api::Anthropic),
             CacheUse::default(),
             "Anthropic caches only at markers"
         );

@@ -253,7 +253,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Err(invalid) => return out.invalid(&invalid),
             };
             let mut reply = plan::plan(&conv, body.len());
-            reply.cache = shared.cache.account(&value, out.api);
+            reply.cache = shared.cache.account(&value, body.len(), out.api);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
