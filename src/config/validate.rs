@@ -205,7 +205,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
 }
 
 fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider, FieldError> {
-    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation, passthrough_family } = file;
+    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation, passthrough_family, responses_api } = file;
     let kind = match kind.as_str() {
         "anthropic" => ProviderKind::Anthropic,
         "openai" => ProviderKind::OpenAi,
@@ -260,6 +260,18 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
     // parts, OpenAI routes by `prompt_cache_key`.
     let openrouter = kind == ProviderKind::OpenAi && host_is(&upstream, "openrouter.ai");
     let openai = kind == ProviderKind::OpenAi && host_is(&upstream, "api.openai.com");
+    let responses_api = match (kind, responses_api) {
+        (ProviderKind::OpenAi, Some(on)) => on,
+        (ProviderKind::OpenAi, None) => openai,
+        (ProviderKind::Mock, None) => true,
+        (_, Some(_)) => {
+            return err(
+                format!("{path}.responses_api"),
+                format!("only applies to kind openai (a server of OpenAI's Responses API); kind {} is answered {}", kind.as_str(), if kind == ProviderKind::Mock { "natively by the mock" } else { "by translation" }),
+            )
+        }
+        (ProviderKind::Anthropic, None) => false,
+    };
     Ok(Provider {
         name: name.to_string(),
         kind,
@@ -283,6 +295,7 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         passthrough_family,
         pool: pool_settings,
+        responses_api,
     })
 }
 

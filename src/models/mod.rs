@@ -110,7 +110,7 @@ fn names_for(router: &Router, provider: usize, provider_name: &str, model: &str)
 /// `after_id`, `before_id`). `Err` is a bad query, for a 400.
 pub fn body(format: ApiFormat, query: Option<&str>, models: &[String]) -> Result<Vec<u8>, String> {
     let value = match format {
-        ApiFormat::OpenAi => serde_json::json!({
+        ApiFormat::OpenAi | ApiFormat::Responses => serde_json::json!({
             "object": "list",
             "data": models.iter().map(|id| serde_json::json!({
                 "id": id, "object": "model", "created": 0, "owned_by": owner(id),

@@ -53,6 +53,11 @@ pub fn stream_error_event(format: ApiFormat, error: &GatewayError) -> Bytes {
             out.extend_from_slice(b"data: ");
             out.extend_from_slice(&error.body(format, ""));
         }
+        ApiFormat::Responses => {
+            // A pass-through stream's own numbering is not tracked, so the event cannot continue it.
+            let (_, code) = error.kind.openai_type_and_code();
+            return Bytes::from(crate::translate::responses::objects::error_event(code, &error.message));
+        }
     }
     out.extend_from_slice(b"\n\n");
     Bytes::from(out)

@@ -17,8 +17,11 @@
 //!                ◀─error────── upstream_error::upstream_error_to_openai ◀────────────┘
 //! ```
 //!
+//! OpenAI Responses API clients (Codex CLI) reach both kinds of upstream through `responses/`, which
+//! translates to Chat Completions and composes with the translators above for Anthropic.
+//!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
-//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `sse` (the SSE parser), `stream`
+//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `chat_chunk` (the one `chat.completion.chunk` reader), `sse` (the SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
 //! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
 //! `error`.
@@ -41,12 +44,14 @@
 //! `extra_choices`, `tool_arguments_unparsable`, `redacted_thinking`, `server_tool_blocks`.
 
 pub mod cache_key;
+pub(crate) mod chat_chunk;
 pub mod effort;
 pub mod error;
 pub mod ids;
 pub(crate) mod loose;
 pub mod notes;
 pub(crate) mod read;
+pub mod responses;
 pub mod sse;
 pub(crate) mod stop;
 pub mod stream;
