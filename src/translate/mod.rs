@@ -21,7 +21,8 @@
 //! translates to Chat Completions and composes with the translators above for Anthropic.
 //!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
-//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `chat_chunk` (the one `chat.completion.chunk` reader), `sse` (the SSE parser), `stream`
+//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `chat_chunk` (the one `chat.completion.chunk` reader), `tool_calls` (parallel
+//! tool calls assembled whole, in index order, for both Chat → Anthropic and Chat → Responses), `sse` (the SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
 //! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
 //! `error`.
@@ -55,6 +56,7 @@ pub mod responses;
 pub mod sse;
 pub(crate) mod stop;
 pub mod stream;
+pub(crate) mod tool_calls;
 pub mod to_anthropic;
 pub mod to_openai;
 pub mod tokens;

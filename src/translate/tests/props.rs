@@ -416,15 +416,15 @@ pub(super) fn arb_json() -> impl Strategy<Value = Value> {
 /// One parallel tool call as a server might stream it: its header (`index`, maybe an `id`, `name`) and its
 /// arguments cut into fragments.
 #[derive(Debug, Clone)]
-struct StreamedCall {
-    index: u64,
-    id: Option<String>,
-    name: String,
-    input: Value,
+pub(super) struct StreamedCall {
+    pub(super) index: u64,
+    pub(super) id: Option<String>,
+    pub(super) name: String,
+    pub(super) input: Value,
     pieces: Vec<String>,
 }
 
-fn streamed_calls() -> impl Strategy<Value = Vec<StreamedCall>> {
+pub(super) fn streamed_calls() -> impl Strategy<Value = Vec<StreamedCall>> {
     let input = proptest::collection::btree_map(
         proptest::sample::select(vec!["command", "file_path", "pattern", "n"]),
         prop_oneof![text().prop_map(Value::from), (0i64..1000).prop_map(Value::from)],
@@ -461,7 +461,7 @@ fn streamed_calls() -> impl Strategy<Value = Vec<StreamedCall>> {
 /// `order` picks, step by step, which call sends its next piece; the header always comes first for each
 /// call. `repeat` re-sends the id and name on later fragments; `group` packs consecutive pieces into one
 /// chunk. Returns the `tool_calls` entries, chunk by chunk.
-fn interleave(calls: &[StreamedCall], order: &[usize], repeat: bool, group: &[bool]) -> Vec<Vec<Value>> {
+pub(super) fn interleave(calls: &[StreamedCall], order: &[usize], repeat: bool, group: &[bool]) -> Vec<Vec<Value>> {
     let mut next = vec![0usize; calls.len()];
     let mut entries = Vec::new();
     let mut k = 0;
@@ -532,7 +532,7 @@ fn streamed_tool_blocks(out: &[u8]) -> Vec<(String, String, Value)> {
     blocks.into_iter().map(|(id, name, json)| (id, name, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")))).collect()
 }
 
-fn parallel_stream(chunks: &[Vec<Value>], text_first: bool) -> Vec<u8> {
+pub(super) fn parallel_stream(chunks: &[Vec<Value>], text_first: bool) -> Vec<u8> {
     let chunk = |delta: Value, finish: Value| format!("data: {}\n\n", json!({ "id": "chatcmpl-par", "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] }));
     let mut s = chunk(json!({ "role": "assistant", "content": if text_first { json!("Running them.") } else { Value::Null } }), Value::Null);
     for c in chunks {

@@ -380,10 +380,11 @@ fn chat_stream_becomes_the_typed_event_sequence() {
 }
 
 #[test]
-fn interleaved_parallel_calls_keep_their_own_items() {
+fn interleaved_parallel_calls_become_whole_items_in_index_order() {
+    // vLLM-style: both headers first (index 1 before index 0), then fragments in turns.
     let upstream = openai_stream(
         &[
-            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 0, "id": "call_a", "function": { "name": "f", "arguments": "{\"a\":" } }, { "index": 1, "id": "call_b", "function": { "name": "g", "arguments": "{\"b\":" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 1, "id": "call_b", "function": { "name": "g", "arguments": "{\"b\":" } }, { "index": 0, "id": "call_a", "function": { "name": "f", "arguments": "{\"a\":" } }] } }] }),
             json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 1, "function": { "arguments": "2}" } }, { "index": 0, "function": { "arguments": "1}" } }] } }] }),
             json!({ "id": "c", "choices": [{ "delta": {}, "finish_reason": "tool_calls" }] }),
         ],
@@ -394,22 +395,75 @@ fn interleaved_parallel_calls_keep_their_own_items() {
     let events = sse_events(&out);
     let done = &events.last().unwrap().1["response"]["output"];
     assert_eq!(
-        (&done[0]["arguments"], &done[1]["arguments"]),
-        (&json!("{\"a\":1}"), &json!("{\"b\":2}"))
+        [
+            &done[0]["call_id"],
+            &done[0]["arguments"],
+            &done[1]["call_id"],
+            &done[1]["arguments"]
+        ],
+        [
+            &json!("call_a"),
+            &json!("{\"a\":1}"),
+            &json!("call_b"),
+            &json!("{\"b\":2}")
+        ]
     );
-    let deltas: Vec<(u64, &str)> = events
+    let item_events: Vec<(&str, u64)> = events
         .iter()
-        .filter(|(k, _)| k == "response.function_call_arguments.delta")
-        .map(|(_, e)| {
+        .filter_map(|(k, e)| Some((k.as_str(), e.get("output_index")?.as_u64()?)))
+        .collect();
+    assert_eq!(
+        item_events,
+        [
+            ("response.output_item.added", 0),
+            ("response.function_call_arguments.delta", 0),
+            ("response.function_call_arguments.delta", 0),
+            ("response.function_call_arguments.done", 0),
+            ("response.output_item.done", 0),
+            ("response.output_item.added", 1),
+            ("response.function_call_arguments.delta", 1),
+            ("response.function_call_arguments.done", 1),
+            ("response.output_item.done", 1),
+        ],
+        "one whole item after the other; call b's fragments waited for its turn"
+    );
+}
+
+#[test]
+fn calls_without_index_or_id_are_told_apart_and_given_ids() {
+    // A server that sends no `index` and no `id`: a new name starts a new call.
+    let upstream = openai_stream(
+        &[
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "name": "f", "arguments": "{}" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "name": "g", "arguments": "{\"x\"" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "arguments": ":1}" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": {}, "finish_reason": "tool_calls" }] }),
+        ],
+        true,
+    );
+    let mut t = ChatToResponsesStream::new(opts(ResponsesShape::default()));
+    let out = [t.feed(upstream.as_bytes()), t.finish()].concat();
+    let events = sse_events(&out);
+    let output = &events.last().unwrap().1["response"]["output"];
+    let calls: Vec<(&str, &str)> = output
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
             (
-                e["output_index"].as_u64().unwrap(),
-                e["delta"].as_str().unwrap(),
+                i["name"].as_str().unwrap(),
+                i["arguments"].as_str().unwrap(),
             )
         })
         .collect();
-    assert_eq!(
-        deltas,
-        [(0, "{\"a\":"), (1, "{\"b\":"), (1, "2}"), (0, "1}")]
+    assert_eq!(calls, [("f", "{}"), ("g", "{\"x\":1}")]);
+    let (a, b) = (
+        output[0]["call_id"].as_str().unwrap(),
+        output[1]["call_id"].as_str().unwrap(),
+    );
+    assert!(
+        a.starts_with("call_") && b.starts_with("call_") && a != b,
+        "{a} {b}"
     );
 }
 

@@ -6,7 +6,6 @@ mod messages;
 pub mod request;
 pub mod response;
 pub mod stream;
-mod tool_calls;
 mod tools;
 
 use serde_json::{json, Value};

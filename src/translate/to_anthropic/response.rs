@@ -1,17 +1,17 @@
 //! OpenAI Chat Completions response → Anthropic Messages response. The content order Claude Code expects
 //! is thinking (from `reasoning_content` or OpenRouter's `reasoning`), then text, then `tool_use` blocks.
 //! Tool-call ids are kept verbatim so the next turn's `tool_result` reaches the upstream with its own ids;
-//! tool calls are assembled by `tool_calls.rs`, as in a stream.
+//! tool calls are assembled by `translate::tool_calls`, as in a stream.
 
 use serde_json::{json, Value};
 
-use super::tool_calls::{Fragment, Step, ToolCalls};
 use super::{parse_arguments, ToAnthropicOptions};
 use crate::translate::error::TranslateError;
 use crate::translate::ids::{anthropic_message_id, derive};
 use crate::translate::notes::{Notes, Translated};
 use crate::translate::read::{as_object, opt_array, to_bytes, Path, Side};
 use crate::translate::stop::anthropic_stop_reason;
+use crate::translate::tool_calls::{whole_calls, WholeCall};
 use crate::translate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
@@ -74,7 +74,12 @@ pub fn openai_response_to_anthropic(
             refused = true;
             content.push(json!({ "type": "text", "text": r }));
         }
-        for (tid, name, arguments) in tool_calls(msg, &id) {
+        for WholeCall {
+            id: tid,
+            name,
+            arguments,
+        } in whole_calls(msg, &id, "toolu_")
+        {
             let (input, ok) = parse_arguments(&Value::String(arguments));
             if !ok {
                 notes.degrade("tool_arguments_unparsable");
@@ -112,57 +117,6 @@ pub fn openai_response_to_anthropic(
         body: to_bytes(&out),
         notes,
     })
-}
-
-/// The message's tool calls as (id, name, arguments), assembled by the same rules as a stream: entries
-/// carrying an `index` are merged by it and ordered by it (some servers put streamed fragments, or several
-/// calls under one index, in a non-streaming body), ids missing or repeated are generated.
-fn tool_calls(
-    msg: &serde_json::Map<String, Value>,
-    message_id: &str,
-) -> Vec<(String, String, String)> {
-    let legacy = msg
-        .get("function_call")
-        .filter(|f| f.is_object())
-        .map(|f| json!({ "function": f }));
-    let entries = msg
-        .get("tool_calls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .chain(legacy.as_ref());
-    let mut calls = ToolCalls::default();
-    for entry in entries {
-        let f = entry.get("function");
-        let arguments = match f.and_then(|f| f.get("arguments")) {
-            Some(Value::String(s)) => s.clone(),
-            None | Some(Value::Null) => String::new(),
-            Some(other) => crate::translate::read::to_string(other),
-        };
-        fn text(v: Option<&Value>) -> Option<&str> {
-            v.and_then(Value::as_str).filter(|s| !s.is_empty())
-        }
-        let index = entry.get("index").and_then(Value::as_u64);
-        calls.fragment(Fragment {
-            index,
-            whole: index.is_none(),
-            id: text(entry.get("id")),
-            name: text(f.and_then(|f| f.get("name"))),
-            arguments: &arguments,
-        });
-    }
-    let mut blocks = 0;
-    std::iter::from_fn(|| calls.step(true, message_id, &mut blocks))
-        .filter_map(|step| match step {
-            Step::Open {
-                id,
-                name,
-                arguments,
-                ..
-            } => Some((id, name, arguments)),
-            Step::Close { .. } => None,
-        })
-        .collect()
 }
 
 /// vLLM reports the matched stop string as `stop_reason`, SGLang as `matched_stop`.

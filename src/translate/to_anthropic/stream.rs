@@ -15,24 +15,22 @@
 //! A change of kind (thinking → text → tool) closes the open block and opens the next with the next `index`.
 //! Tool calls go through [`ToolCalls`], which keeps each `tool_use` block whole however the server orders
 //! the pieces of parallel calls: the current call streams live, fragments of later ones wait for their
-//! turn (see `tool_calls.rs` for the rule). Thinking blocks get `signature: ""` in `content_block_start`
+//! turn (see `translate::tool_calls` for the rule). Thinking blocks get `signature: ""` in `content_block_start`
 //! and no `signature_delta`: an OpenAI-compatible model has no Anthropic signature, and inventing one would
 //! only be rejected later.
-
-use std::borrow::Cow;
 
 use serde_json::Value;
 
 use super::events::{self, DeltaKind};
 use super::response::{error_message, matched_stop};
-use super::tool_calls::{Fragment, Route, Step, ToolCalls};
 use super::ToAnthropicOptions;
-use crate::translate::chat_chunk::{Choice, ChunkData, ChunkOf, Delta, Function, ToolCall};
+use crate::translate::chat_chunk::{Choice, ChunkData, ChunkOf, Delta, ToolPiece};
 use crate::translate::ids::{anthropic_message_id, derive};
-use crate::translate::loose::{self, Loose};
+use crate::translate::loose;
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
+use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
 use crate::translate::usage::TokenUsage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +73,7 @@ impl OpenAiToAnthropicStream {
             message_id: String::new(),
             next_block: 0,
             open: None,
-            tools: ToolCalls::default(),
+            tools: ToolCalls::new("toolu_"),
             finish_reason: None,
             matched_stop: None,
             refused: false,
@@ -142,13 +140,8 @@ impl OpenAiToAnthropicStream {
             let block = self.ensure_open(Open::Text(0), out);
             self.delta(block, DeltaKind::Text, t, out);
         }
-        let absent = ToolCall::default();
-        for call in &delta.tool_calls.0 {
-            let call = call.obj().unwrap_or(&absent);
-            self.on_tool_delta(call.index.u64(), call.id.text(), call.function.obj(), out);
-        }
-        if let Some(f) = delta.function_call.obj() {
-            self.on_tool_delta(None, None, Some(f), out);
+        for piece in delta.tool_pieces() {
+            self.on_tool_piece(&piece, out);
         }
     }
 
@@ -168,29 +161,10 @@ impl OpenAiToAnthropicStream {
         events::ping(out);
     }
 
-    fn on_tool_delta(
-        &mut self,
-        index: Option<u64>,
-        id: Option<&str>,
-        f: Option<&Function<'_>>,
-        out: &mut Vec<u8>,
-    ) {
-        let arguments = match f.map(|f| &f.arguments) {
-            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
-            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
-            _ => Cow::Borrowed(""),
-        };
-        let name = f.and_then(|f| f.name.str()).filter(|n| !n.is_empty());
-        let fragment = Fragment {
-            whole: false,
-            index,
-            id: id.filter(|i| !i.is_empty()),
-            name,
-            arguments: &arguments,
-        };
-        match self.tools.fragment(fragment) {
+    fn on_tool_piece(&mut self, piece: &ToolPiece<'_>, out: &mut Vec<u8>) {
+        match self.tools.fragment(Fragment::streamed(piece)) {
             Route::Live(block) | Route::Late(block) => {
-                self.delta(block, DeltaKind::InputJson, &arguments, out)
+                self.delta(block, DeltaKind::InputJson, &piece.arguments, out)
             }
             Route::Held => {}
         }

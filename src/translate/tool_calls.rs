@@ -1,21 +1,28 @@
-//! Assembling OpenAI tool calls into Anthropic `tool_use` blocks, whatever order their pieces arrive in.
+//! Assembling an OpenAI-compatible server's tool calls into whole calls in index order, whatever order their
+//! pieces arrive in: Anthropic `tool_use` blocks (Chat → Anthropic) and Responses `function_call` items
+//! (Chat → Responses) are both built from the [`Step`]s of one [`ToolCalls`].
 //!
 //! OpenAI-compatible servers stream parallel tool calls in several ways: one call after the other (OpenAI),
 //! or every call's header (`index`, `id`, `name`) first and then argument fragments of different calls
 //! interleaved (vLLM, llama.cpp and others); some send an empty or no `id`, some repeat `name` on every
 //! fragment, some give every call `index` 0 with distinct ids. Anthropic's stream needs each block whole and
 //! in order — `content_block_start`, its `input_json_delta`s, `content_block_stop` — and Claude Code parses a
-//! tool's input when its block stops, so a fragment sent after the stop is lost to it.
+//! tool's input when its block stops, so a fragment sent after the stop is lost to it. The Responses stream
+//! is built the same way: `output_item.added`, `function_call_arguments.delta`s, `…arguments.done`,
+//! `output_item.done`, one item after the other, as OpenAI's own API sends them.
 //!
 //! The rule: blocks follow the upstream `index` order (0, 1, 2…). The call whose turn it is streams live;
 //! fragments of any other call are held until its turn. The open call ends — and the next one, with what
 //! was held for it, begins — as soon as its arguments form a complete JSON object and another call is
 //! waiting, or at the end of the message. A call is only opened once every lower index has been seen and
 //! opened, so any interleaving of the same calls yields the same blocks. Ids the server did not give (or
-//! gave twice) are generated (`toolu_…`, derived from the message id and the call's position); a repeated
-//! `name` is ignored. The same assembler, fed a non-streaming response's `tool_calls` and finished at once,
-//! gives the non-streaming content.
+//! gave twice) are generated (`toolu_…` or `call_…`, derived from the message id and the call's position); a
+//! repeated `name` is ignored. The same assembler, fed a non-streaming response's `tool_calls` and finished
+//! at once, gives the non-streaming content ([`whole_calls`]).
 
+use serde_json::Value;
+
+use crate::translate::chat_chunk::ToolPiece;
 use crate::translate::ids::fallback_tool_id;
 
 /// Most calls one message may make; fragments for further calls are dropped (with a warning).
@@ -24,7 +31,7 @@ const MAX_CALLS: usize = 1024;
 /// One piece of a tool call as a server sends it: a streamed `tool_calls` delta entry, or an entry of a
 /// non-streaming message's `tool_calls`.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Fragment<'a> {
+pub(crate) struct Fragment<'a> {
     pub index: Option<u64>,
     /// Non-empty, when given.
     pub id: Option<&'a str>,
@@ -35,9 +42,22 @@ pub(super) struct Fragment<'a> {
     pub whole: bool,
 }
 
+impl<'a> Fragment<'a> {
+    /// A piece of a streamed delta.
+    pub(crate) fn streamed(piece: &'a ToolPiece<'_>) -> Self {
+        Fragment {
+            index: piece.index,
+            id: piece.id,
+            name: piece.name,
+            arguments: &piece.arguments,
+            whole: false,
+        }
+    }
+}
+
 /// What to do with a fragment's arguments right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Route {
+pub(crate) enum Route {
     /// The call's block is open: send them as an `input_json_delta` to this block.
     Live(usize),
     /// Kept until the call's turn (or nothing to send).
@@ -49,7 +69,7 @@ pub(super) enum Route {
 
 /// A block boundary for the stream translator to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Step {
+pub(crate) enum Step {
     /// `content_block_start` for a `tool_use`, then `arguments` (what was held) as one delta if non-empty.
     Open {
         block: usize,
@@ -89,8 +109,10 @@ impl Call {
 }
 
 /// The tool calls of one message.
-#[derive(Debug, Default)]
-pub(super) struct ToolCalls {
+#[derive(Debug)]
+pub(crate) struct ToolCalls {
+    /// Prefix of generated ids: `toolu_` (Anthropic) or `call_` (OpenAI).
+    id_prefix: &'static str,
     calls: Vec<Call>,
     /// The call the last fragment went to: where a fragment with neither index nor id belongs.
     last: Option<usize>,
@@ -102,20 +124,33 @@ pub(super) struct ToolCalls {
 }
 
 impl ToolCalls {
+    /// No calls yet; ids the server does not give are generated as `id_prefix` + a derived suffix.
+    pub(crate) fn new(id_prefix: &'static str) -> Self {
+        ToolCalls {
+            id_prefix,
+            calls: Vec::new(),
+            last: None,
+            open: None,
+            opened: 0,
+            ids: Vec::new(),
+            warned: false,
+        }
+    }
+
     /// Whether the message made any tool call.
-    pub(super) fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         !self.calls.is_empty()
     }
 
     /// Whether some call is open or waiting for its block.
-    pub(super) fn unfinished(&self) -> bool {
+    pub(crate) fn unfinished(&self) -> bool {
         self.calls
             .iter()
             .any(|c| !matches!(c.state, State::Closed(_)))
     }
 
     /// Takes one fragment; says where its arguments go now (`Held` ones are kept here).
-    pub(super) fn fragment(&mut self, f: Fragment<'_>) -> Route {
+    pub(crate) fn fragment(&mut self, f: Fragment<'_>) -> Route {
         let Some(at) = self.locate(&f) else {
             return Route::Held;
         };
@@ -146,7 +181,7 @@ impl ToolCalls {
 
     /// The next block boundary, if one is due. `finishing` (end of the message, or other content coming)
     /// closes the open call and opens every waiting one in order, whatever is still missing.
-    pub(super) fn step(
+    pub(crate) fn step(
         &mut self,
         finishing: bool,
         message_id: &str,
@@ -218,10 +253,10 @@ impl ToolCalls {
             Some(id) if !self.ids.contains(id) => id.clone(),
             _ => {
                 let mut position = self.opened;
-                let mut id = fallback_tool_id("toolu_", message_id, position);
+                let mut id = fallback_tool_id(self.id_prefix, message_id, position);
                 while self.ids.contains(&id) {
                     position += MAX_CALLS;
-                    id = fallback_tool_id("toolu_", message_id, position);
+                    id = fallback_tool_id(self.id_prefix, message_id, position);
                 }
                 id
             }
@@ -301,6 +336,72 @@ impl ToolCalls {
             (None, _) => f.index.is_none() && f.name.is_some(),
         }
     }
+}
+
+/// One call of a non-streaming message, whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WholeCall {
+    pub id: String,
+    pub name: String,
+    /// As the server sent them (an object it sent is serialized); empty when it sent none.
+    pub arguments: String,
+}
+
+/// The tool calls of a non-streaming Chat message (`tool_calls`, and the older single `function_call`),
+/// assembled by the same rules as a stream: entries carrying an `index` are merged by it and ordered by it
+/// (some servers put streamed fragments, or several calls under one index, in a non-streaming body); ids
+/// missing or repeated are generated.
+pub(crate) fn whole_calls(
+    msg: &serde_json::Map<String, Value>,
+    message_id: &str,
+    id_prefix: &'static str,
+) -> Vec<WholeCall> {
+    let legacy = msg
+        .get("function_call")
+        .filter(|f| f.is_object())
+        .map(|f| serde_json::json!({ "function": f }));
+    let entries = msg
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(legacy.as_ref());
+    let mut calls = ToolCalls::new(id_prefix);
+    for entry in entries {
+        let f = entry.get("function");
+        let arguments = match f.and_then(|f| f.get("arguments")) {
+            Some(Value::String(s)) => s.clone(),
+            None | Some(Value::Null) => String::new(),
+            Some(other) => crate::translate::read::to_string(other),
+        };
+        fn text(v: Option<&Value>) -> Option<&str> {
+            v.and_then(Value::as_str).filter(|s| !s.is_empty())
+        }
+        let index = entry.get("index").and_then(Value::as_u64);
+        calls.fragment(Fragment {
+            index,
+            whole: index.is_none(),
+            id: text(entry.get("id")),
+            name: text(f.and_then(|f| f.get("name"))),
+            arguments: &arguments,
+        });
+    }
+    let mut blocks = 0;
+    std::iter::from_fn(|| calls.step(true, message_id, &mut blocks))
+        .filter_map(|step| match step {
+            Step::Open {
+                id,
+                name,
+                arguments,
+                ..
+            } => Some(WholeCall {
+                id,
+                name,
+                arguments,
+            }),
+            Step::Close { .. } => None,
+        })
+        .collect()
 }
 
 /// How far a call's arguments have come: enough of a JSON scanner to know when a top-level object or
@@ -416,7 +517,7 @@ mod tests {
 
     #[test]
     fn sequential_calls_stream_live_and_switch_when_the_next_begins() {
-        let mut calls = ToolCalls::default();
+        let mut calls = ToolCalls::new("toolu_");
         let mut next = 0;
         assert_eq!(
             calls.fragment(frag(Some(0), Some("a"), Some("A"), "")),
@@ -456,7 +557,7 @@ mod tests {
 
     #[test]
     fn interleaved_calls_are_held_until_their_turn() {
-        let mut calls = ToolCalls::default();
+        let mut calls = ToolCalls::new("toolu_");
         let mut next = 0;
         calls.fragment(frag(Some(1), Some("b"), Some("B"), ""));
         assert!(
@@ -490,7 +591,7 @@ mod tests {
 
     #[test]
     fn missing_and_repeated_ids_are_generated_and_one_index_can_carry_several_calls() {
-        let mut calls = ToolCalls::default();
+        let mut calls = ToolCalls::new("toolu_");
         let mut next = 0;
         calls.fragment(frag(Some(0), Some("dup"), Some("A"), "{}"));
         calls.fragment(frag(Some(0), Some("other"), Some("B"), "{}"));
@@ -513,7 +614,7 @@ mod tests {
 
     #[test]
     fn calls_without_index_follow_their_id_or_the_last_call() {
-        let mut calls = ToolCalls::default();
+        let mut calls = ToolCalls::new("toolu_");
         let mut next = 0;
         calls.fragment(frag(None, Some("a"), Some("A"), "{\"x\""));
         calls.fragment(frag(None, None, None, ":1}"));
@@ -541,7 +642,7 @@ mod tests {
 
     #[test]
     fn a_fragment_after_the_close_goes_late_and_whitespace_is_dropped() {
-        let mut calls = ToolCalls::default();
+        let mut calls = ToolCalls::new("toolu_");
         let mut next = 0;
         calls.fragment(frag(Some(0), Some("a"), Some("A"), "{}"));
         drain(&mut calls, true, &mut next);
