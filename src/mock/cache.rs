@@ -1,7 +1,8 @@
 //! The mock's prompt cache: enough of what real providers do that cached-token usage shows up where it would,
 //! so a gateway's cache handling (markers forwarded, counters translated) can be tested end to end.
 //!
-//! A request's prompt is a sequence of items — `tools`, then (Anthropic) `system`, then each message — and
+//! A request's prompt is a sequence of items — `tools`, then (Anthropic) `system`, then each message (Responses
+//! API: `instructions`, then each `input` item) — and
 //! every item boundary is a prefix the cache may know. Prefixes are compared by content: `cache_control`
 //! markers are ignored and a string `content` reads as one text block, as the real APIs normalise them.
 //!
@@ -112,6 +113,15 @@ fn boundaries(body: &Value, api: Api) -> Vec<Boundary> {
             items.push(system);
         }
     }
+    // The Responses API: `instructions` first, then the `input` items (a string `input` is one item).
+    if let Some(instructions) = body.get("instructions").filter(|i| !i.is_null()) {
+        items.push(instructions);
+    }
+    match body.get("input") {
+        Some(Value::Array(input)) => items.extend(input),
+        Some(input @ Value::String(_)) => items.push(input),
+        _ => {}
+    }
     items.extend(body.get("messages").and_then(Value::as_array).into_iter().flatten());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     let mut bytes = 0u64;
@@ -219,6 +229,11 @@ mod tests {
             again.read >= MIN_CACHED_TOKENS && again.read % AUTOMATIC_STEP == 0 && !again.explicit,
             "{again:?}"
         );
+        let responses = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"}]});
+        assert_eq!(cache.account(&responses, 1 << 20, Api::OpenAi).read, 0);
+        let turn2 = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"},
+                                                                    {"type": "message", "role": "user", "content": "more"}]});
+        assert!(cache.account(&turn2, 1 << 20, Api::OpenAi).read >= MIN_CACHED_TOKENS, "Responses prefixes are cached too");
         let short = json!({"messages": [{"role": "user", "content": "hi"}]});
         cache.account(&short, 1 << 20, Api::OpenAi);
         assert_eq!(cache.account(&short, 1 << 20, Api::OpenAi).read, 0);

@@ -278,7 +278,8 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(parsed) => parsed,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let mut reply = plan::plan(&conv, body.len());
+            reply.cache = shared.cache.account(&value, body.len(), out.api);
             let seed = ids::body_seed(&body);
             let model = conv.model;
             let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);

@@ -45,10 +45,10 @@
 //!   `shell` `{"command": ["bash", "-lc", "<command>"]}`; any other tool gets arguments generated from its schema:
 //!   required properties only — strings `"mock"`, numbers `1`, booleans `true`, enums/consts their first value,
 //!   arrays `minItems` items, objects recursively — with keys in sorted order.
-//! - **Parallel tool calls**: when `Bash` is called for a `run:` line, every further `run:` line of the same text
-//!   adds one more `Bash` call (`I'll use Bash and Bash.`), each with its own id. Anthropic replies carry them as
-//!   consecutive `tool_use` blocks; OpenAI streams send them one after the other, or interleaved (see
-//!   `x-mock-tool-stream`).
+//! - **Parallel tool calls**: when a shell tool is called for a `run:` line, every further `run:` line of the same
+//!   text adds one more call of it (`I'll use Bash and Bash.`), each with its own id. Anthropic replies carry them
+//!   as consecutive `tool_use` blocks, Responses replies as consecutive `function_call` items; OpenAI chat streams
+//!   send them one after the other, or interleaved (see `x-mock-tool-stream`).
 //! - **Reasoning**: an Anthropic request with `thinking.type` `enabled` or `adaptive` gets a `thinking` block
 //!   first (`Mock reasoning about: <the echoed text>` plus a deterministic base64 `signature`); an OpenAI request
 //!   with `reasoning_effort` (other than `"none"`) or a `reasoning` object gets the same text as
@@ -64,8 +64,8 @@
 //!   with `cache_control` markers (Anthropic; OpenRouter-style on the OpenAI API) the prefixes up to each marker
 //!   are written and a later request reads the longest known one — `cache_read_input_tokens` /
 //!   `cache_creation_input_tokens`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens`; without
-//!   markers the OpenAI API caches every prefix automatically and reports hits as `cached_tokens` (128-token
-//!   steps). Prefixes shorter than 1024 tokens are never cached, so short requests report 0.
+//!   markers the OpenAI APIs (Chat Completions and Responses) cache every prefix automatically and report hits as
+//!   `cached_tokens` (128-token steps). Prefixes shorter than 1024 tokens are never cached, so short requests report 0.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with

@@ -21,7 +21,7 @@ pub(crate) struct Reply<'a> {
     pub thinking: Option<String>,
     pub text: String,
     pub tool: Option<ToolCall<'a>>,
-    /// Further calls made in parallel with `tool` (one `Bash` call per extra `run:` line).
+    /// Further calls made in parallel with `tool` (one more shell call per extra `run:` line).
     pub more_tools: Vec<ToolCall<'a>>,
     pub stop: Stop,
     pub input_tokens: u64,
@@ -63,7 +63,7 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
             let echoed = first_chars(conv.last_user_text, ECHO_CHARS);
             match choose_tool(conv) {
                 Some(call) => {
-                    more_tools = more_bash_calls(conv, &call);
+                    more_tools = more_shell_calls(conv, &call);
                     let names: Vec<&str> = std::iter::once(call.name)
                         .chain(more_tools.iter().map(|t| t.name))
                         .collect();
@@ -150,10 +150,10 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
         ToolChoice::Any => bash().or_else(mentioned).or(conv.tools.first())?,
         ToolChoice::Auto => bash().or_else(mentioned)?,
     };
-    let input = match command.and_then(|c| shell_arguments(tool.name, c)) {
-        Some(args) => args,
-        None => schema::arguments_for(tool.schema),
-    };
+    if let Some(call) = command.and_then(|c| shell_call(tool.name, c)) {
+        return Some(call);
+    }
+    let input = schema::arguments_for(tool.schema);
     let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
     Some(ToolCall {
         name: tool.name,
@@ -175,25 +175,23 @@ fn run_commands(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// When the first call is `Bash` for a `run:` line, one more `Bash` call for each further `run:` line:
-/// the mock's way to make parallel tool calls.
-fn more_bash_calls<'a>(conv: &Conversation<'a>, first: &ToolCall<'a>) -> Vec<ToolCall<'a>> {
-    if first.name != "Bash" || run_command(conv.last_user_text).is_none() {
+/// When the first call is a shell tool's for a `run:` line, one more call of that tool for each further `run:`
+/// line: the mock's way to make parallel tool calls.
+fn more_shell_calls<'a>(conv: &Conversation<'a>, first: &ToolCall<'a>) -> Vec<ToolCall<'a>> {
+    if run_command(conv.last_user_text).is_none() {
         return Vec::new();
     }
     run_commands(conv.last_user_text)
         .skip(1)
-        .map(|command| bash_call(first.name, command))
+        .map_while(|command| shell_call(first.name, command))
         .collect()
 }
 
-fn bash_call<'a>(name: &'a str, command: &str) -> ToolCall<'a> {
-    let mut args = Map::new();
-    args.insert("command".to_owned(), Value::String(command.to_owned()));
-    args.insert("description".to_owned(), Value::String("mock".to_owned()));
-    let input = Value::Object(args);
+/// A call of the shell tool `name` running `command`, if `name` is a shell tool.
+fn shell_call<'a>(name: &'a str, command: &str) -> Option<ToolCall<'a>> {
+    let input = shell_arguments(name, command)?;
     let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
-    ToolCall { name, input, arguments }
+    Some(ToolCall { name, input, arguments })
 }
 
 /// Whether `name` occurs in `text` as a whole word (case-sensitive).
@@ -338,6 +336,29 @@ mod tests {
             .collect();
         assert_eq!(commands, ["echo one", "echo two"]);
         assert_eq!(reply.output_tokens, 5 + 2 + 2);
+    }
+
+    #[test]
+    fn several_run_lines_make_parallel_calls_of_codex_shell_tools_too() {
+        let tools = vec![Tool {
+            name: "exec_command",
+            schema: None,
+        }];
+        let reply = plan(&conv("run: echo one\nrun: echo two", tools), 0);
+        assert_eq!(reply.text, "I'll use exec_command and exec_command.");
+        let commands: Vec<&Value> = reply.tool.iter().chain(&reply.more_tools).map(|t| &t.input["cmd"]).collect();
+        assert_eq!(commands, ["echo one", "echo two"]);
+        // A forced tool that is not a shell makes one call, whatever the text says.
+        let mut c = conv(
+            "run: echo one\nrun: echo two",
+            vec![Tool {
+                name: "Read",
+                schema: None,
+            }],
+        );
+        c.tool_choice = ToolChoice::Named("Read");
+        let reply = plan(&c, 0);
+        assert!(reply.tool.is_some() && reply.more_tools.is_empty());
     }
 
     #[test]
