@@ -1,7 +1,8 @@
 //! Prompt caching through translation, through the real binary: Claude Code's `cache_control` breakpoints
 //! reach an OpenRouter-shaped provider on the blocks the client marked, OpenAI gets a stable hashed
-//! `prompt_cache_key` and a byte-stable prefix, and the (mock) provider's cache reads and writes come back
-//! in the client's own usage format, both directions, streaming and not.
+//! `prompt_cache_key` and a byte-stable prefix (Codex, on the Responses surface, keeps its own key), and the
+//! (mock) provider's cache reads and writes come back in the client's own usage format, both directions,
+//! streaming and not.
 
 mod common;
 
@@ -115,6 +116,48 @@ fn openai_gets_a_stable_hashed_prompt_cache_key_and_a_byte_stable_prefix() {
     assert_eq!(headed.status(), 200);
     let headed_key = upstream_bodies(&mock).pop().unwrap()["prompt_cache_key"].as_str().unwrap().to_string();
     assert!(headed_key.starts_with("sy-") && headed_key != key && headed_key != other_key, "{headed_key}");
+}
+
+/// The captured Codex CLI request, for a Responses client translated to chat completions.
+fn codex_request(model: &str) -> (Value, String) {
+    let capture: Value = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/codex/01-codex-exec-first-turn.json")).unwrap()).unwrap();
+    let mut body = capture["body"].clone();
+    body["model"] = json!(model);
+    (body, capture["headers"]["session-id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn codex_keeps_its_own_prompt_cache_key_through_translation_and_reads_the_cache() {
+    let (mock, gw) = openai_compatible("openai", "prompt_cache_key: true");
+    let c = client();
+    let (body, session) = codex_request("openai/gpt-5");
+    let own_key = body["prompt_cache_key"].as_str().unwrap().to_string();
+    let send = |body: &Value| c.post(gw.url("/v1/responses")).bearer_auth(TEAM_KEY).header("session-id", &session).json(body).send().unwrap();
+    let mut usages = Vec::new();
+    for _ in 0..2 {
+        let r = send(&body);
+        assert_eq!(r.status(), 200);
+        let notes = r.headers().get("x-switchyard-translation").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        assert!(!notes.contains("prompt_cache_key"), "the key was sent on, not dropped: {notes}");
+        let events = sse_events(&r.text().unwrap());
+        let (last, done) = events.last().unwrap();
+        assert_eq!(last, "response.completed");
+        usages.push(done["response"]["usage"].clone());
+    }
+    let bodies = upstream_bodies(&mock);
+    assert_eq!(bodies.len(), 2);
+    for sent in &bodies {
+        assert_eq!(sent["prompt_cache_key"], json!(own_key), "Codex's own key, not the gateway's");
+    }
+    assert_eq!(usages[0]["input_tokens_details"]["cached_tokens"], 0, "{}", usages[0]);
+    assert!(usages[1]["input_tokens_details"]["cached_tokens"].as_u64().unwrap() >= 1024, "turn 2 reads the prefix: {}", usages[1]);
+
+    // A Responses client that names no key gets the gateway's hashed one, from Codex's session header.
+    let mut keyless = body.clone();
+    keyless.as_object_mut().unwrap().remove("prompt_cache_key");
+    assert_eq!(send(&keyless).status(), 200);
+    let key = upstream_bodies(&mock).pop().unwrap()["prompt_cache_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("sy-") && !key.contains(&session), "{key}");
 }
 
 #[test]

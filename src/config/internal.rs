@@ -111,7 +111,7 @@ pub struct TranslationSettings {
     /// Keep Anthropic-style `cache_control` on content parts and tools (OpenRouter passes it to Anthropic
     /// and Gemini models); otherwise markers are dropped.
     pub cache_control: bool,
-    /// Send OpenAI's `prompt_cache_key`, a hash of the conversation identity.
+    /// Send OpenAI's `prompt_cache_key`: a hash of the conversation identity, or a Responses client's own key.
     pub prompt_cache_key: bool,
 }
 

@@ -47,7 +47,12 @@ pub fn request(client: ApiFormat, wire: ApiFormat, body: &[u8], upstream_model: 
             translate::openai_request_to_anthropic(&value, &opts)
         }
         (ApiFormat::Responses, ApiFormat::OpenAi) => {
-            let target = responses::Target::Chat { reasoning_effort: provider.translation.reasoning_effort, max_output_tokens: provider.translation.max_output_tokens };
+            let target = responses::Target::Chat {
+                reasoning_effort: provider.translation.reasoning_effort,
+                max_output_tokens: provider.translation.max_output_tokens,
+                prompt_cache_key: provider.translation.prompt_cache_key,
+                gateway_cache_key: provider.translation.prompt_cache_key.then(|| translate::prompt_cache_key(session)).flatten(),
+            };
             responses::responses_request_to_chat(&value, upstream_model, &target).map(|t| {
                 responses_shape = t.shape;
                 Translated { body: serde_json::to_vec(&t.chat).unwrap_or_default(), notes: t.notes }

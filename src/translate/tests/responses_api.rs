@@ -14,6 +14,8 @@ use crate::translate::{Notes, StreamFailure, StreamTranslator};
 const CHAT: Target = Target::Chat {
     reasoning_effort: true,
     max_output_tokens: None,
+    prompt_cache_key: false,
+    gateway_cache_key: None,
 };
 
 fn to_chat(req: Value) -> (Value, Notes, ResponsesShape) {
@@ -143,6 +145,47 @@ fn namespace_tools_are_flattened_and_hosted_ones_dropped() {
 }
 
 #[test]
+fn a_prompt_cache_key_goes_to_servers_that_route_by_it_and_the_clients_own_wins() {
+    let routes = |gateway: Option<&str>| Target::Chat {
+        reasoning_effort: true,
+        max_output_tokens: None,
+        prompt_cache_key: true,
+        gateway_cache_key: gateway.map(str::to_owned),
+    };
+    let with_key = json!({ "model": "m", "input": "hi", "prompt_cache_key": "codex-session", "prompt_cache_retention": "24h" });
+    let t = responses_request_to_chat(&with_key, "up", &routes(Some("sy-gateway"))).unwrap();
+    assert_eq!(
+        (
+            &t.chat["prompt_cache_key"],
+            &t.chat["prompt_cache_retention"]
+        ),
+        (&json!("codex-session"), &json!("24h")),
+        "Codex's own key is not overridden"
+    );
+    assert!(
+        !t.notes.dropped.contains(&"prompt_cache_key"),
+        "{:?}",
+        t.notes.dropped
+    );
+    let without = json!({ "model": "m", "input": "hi" });
+    let t = responses_request_to_chat(&without, "up", &routes(Some("sy-gateway"))).unwrap();
+    assert_eq!(t.chat["prompt_cache_key"], "sy-gateway");
+    let t = responses_request_to_chat(&without, "up", &routes(None)).unwrap();
+    assert!(
+        t.chat.get("prompt_cache_key").is_none(),
+        "no identity, no key"
+    );
+    let t = responses_request_to_chat(&with_key, "up", &CHAT).unwrap();
+    assert!(
+        t.chat.get("prompt_cache_key").is_none() && t.chat.get("prompt_cache_retention").is_none()
+    );
+    assert!(
+        t.notes.dropped.contains(&"prompt_cache_key"),
+        "a server that takes no key: dropped, with a note"
+    );
+}
+
+#[test]
 fn reasoning_needs_support_and_state_needs_the_native_api() {
     let req = json!({ "model": "m", "input": "hi", "reasoning": { "effort": "medium" }, "max_output_tokens": 9000 });
     let t = responses_request_to_chat(
@@ -151,6 +194,8 @@ fn reasoning_needs_support_and_state_needs_the_native_api() {
         &Target::Chat {
             reasoning_effort: false,
             max_output_tokens: Some(4096),
+            prompt_cache_key: false,
+            gateway_cache_key: None,
         },
     )
     .unwrap();

@@ -143,7 +143,7 @@ proptest! {
 
     #[test]
     fn responses_translators_never_panic_on_arbitrary_json(v in arb_json()) {
-        let targets = [Target::Chat { reasoning_effort: true, max_output_tokens: Some(10) }, Target::Anthropic { default_max_tokens: 100 }];
+        let targets = [Target::Chat { reasoning_effort: true, max_output_tokens: Some(10), prompt_cache_key: true, gateway_cache_key: Some("sy-k".into()) }, Target::Anthropic { default_max_tokens: 100 }];
         let candidates = [
             v.clone(),
             json!({ "model": "m", "input": v.clone() }),
