@@ -1,5 +1,6 @@
 //! Client-supplied strings that reach headers, paths or hashes, through the real binary: a model name
-//! with control characters is the client's 400 (in its own format) and nothing goes upstream; request
+//! with control characters is the client's 400 (in its own format — Anthropic, Chat Completions or
+//! Responses) and nothing goes upstream; request
 //! ids, session ids, user ids, query strings and provider-qualified names with hostile content are
 //! carried safely or replaced — never a 500, never a changed upstream path.
 
@@ -54,6 +55,14 @@ fn a_model_name_with_control_characters_is_a_400_in_the_callers_format_and_never
         let body: serde_json::Value = r.json().unwrap();
         assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
         assert!(body.get("type").is_none(), "OpenAI shape: {body}");
+
+        let r = c.post(s.gw.url("/v1/responses")).bearer_auth(TEAM_KEY).json(&json!({"model": model, "input": "hi", "stream": true})).send().unwrap();
+        assert_eq!(r.status(), 400, "{model:?}");
+        assert_eq!(r.headers()["content-type"], "application/json", "an error, not a stream");
+        let body: serde_json::Value = r.json().unwrap();
+        assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("control character"), "{body}");
+        assert!(body.get("type").is_none(), "the Responses API's error shape is OpenAI's: {body}");
     }
     let r = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&messages(&"m".repeat(300))).send().unwrap();
     assert_eq!(r.status(), 400);
@@ -95,6 +104,11 @@ fn odd_request_ids_are_replaced_and_odd_session_ids_are_carried_unchanged() {
     let forwarded = s.anthropic.received().pop().unwrap();
     let header = forwarded["headers"].as_array().unwrap().iter().find(|h| h[0] == "x-claude-code-session-id").cloned();
     assert!(header.is_some(), "a valid header travels on as the client sent it");
+    // Codex CLI's `session-id`, on the Responses surface, natively and translated.
+    for model in ["claude-haiku-4-5", "glm-4.5"] {
+        let r = c.post(s.gw.url("/v1/responses")).bearer_auth(TEAM_KEY).header("session-id", session.clone()).json(&json!({"model": model, "input": "hi"})).send().unwrap();
+        assert_eq!(r.status(), 200, "{model}");
+    }
 }
 
 #[test]
