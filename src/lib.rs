@@ -10,6 +10,7 @@ pub mod errors;
 pub mod ledger;
 pub mod metrics;
 pub mod mock;
+pub mod models;
 pub mod pool;
 pub mod pricing;
 pub mod proxy;

@@ -66,6 +66,9 @@ enum Command {
         /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
         #[arg(long = "key-fault")]
         key_faults: Vec<String>,
+        /// How OpenAI streams order parallel tool calls: `sequential` or `interleaved`.
+        #[arg(long, default_value = "sequential")]
+        tool_stream: switchyard::mock::ToolStream,
     },
 }
 
@@ -78,8 +81,9 @@ fn main() -> ExitCode {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Usage { config, since, by, format } => usage(config, &since, &by, &format),
-        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults } => {
-            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults)
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
+            let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
+            mock(listen, options, fault, require_key, key_faults)
         }
     }
 }
@@ -236,15 +240,7 @@ fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode
     }
 }
 
-fn mock(
-    listen: String,
-    record: Option<PathBuf>,
-    chunks: usize,
-    delay_ms: u64,
-    fault: Option<String>,
-    require_key: Option<String>,
-    key_faults: Vec<String>,
-) -> ExitCode {
+fn mock(listen: String, options: switchyard::mock::MockOptions, fault: Option<String>, require_key: Option<String>, key_faults: Vec<String>) -> ExitCode {
     let mut parsed_key_faults = Vec::new();
     for spec in key_faults {
         let parsed = spec.split_once('=').map(|(k, f)| (k.to_string(), f.parse::<switchyard::mock::Fault>()));
@@ -267,14 +263,7 @@ fn mock(
             return ExitCode::from(2);
         }
     };
-    let options = switchyard::mock::MockOptions {
-        record,
-        chunks,
-        stream_delay: std::time::Duration::from_millis(delay_ms),
-        fault,
-        require_key,
-        key_faults: parsed_key_faults,
-    };
+    let options = switchyard::mock::MockOptions { fault, require_key, key_faults: parsed_key_faults, ..options };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

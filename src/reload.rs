@@ -24,6 +24,8 @@ pub struct Reloader {
     pub readiness: Arc<Readiness>,
     /// Flushed on every reload; its store and log are the ones the process started with.
     pub ledger: Arc<crate::ledger::Ledger>,
+    /// Told about every new config, so model discovery fetches the new providers' lists at once.
+    pub discovered: Arc<crate::models::Discovered>,
 }
 
 /// The process environment, plus the team key generated at start so a reload keeps it valid.
@@ -77,6 +79,7 @@ impl Reloader {
         }
         let state = GatewayState::new(new, self.mock_addr).map_err(|e| e.0)?;
         self.current.store(Arc::new(state));
+        self.discovered.config_changed();
         Ok(())
     }
 }

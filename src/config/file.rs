@@ -140,6 +140,11 @@ pub struct ProviderFile {
     /// anthropic | openrouter | openai | none (default: from kind and host).
     #[serde(default)]
     pub passthrough_family: Option<String>,
+    /// The server also speaks OpenAI's Responses API (`POST <base_url>/responses`): Responses clients
+    /// (Codex CLI) are passed through natively instead of translated to chat completions.
+    /// kind openai only; default true for api.openai.com.
+    #[serde(default)]
+    pub responses_api: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -149,6 +154,10 @@ pub struct TranslationFile {
     pub reasoning_effort: Option<bool>,
     /// Cap on `max_tokens` sent upstream (Claude Code asks for up to 128000).
     pub max_output_tokens: Option<u64>,
+    /// Keep Anthropic `cache_control` markers on content parts and tools (default: on for openrouter.ai).
+    pub cache_control: Option<bool>,
+    /// Send OpenAI's `prompt_cache_key`, derived from the conversation (default: on for api.openai.com).
+    pub prompt_cache_key: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -116,7 +116,7 @@ pub enum ProviderKind {
     Anthropic,
     /// Any OpenAI-compatible chat-completions server (OpenAI, OpenRouter, Ollama, vLLM, ...).
     OpenAi,
-    /// The built-in mock, which speaks both formats natively.
+    /// The built-in mock, which speaks every format natively.
     Mock,
 }
 
@@ -150,6 +150,9 @@ pub struct Provider {
     /// The client-credential family this provider accepts under pass-through, if any.
     pub passthrough_family: Option<crate::auth::credential::Family>,
     pub pool: crate::pool::PoolSettings,
+    /// Serves OpenAI's Responses API natively (OpenAI itself, the mock, or a server configured so):
+    /// Responses clients are passed through to it instead of translated.
+    pub responses_api: bool,
 }
 
 /// How requests in the other API format are translated for a provider.
@@ -157,6 +160,11 @@ pub struct Provider {
 pub struct TranslationSettings {
     pub reasoning_effort: bool,
     pub max_output_tokens: Option<u64>,
+    /// Keep Anthropic-style `cache_control` on content parts and tools (OpenRouter passes it to Anthropic
+    /// and Gemini models); otherwise markers are dropped.
+    pub cache_control: bool,
+    /// Send OpenAI's `prompt_cache_key`: a hash of the conversation identity, or a Responses client's own key.
+    pub prompt_cache_key: bool,
 }
 
 /// Where a provider lives. For the built-in mock, `address` is filled in when it starts.

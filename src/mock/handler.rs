@@ -16,11 +16,11 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::mock::body::MockBody;
+use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
-use crate::mock::cache::PromptCache;
 use crate::mock::stats::Stats;
-use crate::mock::{anthropic, ids, openai, plan, request, Fault, MockOptions};
+use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions, ToolStream};
 
 /// Largest request body accepted (real Claude Code sessions reach several megabytes).
 const MAX_BODY: usize = 64 << 20;
@@ -34,11 +34,12 @@ pub(crate) struct Shared {
     fault: Option<Fault>,
     require_key: Option<String>,
     key_faults: Vec<(String, Fault)>,
+    tool_stream: ToolStream,
     recorder: Option<Recorder>,
     pub stats: Arc<Stats>,
-    cache: PromptCache,
     models_anthropic: Bytes,
     models_openai: Bytes,
+    cache: PromptCache,
 }
 
 impl Shared {
@@ -50,6 +51,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
@@ -57,11 +59,12 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
             stats: Arc::new(Stats::default()),
-            cache: PromptCache::default(),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
+            cache: PromptCache::default(),
         })
     }
 }
@@ -70,6 +73,7 @@ enum Route {
     Messages,
     CountTokens,
     ChatCompletions,
+    Responses,
     Models,
     NotFound,
 }
@@ -80,6 +84,7 @@ impl Route {
             (&Method::POST, "/v1/messages") => Route::Messages,
             (&Method::POST, "/v1/messages/count_tokens") => Route::CountTokens,
             (&Method::POST, "/v1/chat/completions") => Route::ChatCompletions,
+            (&Method::POST, "/v1/responses") => Route::Responses,
             (&Method::GET, "/v1/models") => Route::Models,
             _ => Route::NotFound,
         }
@@ -91,7 +96,8 @@ fn api_of(route: &Route, path: &str, headers: &HeaderMap) -> Api {
     const OPENAI_PREFIXES: &[&str] = &["/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/responses"];
     match route {
         Route::Messages | Route::CountTokens => Api::Anthropic,
-        Route::ChatCompletions => Api::OpenAi,
+        // The Responses API reports errors in the OpenAI shape.
+        Route::ChatCompletions | Route::Responses => Api::OpenAi,
         Route::Models | Route::NotFound => {
             if path.starts_with("/v1/messages") || path == "/v1/complete" {
                 Api::Anthropic
@@ -121,6 +127,7 @@ struct Delivery {
     chunks: usize,
     delay: Duration,
     fault: Option<Fault>,
+    tool_stream: ToolStream,
 }
 
 impl Delivery {
@@ -146,7 +153,11 @@ impl Delivery {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
             None => key_fault.or_else(|| shared.fault.clone()),
         };
-        Ok(Delivery { chunks, delay, fault })
+        let tool_stream = match header("x-mock-tool-stream") {
+            Some(v) => v.parse::<ToolStream>().map_err(|e| format!("x-mock-tool-stream: {e}"))?,
+            None => shared.tool_stream,
+        };
+        Ok(Delivery { chunks, delay, fault, tool_stream })
     }
 }
 
@@ -244,19 +255,12 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let mut reply = plan::plan(&conv, body.len());
-            reply.cache(match out.api {
-                Api::Anthropic => shared.cache.anthropic(&value, reply.input_tokens),
-                Api::OpenAi => shared.cache.openai(&value, reply.input_tokens),
-            });
-            if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
-                shared.stats.usage_reported(conv.model, &reply);
-            }
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
                 Api::Anthropic => anthropic::message_events(&reply, model, seed, chunks),
-                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage),
+                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage, delivery.tool_stream),
             };
             let json = || match api {
                 Api::Anthropic => Bytes::from(anthropic::message_json(&reply, model, seed)),
@@ -264,8 +268,35 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
             };
             deliver(shared, &out, &delivery, shaping, conv.stream, events, json).await
         }
+        Route::Responses => {
+            let value: Value = match serde_json::from_slice(&body) {
+                Ok(value) => value,
+                Err(e) => return out.unparsable(&e),
+            };
+            let (conv, ask) = match responses_request::responses(&value) {
+                Ok(parsed) => parsed,
+                Err(invalid) => return out.invalid(&invalid),
+            };
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
+            let seed = ids::body_seed(&body);
+            let model = conv.model;
+            let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);
+            let json = || Bytes::from(responses::response_json(&reply, &value, model, seed, ask));
+            deliver(shared, &out, &delivery, shaping, conv.stream, events, json).await
+        }
         Route::NotFound => out.not_found(&parts.method, path),
     }
+}
+
+/// The reply to a conversation, with what the prompt cache read and wrote; its usage is added to the
+/// stats when it will be delivered without a fault (a dripped reply still arrives whole).
+fn planned<'a>(shared: &Shared, conv: &request::Conversation<'a>, value: &Value, body_len: usize, api: Api, shaping: Shaping) -> plan::Reply<'a> {
+    let mut reply = plan::plan(conv, body_len);
+    reply.cache = shared.cache.account(value, body_len, api);
+    if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
+        shared.stats.usage_reported(conv.model, &reply);
+    }
+    reply
 }
 
 /// Sends a successful reply, as SSE when `stream`, distorted as `shaping` says. Only the rendering that is used

@@ -64,6 +64,16 @@ pub(crate) fn anthropic_tool_id(seed: u64) -> String {
     with_base62("toolu_01", seed, 2, 22)
 }
 
+/// The seed for the `n`-th of several ids of one kind in a reply (parallel tool calls): the reply's own seed
+/// for the first, so a reply with one call keeps the ids it always had.
+pub(crate) fn nth(seed: u64, n: usize) -> u64 {
+    if n == 0 {
+        seed
+    } else {
+        mix(seed ^ (n as u64).wrapping_mul(GOLDEN))
+    }
+}
+
 /// `chatcmpl-` + 29 base62 characters, as OpenAI completion ids look.
 pub(crate) fn openai_completion_id(seed: u64) -> String {
     with_base62("chatcmpl-", seed, 3, 29)
@@ -72,6 +82,24 @@ pub(crate) fn openai_completion_id(seed: u64) -> String {
 /// `call_` + 24 base62 characters, as OpenAI tool-call ids look.
 pub(crate) fn openai_call_id(seed: u64) -> String {
     with_base62("call_", seed, 4, 24)
+}
+
+/// `prefix` + 50 lowercase hex digits, as the Responses API's ids look (`resp_…`, `msg_…`, `fc_…`, `rs_…`);
+/// `salt` keeps the ids of one reply distinct.
+pub(crate) fn responses_id(prefix: &str, seed: u64, salt: u64) -> String {
+    let mut seq = Sequence::new(seed, 100 + salt);
+    let mut out = String::with_capacity(prefix.len() + 50);
+    out.push_str(prefix);
+    while out.len() < prefix.len() + 50 {
+        out.push_str(&format!("{:016x}", seq.next()));
+    }
+    out.truncate(prefix.len() + 50);
+    out
+}
+
+/// Opaque `encrypted_content` for a reasoning item, shaped like OpenAI's (a Fernet token: `gAAAAA…`).
+pub(crate) fn encrypted_reasoning(seed: u64) -> String {
+    format!("gAAAAAB{}", thinking_signature(seed ^ 0x5EED))
 }
 
 /// A Unix timestamp for OpenAI's `created`, derived from the body so that replies stay byte-identical.

@@ -59,7 +59,7 @@ impl Stats {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         let t = usage.entry(model.to_owned()).or_default();
         t.requests += 1;
-        t.input += reply.input_tokens;
+        t.input += reply.uncached_input_tokens();
         t.output += reply.output_tokens;
         t.write_5m += reply.cache.write_5m;
         t.write_1h += reply.cache.write_1h;

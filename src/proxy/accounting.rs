@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use super::ctx::RequestCtx;
-use crate::api::{ApiFormat, Endpoint};
+use crate::api::Endpoint;
 use crate::ledger::{now_ms, Ledger, UsageRecord};
 use crate::metrics::Metrics;
 use crate::usage::{Extracted, TokenUsage};
@@ -17,7 +17,10 @@ const OTHER: &str = "other";
 /// Records the finished request: metrics now, the usage record through the ledger's queue.
 /// `status` is what the client got (0: nothing); `client_gone` that it left before the end.
 pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: bool) {
-    if !matches!(ctx.endpoint, Endpoint::Messages | Endpoint::ChatCompletions) {
+    if !matches!(
+        ctx.endpoint,
+        Endpoint::Messages | Endpoint::ChatCompletions | Endpoint::Responses
+    ) {
         return;
     }
     let Some(team) = ctx.team.clone() else { return };
@@ -135,10 +138,7 @@ pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: b
         key_id: ctx.key_id.as_deref().unwrap_or("").to_string(),
         user: ctx.user.take(),
         endpoint: ctx.endpoint.label(),
-        client_format: match ctx.format {
-            ApiFormat::Anthropic => "anthropic",
-            ApiFormat::OpenAi => "openai",
-        },
+        client_format: ctx.format.label(),
         requested_model: ctx.requested_model.take().unwrap_or_default(),
         rule: String::new(),
         provider: provider.to_string(),

@@ -62,11 +62,13 @@ pub struct Gateway {
     readiness: Arc<Readiness>,
     /// Where each finished request's usage record goes (lives across config reloads).
     ledger: Arc<Ledger>,
+    /// Providers' own model lists, kept by the model discovery task (read by `GET /v1/models`).
+    discovered: Arc<crate::models::Discovered>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, ledger: Arc<Ledger>) -> Self {
-        Gateway { state, readiness, ledger }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, ledger: Arc<Ledger>, discovered: Arc<crate::models::Discovered>) -> Self {
+        Gateway { state, readiness, ledger, discovered }
     }
 }
 
@@ -101,10 +103,12 @@ fn is_api_content_type(resp: &ResponseHeader) -> bool {
     }
 }
 
-/// The format a provider is spoken to in, for a client speaking `client`.
-fn wire_format(kind: ProviderKind, client: ApiFormat) -> ApiFormat {
-    match kind {
+/// The format a provider is spoken to in, for a client speaking `client`: Responses API clients go
+/// natively to providers that serve it, and to every other OpenAI-compatible one as chat completions.
+fn wire_format(provider: &crate::config::Provider, client: ApiFormat) -> ApiFormat {
+    match provider.kind {
         ProviderKind::Anthropic => ApiFormat::Anthropic,
+        ProviderKind::OpenAi if client == ApiFormat::Responses && provider.responses_api => ApiFormat::Responses,
         ProviderKind::OpenAi => ApiFormat::OpenAi,
         ProviderKind::Mock => client,
     }
@@ -147,13 +151,13 @@ impl Gateway {
                 return Err(GatewayError::new(
                     ErrorKind::NotFound,
                     format!(
-                        "no such endpoint: {} {}. switchyard serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions and GET /v1/models",
+                        "no such endpoint: {} {}. switchyard serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, POST /v1/responses and GET /v1/models",
                         req.method,
                         req.uri.path()
                     ),
                 ));
             }
-            Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions => {}
+            Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses => {}
         }
         let (team_key, provider_credential) = presented_credentials(session);
         let key = team_key
@@ -177,8 +181,10 @@ impl Gateway {
             })?);
         }
         if ctx.endpoint == Endpoint::Models {
-            let models: Vec<String> = state.config.router.listed_models().into_iter().filter(|m| team.may_use(m)).collect();
-            return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
+            let sources = crate::models::Sources { router: &state.config.router, providers: &state.config.providers, discovered: &self.discovered };
+            let models = crate::models::usable_models(&sources, team.default_model.as_deref(), |m| team.may_use(m));
+            let body = crate::models::body(ctx.format, session.req_header().uri.query(), &models).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e))?;
+            return Ok(Some((200, "application/json", body)));
         }
 
         let limits = &state.config.limits;
@@ -191,13 +197,16 @@ impl Gateway {
             .model
             .filter(|m| !m.is_empty())
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
+        crate::routing::check_model_name(&model).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         ctx.stream = peek.stream;
         ctx.user = who(session, &ctx.body, peek.metadata_span, peek.user_span);
         if peek.stream && ctx.format == ApiFormat::OpenAi {
             ctx.usage_splice = crate::stream_usage::include_usage(&ctx.body, peek.stream_options_span);
         }
         ctx.session = if peek.session.is_empty() {
-            session.req_header().headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default()
+            // Claude Code's session header, or Codex CLI's.
+            let headers = &session.req_header().headers;
+            headers.get("x-claude-code-session-id").or_else(|| headers.get("session-id")).map(|v| v.as_bytes().to_vec()).unwrap_or_default()
         } else {
             peek.session
         };
@@ -227,7 +236,7 @@ impl Gateway {
     fn prepare_body(&self, ctx: &mut RequestCtx, upstream_model: &str, provider: &crate::config::Provider) -> Result<Bytes, GatewayError> {
         ctx.translation_notes.clear();
         if ctx.wire != ctx.format {
-            let (body, notes, shape) = translation::request(ctx.format, &ctx.body, upstream_model, provider)?;
+            let (body, notes, shape) = translation::request(ctx.format, ctx.wire, &ctx.body, upstream_model, provider, &ctx.session)?;
             ctx.translation_notes = notes;
             ctx.client_shape = shape;
             return Ok(body);
@@ -254,6 +263,7 @@ impl Gateway {
             (ApiFormat::Anthropic, Endpoint::CountTokens) => &upstream.paths.count_tokens,
             (ApiFormat::Anthropic, _) => &upstream.paths.messages,
             (ApiFormat::OpenAi, _) => &upstream.paths.chat_completions,
+            (ApiFormat::Responses, _) => &upstream.paths.responses,
         };
         // OpenAI-compatible servers get no query string: Claude Code's are Anthropic-only.
         let query = uri.query().filter(|_| ctx.wire == ApiFormat::Anthropic || prebuilt.is_none());
@@ -379,7 +389,7 @@ impl ProxyHttp for Gateway {
             .upstreams
             .get(target.provider)
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "route names an unknown provider"))?;
-        ctx.wire = wire_format(upstream.provider.kind, ctx.format);
+        ctx.wire = wire_format(&upstream.provider, ctx.format);
         ctx.provider = Some(target.provider);
         ctx.tried.push(target.provider);
         ctx.tries += 1;
@@ -478,7 +488,7 @@ impl ProxyHttp for Gateway {
             ctx.usage = Some(UsageExtractor::new(ctx.wire, stream, strip));
         }
         if ctx.wire != ctx.format {
-            let (translation, client_status) = translation::response(ctx.format, status, ctx.stream, &ctx.client_shape);
+            let (translation, client_status) = translation::response(ctx.format, ctx.wire, status, ctx.stream, &ctx.client_shape);
             resp.set_status(client_status)?;
             resp.remove_header(&http::header::CONTENT_LENGTH);
             resp.remove_header(&http::header::CONTENT_ENCODING);

@@ -1,5 +1,5 @@
-//! Responses the gateway writes itself: errors in the caller's format, health answers and
-//! the model list. All carry `x-request-id` so a user can quote it.
+//! Responses the gateway writes itself: errors in the caller's format and local answers (health,
+//! the model list built by `models`). All carry `x-request-id` so a user can quote it.
 
 use bytes::Bytes;
 use pingora_error::Result;
@@ -43,31 +43,6 @@ pub async fn send_error(session: &mut Session, ctx: &mut RequestCtx, error: &Gat
     Ok(true)
 }
 
-/// `GET /v1/models` for a team, in the caller's format.
-pub fn models_body(format: ApiFormat, models: &[String]) -> Vec<u8> {
-    let value = match format {
-        ApiFormat::OpenAi => serde_json::json!({
-            "object": "list",
-            "data": models.iter().map(|id| serde_json::json!({
-                "id": id, "object": "model", "created": 0, "owned_by": owner(id),
-            })).collect::<Vec<_>>(),
-        }),
-        ApiFormat::Anthropic => serde_json::json!({
-            "data": models.iter().map(|id| serde_json::json!({
-                "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z",
-            })).collect::<Vec<_>>(),
-            "has_more": false,
-            "first_id": models.first(),
-            "last_id": models.last(),
-        }),
-    };
-    serde_json::to_vec(&value).unwrap_or_default()
-}
-
-fn owner(id: &str) -> &str {
-    id.split_once('/').map_or("switchyard", |(provider, _)| provider)
-}
-
 /// A gateway error as one SSE event in the caller's streaming format.
 pub fn stream_error_event(format: ApiFormat, error: &GatewayError) -> Bytes {
     let mut out = Vec::new();
@@ -79,6 +54,11 @@ pub fn stream_error_event(format: ApiFormat, error: &GatewayError) -> Bytes {
         ApiFormat::OpenAi => {
             out.extend_from_slice(b"data: ");
             out.extend_from_slice(&error.body(format, ""));
+        }
+        ApiFormat::Responses => {
+            // A pass-through stream's own numbering is not tracked, so the event cannot continue it.
+            let (_, code) = error.kind.openai_type_and_code();
+            return Bytes::from(crate::translate::responses::objects::error_event(code, &error.message));
         }
     }
     out.extend_from_slice(b"\n\n");

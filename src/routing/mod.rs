@@ -8,9 +8,13 @@
 //! 3. glob names from `models:` (`claude-*`), in file order;
 //! 4. the team's default model, then the global `default_model`, each resolved by 1–3.
 
+mod names;
+
 use std::collections::HashMap;
 
 use globset::{Glob, GlobMatcher};
+
+pub use names::{check_model_name, BadModelName, MAX_MODEL_NAME_CHARS};
 
 /// The upstream model a target asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +263,11 @@ impl Router {
     /// The upstream models of [`Router::fixed_targets`].
     pub fn fixed_models(&self) -> Vec<String> {
         self.fixed_targets().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Exact (non-glob) rule names from `models:`, in file order: aliases and fallback chains.
+    pub fn exact_names(&self) -> &[String] {
+        &self.exact_order
     }
 
     /// Public names worth listing in `/v1/models`: exact rules, then `provider/model` for listed models.

@@ -10,6 +10,9 @@
 //!  OpenAI SSE     chunk.usage (the `choices: []` chunk at the end) ─▶ everything
 //!                 choices[0].delta text / tool arguments ─▶ counted only if the stream is cut
 //!                 data: [DONE]                 ─▶ complete
+//!  Responses SSE  response.completed / .incomplete ─▶ everything (`response.usage`), complete
+//!                 response.failed              ─▶ everything, but partial
+//!                 *.delta (text, reasoning, arguments) ─▶ counted only if the stream is cut
 //!  JSON body      top-level `usage`, read once at the end from a bounded copy
 //! ```
 //!
@@ -25,8 +28,9 @@ use serde::Deserialize;
 use super::sse::{self, Boundary, Framer};
 use super::tokens::{AnthropicUsage, OpenAiUsage, TokenUsage};
 use crate::api::ApiFormat;
+use crate::translate::chat_chunk::ChunkOf;
 use crate::translate::loose::{self, Loose};
-use crate::translate::to_anthropic::stream::ChunkOf;
+use crate::translate::responses::usage::{terminal, StreamEventOf, Terminal, UsageFields};
 use crate::translate::to_openai::stream::EventOf;
 
 /// Largest non-streaming body copied for reading its usage (a reply of 128k output tokens is ~0.5 MB).
@@ -230,6 +234,10 @@ impl UsageExtractor {
                 false
             }
             ApiFormat::OpenAi => self.on_openai(&data),
+            ApiFormat::Responses => {
+                self.on_responses(fields.name, &data);
+                false
+            }
         }
     }
 
@@ -320,6 +328,34 @@ impl UsageExtractor {
         .unwrap_or(false)
     }
 
+    fn on_responses(&mut self, name: Option<&[u8]>, data: &[u8]) {
+        // Only a terminal event carries usage, and only `*.delta` events text; the rest (created,
+        // in_progress, item added/done, part added/done) are not parsed at all.
+        if let Some(name) = name {
+            let terminal = std::str::from_utf8(name).ok().and_then(terminal);
+            if terminal.is_none() && (self.output_final || !name.ends_with(b".delta")) {
+                return;
+            }
+        }
+        let Ok(text) = std::str::from_utf8(data) else {
+            return;
+        };
+        let _ = loose::parse::<StreamEventOf, _>(text, |event| {
+            let Some(event) = event.obj() else { return };
+            let Some(kind) = event.kind.str() else { return };
+            if let Some(end) = terminal(kind) {
+                if let Some(usage) = event.terminal_usage() {
+                    self.usage = usage.token_usage(true);
+                    self.output_final = true;
+                }
+                // A failed Response did not run to its end: its record is partial.
+                self.complete = end == Terminal::Ended;
+            } else if kind.ends_with(".delta") && !self.output_final {
+                self.text.add(event.delta.str().unwrap_or(""));
+            }
+        });
+    }
+
     fn read_json(&mut self) {
         let Body::Json {
             first,
@@ -353,6 +389,8 @@ impl UsageExtractor {
             }
             ApiFormat::OpenAi => serde_json::from_slice::<JsonBody<'_, OpenAiUsage<'_>>>(body)
                 .map(|b| b.usage.obj().map(OpenAiUsage::token_usage)),
+            ApiFormat::Responses => serde_json::from_slice::<JsonBody<'_, UsageFields<'_>>>(body)
+                .map(|b| b.usage.obj().map(|u| u.responses_usage().token_usage(true))),
         };
         if let Ok(usage) = read {
             self.complete = true;

@@ -1,8 +1,9 @@
 //! Token counts in one shape for both APIs. Anthropic reports uncached input, cache reads and cache
 //! writes separately (writes split by time-to-live in `cache_creation`); OpenAI reports one
 //! `prompt_tokens` total with the cached part inside it (`prompt_tokens_details.cached_tokens`, or
-//! DeepSeek's `prompt_cache_hit_tokens`) and the reasoning part of `completion_tokens` in
-//! `completion_tokens_details.reasoning_tokens`. The translators render from this struct and the
+//! DeepSeek's `prompt_cache_hit_tokens`), from OpenRouter the part written to the cache
+//! (`prompt_tokens_details.cache_write_tokens`, for Anthropic and Gemini models with `cache_control`),
+//! and the reasoning part of `completion_tokens` in `completion_tokens_details.reasoning_tokens`. The translators render from this struct and the
 //! ledger accounts from it, whichever direction a request took.
 //!
 //! The `usage` objects are read here once, as borrowing structs ([`AnthropicUsage`],
@@ -68,6 +69,19 @@ impl TokenUsage {
             count(u.get("prompt_cache_hit_tokens")),
             count(u.pointer("/completion_tokens_details/reasoning_tokens")),
         )
+        .with_cache_writes(count(
+            u.pointer("/prompt_tokens_details/cache_write_tokens"),
+        ))
+    }
+
+    /// Moves `writes` input tokens (OpenRouter's `cache_write_tokens`, part of `prompt_tokens`) from
+    /// uncached input to cache creation, Anthropic's split (OpenRouter does not say which time-to-live,
+    /// so they count as 5-minute writes).
+    pub(crate) fn with_cache_writes(mut self, writes: u64) -> Self {
+        let writes = writes.min(self.input_tokens);
+        self.input_tokens -= writes;
+        self.cache_creation_input_tokens = self.cache_creation_input_tokens.saturating_add(writes);
+        self
     }
 
     /// The counters of an OpenAI `usage` object, however they were read: `cached` is
@@ -215,6 +229,9 @@ pub(crate) struct OpenAiUsage<'a> {
 struct PromptDetails<'a> {
     #[serde(borrow)]
     cached_tokens: Loose<'a>,
+    /// OpenRouter: input written to the cache (Anthropic and Gemini models with `cache_control`).
+    #[serde(borrow)]
+    cache_write_tokens: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -227,17 +244,17 @@ struct CompletionDetails<'a> {
 impl OpenAiUsage<'_> {
     pub(crate) fn token_usage(&self) -> TokenUsage {
         let n = |l: &Loose<'_>| l.count().unwrap_or(0);
+        let details = self.prompt_tokens_details.obj();
         TokenUsage::from_openai_counts(
             n(&self.prompt_tokens),
             n(&self.completion_tokens),
-            self.prompt_tokens_details
-                .obj()
-                .map_or(0, |d| n(&d.cached_tokens)),
+            details.map_or(0, |d| n(&d.cached_tokens)),
             n(&self.prompt_cache_hit_tokens),
             self.completion_tokens_details
                 .obj()
                 .map_or(0, |d| n(&d.reasoning_tokens)),
         )
+        .with_cache_writes(details.map_or(0, |d| n(&d.cache_write_tokens)))
     }
 }
 

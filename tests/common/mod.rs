@@ -16,7 +16,10 @@ pub const TEAM_KEY: &str = "team-key-for-tests-7f3a9c";
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// Collects a child's output in the background so tests can assert on it.
@@ -51,7 +54,9 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(mut cmd: Command) -> Process {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         let mut child = cmd.spawn().expect("spawn switchyard");
         let (stdout, stderr) = (Output::default(), Output::default());
         if let Some(s) = child.stdout.take() {
@@ -60,7 +65,11 @@ impl Process {
         if let Some(s) = child.stderr.take() {
             stderr.capture(s);
         }
-        Process { child, stdout, stderr }
+        Process {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     pub fn pid(&self) -> i32 {
@@ -68,7 +77,10 @@ impl Process {
     }
 
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status();
     }
 
     /// Waits up to `timeout` for the process to exit; returns its exit status if it did.
@@ -104,16 +116,34 @@ impl Mock {
         let dir = tempfile::tempdir().expect("tempdir");
         let record = dir.path().join("received.jsonl");
         let mut cmd = Command::new(BIN);
-        cmd.arg("mock").arg("--listen").arg("127.0.0.1:0").arg("--record").arg(&record).args(extra);
+        cmd.arg("mock")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--record")
+            .arg(&record)
+            .args(extra);
         cmd.env("RUST_LOG", "warn");
         let process = Process::spawn(cmd);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = process.stdout.text();
-            if let Some(addr) = out.lines().find_map(|l| l.split("http://").nth(1)).and_then(|a| a.trim().parse().ok()) {
-                return Mock { process, addr, record, _dir: dir };
+            if let Some(addr) = out
+                .lines()
+                .find_map(|l| l.split("http://").nth(1))
+                .and_then(|a| a.trim().parse().ok())
+            {
+                return Mock {
+                    process,
+                    addr,
+                    record,
+                    _dir: dir,
+                };
             }
-            assert!(Instant::now() < deadline, "mock did not start: {}", process.stderr.text());
+            assert!(
+                Instant::now() < deadline,
+                "mock did not start: {}",
+                process.stderr.text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -122,8 +152,18 @@ impl Mock {
         format!("http://{}", self.addr)
     }
 
-    /// Every request the mock received, as recorded JSON lines.
+    /// Every request the mock received for a client, as recorded JSON lines: the gateway's own model
+    /// discovery requests (see `discovery_requests`) are left out.
     pub fn received(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(|r| !is_discovery(r)).collect()
+    }
+
+    /// The `GET /v1/models` requests the gateway's model discovery sent.
+    pub fn discovery_requests(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(is_discovery).collect()
+    }
+
+    fn all_received(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.record)
             .unwrap_or_default()
             .lines()
@@ -131,16 +171,39 @@ impl Mock {
             .collect()
     }
 
-    pub fn stats(&self) -> serde_json::Value {
-        reqwest::blocking::get(format!("{}/mock/stats", self.url())).and_then(|r| r.json()).expect("mock stats")
+    /// Waits until the gateway's model discovery has fetched this mock's list and closed its connection,
+    /// so tests that count connections start after it; returns the mock's stats then (the probe's own
+    /// connection included, as always).
+    pub fn stats_after_discovery(&self) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let stats = self.stats();
+            if !self.discovery_requests().is_empty() && stats["open_connections"] == 0 {
+                return stats;
+            }
+            assert!(Instant::now() < deadline, "the gateway never fetched this mock's model list: {stats}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
+
+    pub fn stats(&self) -> serde_json::Value {
+        reqwest::blocking::get(format!("{}/mock/stats", self.url()))
+            .and_then(|r| r.json())
+            .expect("mock stats")
+    }
+}
+
+fn is_discovery(request: &serde_json::Value) -> bool {
+    recorded_header(request, "user-agent").is_some_and(|ua| ua.starts_with("switchyard-model-discovery/"))
 }
 
 /// A header's value in a recorded request (names compared case-insensitively).
 pub fn recorded_header<'a>(request: &'a serde_json::Value, name: &str) -> Option<&'a str> {
     request["headers"].as_array()?.iter().find_map(|pair| {
         let pair = pair.as_array()?;
-        (pair.first()?.as_str()?.eq_ignore_ascii_case(name)).then(|| pair.get(1)?.as_str()).flatten()
+        (pair.first()?.as_str()?.eq_ignore_ascii_case(name))
+            .then(|| pair.get(1)?.as_str())
+            .flatten()
     })
 }
 
@@ -165,12 +228,22 @@ pub struct GatewayBuilder {
 impl Gateway {
     /// A gateway with `config` (YAML without `listen:`; it gets loopback ports added).
     pub fn with_config(config: &str) -> GatewayBuilder {
-        GatewayBuilder { config: Some(config.to_string()), env: vec![("TEAM_KEY".into(), TEAM_KEY.into())], args: vec![], default_logging: false }
+        GatewayBuilder {
+            config: Some(config.to_string()),
+            env: vec![("TEAM_KEY".into(), TEAM_KEY.into())],
+            args: vec![],
+            default_logging: false,
+        }
     }
 
     /// A gateway on the embedded default config (no --config).
     pub fn embedded_default() -> GatewayBuilder {
-        GatewayBuilder { config: None, env: vec![], args: vec![], default_logging: false }
+        GatewayBuilder {
+            config: None,
+            env: vec![],
+            args: vec![],
+            default_logging: false,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -204,14 +277,33 @@ impl Gateway {
     }
 
     pub fn metrics(&self) -> String {
-        reqwest::blocking::get(format!("{}/metrics", self.admin)).and_then(|r| r.text()).unwrap_or_default()
+        reqwest::blocking::get(format!("{}/metrics", self.admin))
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
+    /// The model ids `key`'s team sees in `GET /v1/models` (OpenAI shape), asked again until there are at
+    /// least `len` — model discovery fills providers' lists in the background — or 20 s have passed.
+    pub fn model_ids(&self, key: &str, len: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list: serde_json::Value = client().get(self.url("/v1/models")).bearer_auth(key).send().and_then(|r| r.json()).unwrap_or_default();
+            let ids: Vec<String> = list["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect();
+            if ids.len() >= len || Instant::now() > deadline {
+                return ids;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// The value of one metric sample (exact label set as rendered), or 0.
     pub fn metric(&self, sample: &str) -> f64 {
         self.metrics()
             .lines()
-            .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok()))
+            .find_map(|l| {
+                l.strip_prefix(sample)
+                    .and_then(|rest| rest.trim().parse().ok())
+            })
             .unwrap_or(0.0)
     }
 }
@@ -258,7 +350,9 @@ impl GatewayBuilder {
         }
         match &self.config {
             Some(config) => {
-                let text = format!("listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}");
+                let text = format!(
+                    "listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}"
+                );
                 std::fs::write(&config_path, text).expect("write config");
                 cmd.arg("run").arg("--config").arg(&config_path);
             }
@@ -273,13 +367,26 @@ impl GatewayBuilder {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = process.child.try_wait() {
-                eprintln!("gateway exited early:\n{}\n{}", process.stdout.text(), process.stderr.text());
+                eprintln!(
+                    "gateway exited early:\n{}\n{}",
+                    process.stdout.text(),
+                    process.stderr.text()
+                );
                 return None;
             }
-            let ready = reqwest::blocking::get(format!("{gw_admin}/readyz")).map(|r| r.status() == 200).unwrap_or(false)
+            let ready = reqwest::blocking::get(format!("{gw_admin}/readyz"))
+                .map(|r| r.status() == 200)
+                .unwrap_or(false)
                 && std::net::TcpStream::connect(("127.0.0.1", proxy)).is_ok();
             if ready {
-                return Some(Gateway { process, base: format!("http://127.0.0.1:{proxy}"), admin: gw_admin, config_path, env: self.env.clone(), _dir: dir });
+                return Some(Gateway {
+                    process,
+                    base: format!("http://127.0.0.1:{proxy}"),
+                    admin: gw_admin,
+                    config_path,
+                    env: self.env.clone(),
+                    _dir: dir,
+                });
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -289,7 +396,10 @@ impl GatewayBuilder {
 
 /// A blocking client with no pooling surprises and a sane timeout.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 /// A provider block pointing at `mock` with the given kind.
@@ -325,8 +435,11 @@ pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
 }
 
 pub fn fixture(name: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-code").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude-code")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
 }
 
@@ -342,11 +455,16 @@ pub fn claude_bin() -> PathBuf {
 /// home, killed after 120 s; returns (exit ok, stdout, stderr).
 pub fn run_claude(gw: &Gateway, key: &str, prompt: &str, extra: &[&str]) -> (bool, String, String) {
     let home = tempfile::tempdir().expect("tempdir");
+    run_claude_in(home.path(), gw, key, prompt, extra, &[])
+}
+
+/// As `run_claude`, with `home` as HOME and working directory, and extra environment variables.
+pub fn run_claude_in(home: &Path, gw: &Gateway, key: &str, prompt: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(claude_bin());
     cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env("ANTHROPIC_BASE_URL", &gw.base)
         .env("ANTHROPIC_API_KEY", key)
         .env("DISABLE_TELEMETRY", "1")
@@ -354,7 +472,8 @@ pub fn run_claude(gw: &Gateway, key: &str, prompt: &str, extra: &[&str]) -> (boo
         .env("DISABLE_ERROR_REPORTING", "1")
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("CLAUDE_CODE_MAX_RETRIES", "1")
-        .current_dir(home.path());
+        .envs(env.iter().copied())
+        .current_dir(home);
     let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn claude");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {

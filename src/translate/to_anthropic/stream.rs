@@ -4,7 +4,7 @@
 //!  upstream chunk ─▶ SseParser ─▶ data JSON ─▶ on_chunk ─┬─ first chunk ─▶ message_start, ping
 //!                                                         ├─ reasoning    ─▶ thinking block  (thinking_delta)
 //!                                                         ├─ content      ─▶ text block      (text_delta)
-//!                                                         ├─ tool_calls[] ─▶ tool_use block per call index (input_json_delta)
+//!                                                         ├─ tool_calls[] ─▶ tool_calls::ToolCalls ─▶ tool_use blocks in index order
 //!                                                         ├─ finish_reason ─▶ close the open block, remember why
 //!                                                         ├─ usage        ─▶ remember
 //!                                                         └─ {"error":…}  ─▶ error event, done
@@ -12,115 +12,26 @@
 //!  EOF before any finish_reason ─▶ error event (never a silent cut)
 //! ```
 //!
-//! A change of kind (thinking → text → tool) or a new tool-call index closes the open block and opens the
-//! next with the next `index`. If a provider interleaves argument deltas of two calls, the late delta is
-//! sent to the already-closed block's index; the Anthropic SDKs accumulate by index, so the input stays
-//! whole. Thinking blocks get `signature: ""` in `content_block_start` and no `signature_delta`: an
-//! OpenAI-compatible model has no Anthropic signature, and inventing one would only be rejected later.
+//! A change of kind (thinking → text → tool) closes the open block and opens the next with the next `index`.
+//! Tool calls go through [`ToolCalls`], which keeps each `tool_use` block whole however the server orders
+//! the pieces of parallel calls: the current call streams live, fragments of later ones wait for their
+//! turn (see `translate::tool_calls` for the rule). Thinking blocks get `signature: ""` in `content_block_start`
+//! and no `signature_delta`: an OpenAI-compatible model has no Anthropic signature, and inventing one would
+//! only be rejected later.
 
-use std::borrow::Cow;
-
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::events::{self, DeltaKind};
 use super::response::{error_message, matched_stop};
 use super::ToAnthropicOptions;
-use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
-use crate::translate::loose::{self, Borrowing, First, Items, Loose};
+use crate::translate::chat_chunk::{Choice, ChunkData, ChunkOf, Delta, ToolPiece};
+use crate::translate::ids::{anthropic_message_id, derive};
+use crate::translate::loose;
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
-use crate::usage::tokens::OpenAiUsage;
+use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
 use crate::usage::TokenUsage;
-
-/// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
-/// as a chunk without fields.
-pub(crate) type ChunkData<'a> = Loose<'a, Chunk<'a>>;
-
-pub(crate) struct ChunkOf;
-
-impl Borrowing for ChunkOf {
-    type Of<'a> = ChunkData<'a>;
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Chunk<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
-    error: Option<Value>,
-    #[serde(borrow)]
-    pub(crate) usage: Loose<'a, OpenAiUsage<'a>>,
-    #[serde(borrow)]
-    pub(crate) choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Choice<'a> {
-    #[serde(borrow)]
-    pub(crate) delta: Loose<'a, Delta<'a>>,
-    #[serde(borrow)]
-    finish_reason: Loose<'a>,
-    /// vLLM's name for the matched stop string.
-    #[serde(borrow)]
-    stop_reason: Loose<'a>,
-    /// SGLang's name for the matched stop string.
-    #[serde(borrow)]
-    matched_stop: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Delta<'a> {
-    #[serde(borrow)]
-    pub(crate) content: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) refusal: Loose<'a>,
-    /// DeepSeek, vLLM, Qwen.
-    #[serde(borrow)]
-    pub(crate) reasoning_content: Loose<'a>,
-    /// OpenRouter, Ollama.
-    #[serde(borrow)]
-    pub(crate) reasoning: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) tool_calls: Items<Loose<'a, ToolCall<'a>>>,
-    /// The pre-`tools` single function call.
-    #[serde(borrow)]
-    function_call: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct ToolCall<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    #[serde(borrow)]
-    index: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) function: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Function<'a> {
-    #[serde(borrow)]
-    name: Loose<'a>,
-    /// A JSON string normally; some servers send the object itself.
-    #[serde(borrow)]
-    pub(crate) arguments: Loose<'a, Value>,
-}
-
-impl Delta<'_> {
-    /// `reasoning_content` or else `reasoning`, when non-empty.
-    fn reasoning(&self) -> Option<&str> {
-        self.reasoning_content
-            .text()
-            .or_else(|| self.reasoning.text())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -136,15 +47,6 @@ enum Open {
     Tool(usize),
 }
 
-#[derive(Debug)]
-struct ToolSlot {
-    /// The upstream's tool-call `index` (or a synthetic key when it sent none).
-    key: u64,
-    /// The Anthropic content-block index.
-    block: usize,
-    id: String,
-}
-
 /// Translates one OpenAI-compatible SSE response into the Anthropic event stream Claude Code expects.
 #[derive(Debug)]
 pub struct OpenAiToAnthropicStream {
@@ -154,7 +56,7 @@ pub struct OpenAiToAnthropicStream {
     message_id: String,
     next_block: usize,
     open: Option<Open>,
-    tools: Vec<ToolSlot>,
+    tools: ToolCalls,
     finish_reason: Option<String>,
     matched_stop: Option<String>,
     refused: bool,
@@ -171,7 +73,7 @@ impl OpenAiToAnthropicStream {
             message_id: String::new(),
             next_block: 0,
             open: None,
-            tools: Vec::new(),
+            tools: ToolCalls::new("toolu_"),
             finish_reason: None,
             matched_stop: None,
             refused: false,
@@ -218,6 +120,7 @@ impl OpenAiToAnthropicStream {
                 );
                 return;
             }
+            self.settle_tools(true, out);
             self.close_open(out);
             self.finish_reason = Some(reason.to_owned());
         }
@@ -237,13 +140,8 @@ impl OpenAiToAnthropicStream {
             let block = self.ensure_open(Open::Text(0), out);
             self.delta(block, DeltaKind::Text, t, out);
         }
-        let absent = ToolCall::default();
-        for call in &delta.tool_calls.0 {
-            let call = call.obj().unwrap_or(&absent);
-            self.on_tool_delta(call.id.text(), call.index.u64(), call.function.obj(), out);
-        }
-        if let Some(f) = delta.function_call.obj() {
-            self.on_tool_delta(None, Some(u64::MAX), Some(f), out);
+        for piece in delta.tool_pieces() {
+            self.on_tool_piece(&piece, out);
         }
     }
 
@@ -263,67 +161,42 @@ impl OpenAiToAnthropicStream {
         events::ping(out);
     }
 
-    fn on_tool_delta(
-        &mut self,
-        id: Option<&str>,
-        index: Option<u64>,
-        f: Option<&Function<'_>>,
-        out: &mut Vec<u8>,
-    ) {
-        let key = match index {
-            Some(k) => k,
-            None => self.key_without_index(id),
-        };
-        let block = match self.tools.iter().find(|t| t.key == key) {
-            Some(slot) => slot.block,
-            None => {
-                let name = f.and_then(|f| f.name.str()).unwrap_or("");
-                self.open_tool(key, id, name, out)
+    fn on_tool_piece(&mut self, piece: &ToolPiece<'_>, out: &mut Vec<u8>) {
+        match self.tools.fragment(Fragment::streamed(piece)) {
+            Route::Live(block) | Route::Late(block) => {
+                self.delta(block, DeltaKind::InputJson, &piece.arguments, out)
             }
-        };
-        let args = match f.map(|f| &f.arguments) {
-            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
-            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
-            _ => Cow::Borrowed(""),
-        };
-        if !args.is_empty() {
-            self.delta(block, DeltaKind::InputJson, &args, out);
+            Route::Held => {}
         }
+        self.settle_tools(false, out);
     }
 
-    /// Closes the open block and starts a `tool_use` block for a new call; returns its index.
-    fn open_tool(&mut self, key: u64, id: Option<&str>, name: &str, out: &mut Vec<u8>) -> usize {
-        self.close_open(out);
-        let block = self.next_block;
-        self.next_block += 1;
-        let id = id
-            .map(str::to_owned)
-            .unwrap_or_else(|| fallback_tool_id("toolu_", &self.message_id, block));
-        events::tool_use_start(out, block, &id, name);
-        self.tools.push(ToolSlot { key, block, id });
-        self.open = Some(Open::Tool(block));
-        block
-    }
-
-    /// Providers that omit `index`: a new id starts a new call, no id continues the open call.
-    fn key_without_index(&self, id: Option<&str>) -> u64 {
-        let synthetic = 1_000_000 + self.tools.len() as u64;
-        match id {
-            Some(id) => self
-                .tools
-                .iter()
-                .find(|t| t.id == id)
-                .map(|t| t.key)
-                .unwrap_or(synthetic),
-            None => match self.open {
-                Some(Open::Tool(b)) => self
-                    .tools
-                    .iter()
-                    .find(|t| t.block == b)
-                    .map(|t| t.key)
-                    .unwrap_or(synthetic),
-                _ => synthetic,
-            },
+    /// Writes the tool blocks that are due: a block closes when the next call may begin; with `finishing`
+    /// (the message ends, or text or thinking follows) every call still waiting is written, in order.
+    fn settle_tools(&mut self, finishing: bool, out: &mut Vec<u8>) {
+        while let Some(step) = self
+            .tools
+            .step(finishing, &self.message_id, &mut self.next_block)
+        {
+            match step {
+                Step::Open {
+                    block,
+                    id,
+                    name,
+                    arguments,
+                } => {
+                    self.close_open(out);
+                    events::tool_use_start(out, block, &id, &name);
+                    self.open = Some(Open::Tool(block));
+                    if !arguments.is_empty() {
+                        self.delta(block, DeltaKind::InputJson, &arguments, out);
+                    }
+                }
+                Step::Close { block } => {
+                    events::block_stop(out, block);
+                    self.open = None;
+                }
+            }
         }
     }
 
@@ -334,6 +207,9 @@ impl OpenAiToAnthropicStream {
                 return i
             }
             _ => {}
+        }
+        if self.tools.unfinished() {
+            self.settle_tools(true, out);
         }
         self.close_open(out);
         let index = self.next_block;
@@ -371,13 +247,14 @@ impl OpenAiToAnthropicStream {
         if self.phase == Phase::Waiting {
             self.start(None, "", out);
         }
+        self.settle_tools(true, out);
         self.close_open(out);
         let stop_reason = if self.refused {
             "refusal"
         } else {
             anthropic_stop_reason(
                 self.finish_reason.as_deref(),
-                !self.tools.is_empty(),
+                self.tools.any(),
                 self.matched_stop.is_some(),
             )
         };
