@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
+use common::usage::*;
 use common::*;
 use serde_json::{json, Value};
 
@@ -26,19 +27,6 @@ fn setup(usage: &str) -> (Mock, Mock, Gateway) {
     let extra = format!("{usage}log:\n  requests: \"${{SWITCHYARD_DATA_DIR}}/requests.jsonl\"\nadmin:\n  keys: [{{ env: ADMIN_KEY, name: ops }}]\n");
     let gw = Gateway::with_config(&(config(&providers, models) + &extra)).env("ADMIN_KEY", ADMIN_KEY).start();
     (anthropic, openai, gw)
-}
-
-/// Waits until the ledger has written `n` records.
-fn wait_written(gw: &Gateway, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while gw.metric("switchyard_usage_records_written_total") < n as f64 {
-        assert!(Instant::now() < deadline, "the ledger wrote {} of {n} records:\n{}", gw.metric("switchyard_usage_records_written_total"), gw.process.stderr.text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn request_log(gw: &Gateway) -> Vec<Value> {
-    std::fs::read_to_string(gw.data_dir().join("requests.jsonl")).unwrap_or_default().lines().map(|l| serde_json::from_str(l).expect("log line is JSON")).collect()
 }
 
 fn big(text: &str) -> String {
@@ -73,16 +61,6 @@ fn send(gw: &Gateway, path: &str, body: &Value) -> String {
     r.text().unwrap()
 }
 
-/// USD per million tokens (as text) × tokens, in nano-USD; exact for the rates used here.
-fn nano(tokens: u64, usd_per_million: &str) -> u64 {
-    let micro = switchyard::pricing::parse_usd(usd_per_million).unwrap();
-    tokens * micro / 1000
-}
-
-fn num(v: &Value, field: &str) -> u64 {
-    v[field].as_u64().unwrap_or_else(|| panic!("{field} in {v}"))
-}
-
 #[test]
 fn exact_tokens_and_cost_for_every_client_path() {
     let (anthropic, openai, gw) = setup("usage:\n  flush_interval_ms: 100\n");
@@ -110,41 +88,15 @@ fn exact_tokens_and_cost_for_every_client_path() {
     assert!(asked_upstream, "every OpenAI-format stream asks the provider for usage");
 
     wait_written(&gw, 9);
-    let mut reported: BTreeMap<String, Value> = BTreeMap::new();
-    for mock in [&anthropic, &openai] {
-        for (model, totals) in mock.stats()["usage"].as_object().unwrap() {
-            reported.insert(model.clone(), totals.clone());
-        }
-    }
-    let ledger = gw.usage_json("model");
-    let raw = gw.usage_cli(&["--by", "model", "--format", "json"]);
-    // The cost as printed: an exact decimal, compared as text (a float would round it).
-    let printed_cost = |model: &str| {
-        let line = raw.lines().find(|l| l.contains(&format!("\"model\":\"{model}\""))).unwrap();
-        line.split("\"cost_usd\":").nth(1).and_then(|rest| rest.split(',').next()).unwrap().to_string()
-    };
-    assert_eq!(ledger.len(), 4, "{ledger:?}");
-    let rates: BTreeMap<&str, [&str; 5]> = BTreeMap::from([
+    let reported = reported_usage(&[&anthropic, &openai]);
+    let rates: BTreeMap<&str, Rates> = BTreeMap::from([
         ("claude-sonnet-4-5", ["3", "15", "3.75", "6", "0.30"]),
         ("claude-haiku-4-5", ["1", "5", "1.25", "2", "0.10"]),
         ("gpt-4o", ["2.50", "10", "2.50", "2.50", "1.25"]),
         ("z-ai/glm-4.5-air", ["0.20", "1.10", "0.20", "0.20", "0.03"]),
     ]);
-    for row in &ledger {
-        let model = row["model"].as_str().unwrap();
-        let mock = &reported[model];
-        for field in ["requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "reasoning_tokens"] {
-            assert_eq!(row[field], mock[field], "{model} {field}: ledger {row} mock {mock}");
-        }
-        let [input, output, w5, w1, read] = rates[model];
-        let expected = nano(num(mock, "input_tokens"), input)
-            + nano(num(mock, "output_tokens"), output)
-            + nano(num(mock, "cache_creation_5m_input_tokens"), w5)
-            + nano(num(mock, "cache_creation_1h_input_tokens"), w1)
-            + nano(num(mock, "cache_read_input_tokens"), read);
-        assert_eq!(printed_cost(model), switchyard::pricing::format_usd(expected as i64), "{model}");
-        assert_eq!((row["unpriced_requests"].as_u64(), row["partial_requests"].as_u64()), (Some(0), Some(0)));
-    }
+    let ledger = assert_ledger_matches(&gw, &reported, &rates);
+    assert_eq!(ledger.len(), 4, "{ledger:?}");
     // The cache shows up where the providers cache: both kinds of Anthropic write, and reads.
     let sonnet = &reported["claude-sonnet-4-5"];
     assert!(num(sonnet, "cache_creation_5m_input_tokens") > 1000 && num(sonnet, "cache_creation_1h_input_tokens") > 1000 && num(sonnet, "cache_read_input_tokens") > 2000, "{sonnet}");

@@ -48,6 +48,35 @@ fn openai_stream() -> String {
     .concat()
 }
 
+/// A Responses API stream as OpenAI sends it (typed events with `event:` names; the terminal event
+/// repeats the whole Response): reasoning, a message and a function call, then `response.completed`.
+fn responses_stream(terminal: &str) -> String {
+    let event =
+        |kind: &str, data: &str| format!("event: {kind}\ndata: {{\"type\":\"{kind}\",{data}}}\n\n");
+    let response = |status: &str, usage: &str| {
+        format!(
+            r#""response":{{"id":"resp_1","object":"response","created_at":1,"status":"{status}","model":"gpt-5-codex","output":[{{"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{{"type":"output_text","annotations":[],"text":"Hello there, how are you today?"}}]}}],"usage":{usage}}}"#
+        )
+    };
+    let usage = r#"{"input_tokens":2100,"input_tokens_details":{"cached_tokens":2048},"output_tokens":30,"output_tokens_details":{"reasoning_tokens":10},"total_tokens":2130}"#;
+    let status = if terminal == "response.failed" {
+        "failed"
+    } else {
+        "completed"
+    };
+    [
+        event("response.created", &format!(r#""sequence_number":0,{}"#, response("in_progress", "null"))),
+        event("response.in_progress", &format!(r#""sequence_number":1,{}"#, response("in_progress", "null"))),
+        event("response.reasoning_summary_text.delta", r#""sequence_number":2,"item_id":"rs_1","output_index":0,"summary_index":0,"delta":"Thinking it over""#),
+        event("response.output_item.added", r#""sequence_number":3,"output_index":1,"item":{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}"#),
+        event("response.output_text.delta", r#""sequence_number":4,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"Hello there, ""#),
+        event("response.output_text.delta", r#""sequence_number":5,"item_id":"msg_1","output_index":1,"content_index":0,"delta":"how are you today?""#),
+        event("response.function_call_arguments.delta", r#""sequence_number":6,"item_id":"fc_1","output_index":2,"delta":"{\"cmd\":\"ls\"}""#),
+        event(terminal, &format!(r#""sequence_number":7,{}"#, response(status, usage))),
+    ]
+    .concat()
+}
+
 /// Feeds `body` cut at `cuts`; returns the result and what the client would get.
 fn run(
     format: ApiFormat,
@@ -216,6 +245,106 @@ fn json_bodies() {
     assert!(r.partial, "a cut JSON body has no usage to read");
 }
 
+#[test]
+fn responses_stream_usage_from_the_terminal_event() {
+    let stream = responses_stream("response.completed");
+    let (r, out) = run(ApiFormat::Responses, true, true, stream.as_bytes(), &[]);
+    assert!(!r.partial && r.usage.reported, "{r:?}");
+    let u = r.usage;
+    assert_eq!(
+        (
+            u.input_tokens,
+            u.cache_read_input_tokens,
+            u.cache_creation_input_tokens,
+            u.output_tokens,
+            u.reasoning_tokens
+        ),
+        (52, 2048, 0, 30, 10)
+    );
+    assert_eq!(
+        out,
+        stream.as_bytes(),
+        "a Responses stream is never altered"
+    );
+    let incomplete = stream.replace("response.completed", "response.incomplete");
+    assert_eq!(
+        run(
+            ApiFormat::Responses,
+            true,
+            false,
+            incomplete.as_bytes(),
+            &[]
+        )
+        .0,
+        r,
+        "stopped at a limit is still a proper end"
+    );
+    let failed = run(
+        ApiFormat::Responses,
+        true,
+        false,
+        responses_stream("response.failed").as_bytes(),
+        &[],
+    )
+    .0;
+    assert!(failed.partial && failed.usage.reported);
+    assert_eq!(
+        failed.usage, u,
+        "a failed Response's usage is what it spent"
+    );
+}
+
+#[test]
+fn a_cut_responses_stream_counts_the_streamed_text() {
+    let stream = responses_stream("response.completed");
+    let cut = stream.find("event: response.completed").unwrap();
+    let (r, _) = run(
+        ApiFormat::Responses,
+        true,
+        false,
+        &stream.as_bytes()[..cut],
+        &[],
+    );
+    assert!(r.partial && !r.usage.reported);
+    let streamed = "Thinking it overHello there, how are you today?{\"cmd\":\"ls\"}";
+    assert_eq!(
+        (r.usage.input_tokens, r.usage.output_tokens),
+        (0, crate::translate::tokens::count_text_tokens(streamed))
+    );
+    // Without `event:` lines (some servers send data only) every event is read by its type.
+    let data_only: String = stream
+        .lines()
+        .filter(|l| !l.starts_with("event: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        run(ApiFormat::Responses, true, false, data_only.as_bytes(), &[]).0,
+        run(ApiFormat::Responses, true, false, stream.as_bytes(), &[]).0
+    );
+}
+
+#[test]
+fn responses_json_body() {
+    let body = r#"{"id":"resp_1","object":"response","status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"usage: {}"}]}],"usage":{"input_tokens":3000,"input_tokens_details":{"cached_tokens":1024,"cache_write_tokens":1500},"output_tokens":12,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":3012}}"#;
+    let (r, _) = run(
+        ApiFormat::Responses,
+        false,
+        false,
+        body.as_bytes(),
+        &[7, 90],
+    );
+    assert!(!r.partial);
+    assert_eq!(
+        (
+            r.usage.input_tokens,
+            r.usage.cache_read_input_tokens,
+            r.usage.cache_creation_input_tokens,
+            r.usage.output_tokens
+        ),
+        (476, 1024, 1500, 12)
+    );
+}
+
 proptest! {
     #[test]
     fn any_rechunking_gives_the_same_usage(cuts in prop::collection::vec(any::<usize>(), 0..12)) {
@@ -226,6 +355,9 @@ proptest! {
             let whole = run(ApiFormat::OpenAi, true, strip, stream.as_bytes(), &[]);
             prop_assert_eq!(run(ApiFormat::OpenAi, true, strip, stream.as_bytes(), &cuts), whole);
         }
+        let responses = responses_stream("response.completed");
+        let whole = run(ApiFormat::Responses, true, false, responses.as_bytes(), &[]);
+        prop_assert_eq!(run(ApiFormat::Responses, true, false, responses.as_bytes(), &cuts), whole);
         let crlf = ANTHROPIC_STREAM.replace('\n', "\r\n");
         let whole = run(ApiFormat::Anthropic, true, false, crlf.as_bytes(), &[]);
         prop_assert_eq!(whole.0.usage.output_tokens, 25);
@@ -234,7 +366,7 @@ proptest! {
 
     #[test]
     fn cut_streams_never_panic(cut in any::<usize>(), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
-        for (format, body) in [(ApiFormat::Anthropic, ANTHROPIC_STREAM.to_string()), (ApiFormat::OpenAi, openai_stream())] {
+        for (format, body) in [(ApiFormat::Anthropic, ANTHROPIC_STREAM.to_string()), (ApiFormat::OpenAi, openai_stream()), (ApiFormat::Responses, responses_stream("response.completed"))] {
             let body = &body.as_bytes()[..cut % (body.len() + 1)];
             let (r, out) = run(format, true, true, body, &cuts);
             prop_assert!(r.usage.output_tokens <= 40);

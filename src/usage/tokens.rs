@@ -338,6 +338,28 @@ mod tests {
     }
 
     #[test]
+    fn openrouter_cache_writes_count_as_cache_creation() {
+        let text = r#"{"prompt_tokens":3000,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1024,"cache_write_tokens":1500}}"#;
+        let borrowed = serde_json::from_str::<OpenAiUsage<'_>>(text)
+            .unwrap()
+            .token_usage();
+        assert_eq!(
+            (
+                borrowed.input_tokens,
+                borrowed.cache_read_input_tokens,
+                borrowed.cache_creation_input_tokens,
+                borrowed.cache_creation_5m_input_tokens()
+            ),
+            (476, 1024, 1500, 1500)
+        );
+        assert_eq!(
+            borrowed,
+            TokenUsage::from_openai(&serde_json::from_str(text).unwrap())
+        );
+        assert_eq!(borrowed.prompt_tokens(), 3000);
+    }
+
+    #[test]
     fn deepseek_cache_hits_count_as_cache_reads() {
         let u = serde_json::from_str::<OpenAiUsage<'_>>(r#"{"prompt_tokens":50,"completion_tokens":2,"prompt_cache_hit_tokens":30,"prompt_cache_miss_tokens":20}"#).unwrap().token_usage();
         assert_eq!((u.input_tokens, u.cache_read_input_tokens), (20, 30));

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod usage;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
