@@ -8,7 +8,6 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use std::collections::BTreeMap;
 
@@ -78,23 +77,7 @@ fn run_codex(gw: &Gateway, model: &str) -> (bool, String, String) {
         .env("SWITCHYARD_TEAM_KEY", TEAM_KEY)
         .current_dir(&work)
         .stdin(std::process::Stdio::null());
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn codex");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(120));
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-    });
-    let out = child.wait_with_output().expect("codex output");
-    drop(watchdog);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_client(cmd)
 }
 
 /// The mock, and a gateway with one provider of `kind` on it (`responses_api` for the native case).

@@ -224,21 +224,23 @@ pub(crate) struct OpenAiUsage<'a> {
     prompt_cache_hit_tokens: Loose<'a>,
 }
 
+/// Chat's `prompt_tokens_details`; the Responses API's `input_tokens_details` has the same fields.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PromptDetails<'a> {
+pub(crate) struct PromptDetails<'a> {
     #[serde(borrow)]
-    cached_tokens: Loose<'a>,
-    /// OpenRouter: input written to the cache (Anthropic and Gemini models with `cache_control`).
+    pub(crate) cached_tokens: Loose<'a>,
+    /// OpenRouter (and the Responses API): input written to the cache (explicit `cache_control` caching).
     #[serde(borrow)]
-    cache_write_tokens: Loose<'a>,
+    pub(crate) cache_write_tokens: Loose<'a>,
 }
 
+/// Chat's `completion_tokens_details`; the Responses API's `output_tokens_details` has the same field.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CompletionDetails<'a> {
+pub(crate) struct CompletionDetails<'a> {
     #[serde(borrow)]
-    reasoning_tokens: Loose<'a>,
+    pub(crate) reasoning_tokens: Loose<'a>,
 }
 
 impl OpenAiUsage<'_> {

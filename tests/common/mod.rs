@@ -476,13 +476,19 @@ pub fn run_claude_in(home: &Path, gw: &Gateway, key: &str, prompt: &str, extra: 
         .env("CLAUDE_CODE_MAX_RETRIES", "1")
         .envs(env.iter().copied())
         .current_dir(home);
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn claude");
+    run_client(cmd)
+}
+
+/// Runs a client CLI to its end, killed (by its own pid) if it takes more than 120 s; returns
+/// (exit ok, stdout, stderr).
+pub fn run_client(mut cmd: Command) -> (bool, String, String) {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the client");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(120));
         let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
     });
-    let out = child.wait_with_output().expect("claude output");
+    let out = child.wait_with_output().expect("client output");
     drop(watchdog);
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }

@@ -12,8 +12,10 @@ use serde_json::Value;
 
 use super::objects::ResponsesUsage;
 use crate::translate::loose::{self, Borrowing, Loose};
+use crate::usage::tokens::{CompletionDetails, PromptDetails};
 
-/// A Responses `usage` object; fields of the wrong type read as absent.
+/// A Responses `usage` object; fields of the wrong type read as absent. Its details objects have the
+/// fields of Chat's, so they are read with the same types.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct UsageFields<'a> {
@@ -22,25 +24,9 @@ pub(crate) struct UsageFields<'a> {
     #[serde(borrow)]
     output_tokens: Loose<'a>,
     #[serde(borrow)]
-    input_tokens_details: Loose<'a, InputDetails<'a>>,
+    input_tokens_details: Loose<'a, PromptDetails<'a>>,
     #[serde(borrow)]
-    output_tokens_details: Loose<'a, OutputDetails<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct InputDetails<'a> {
-    #[serde(borrow)]
-    cached_tokens: Loose<'a>,
-    #[serde(borrow)]
-    cache_write_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OutputDetails<'a> {
-    #[serde(borrow)]
-    reasoning_tokens: Loose<'a>,
+    output_tokens_details: Loose<'a, CompletionDetails<'a>>,
 }
 
 impl UsageFields<'_> {
