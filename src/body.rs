@@ -33,6 +33,11 @@ pub struct Peek {
     /// A conversation identity for cache affinity: the client's user/session id and the start of
     /// its system prompt, as raw JSON bytes (empty when the body has neither).
     pub session: Vec<u8>,
+    /// Byte ranges of the raw `metadata`, `user` and `stream_options` values, for the usage ledger
+    /// (end user) and for asking an OpenAI-format provider for stream usage.
+    pub metadata_span: Option<(usize, usize)>,
+    pub user_span: Option<(usize, usize)>,
+    pub stream_options_span: Option<(usize, usize)>,
 }
 
 /// How much of the system prompt identifies a conversation's cache prefix.
@@ -43,15 +48,16 @@ const SESSION_SYSTEM_PREFIX: usize = 512;
 pub struct BodyError(pub String);
 
 /// The top-level keys routing reads, in the order of `Scanner::fields`.
-const FIELDS: [&[u8]; 5] = [b"model", b"stream", b"metadata", b"user", b"system"];
+const FIELDS: [&[u8]; 6] = [b"model", b"stream", b"metadata", b"user", b"system", b"stream_options"];
 const MODEL: usize = 0;
 const STREAM: usize = 1;
 const METADATA: usize = 2;
 const USER: usize = 3;
 const SYSTEM: usize = 4;
+const STREAM_OPTIONS: usize = 5;
 
 pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
-    let mut scanner = Scanner { b: body, pos: 0, stack: Vec::new(), seen: [false; 5], fields: [None; 5] };
+    let mut scanner = Scanner { b: body, pos: 0, stack: Vec::new(), seen: [false; 6], fields: [None; 6] };
     scanner.object()?;
     let fields = scanner.fields;
 
@@ -77,7 +83,7 @@ pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
             session.extend_from_slice(&body[start..end.min(start + SESSION_SYSTEM_PREFIX)]);
         }
     }
-    Ok(Peek { model, model_span, stream, session })
+    Ok(Peek { model, model_span, stream, session, metadata_span: fields[METADATA], user_span: fields[USER], stream_options_span: fields[STREAM_OPTIONS] })
 }
 
 /// The `model` value, which is the one string whose content the gateway uses — so it alone is
@@ -129,9 +135,9 @@ struct Scanner<'a> {
     /// Open brackets of the nested value being stepped over, so `{"a":[}` is refused.
     stack: Vec<u8>,
     /// Which of `FIELDS` have appeared, to refuse a duplicate as serde does (a `null` counts).
-    seen: [bool; 5],
+    seen: [bool; 6],
     /// Span of each of `FIELDS`' values; `None` when absent or `null`, which serde treats alike.
-    fields: [Option<(usize, usize)>; 5],
+    fields: [Option<(usize, usize)>; 6],
 }
 
 impl Scanner<'_> {
@@ -395,6 +401,8 @@ mod tests {
             user: Option<&'a RawValue>,
             #[serde(borrow, default)]
             system: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            stream_options: Option<&'a RawValue>,
         }
         let text = std::str::from_utf8(body).map_err(|e| BodyError(format!("request body is not valid UTF-8 (at byte {})", e.valid_up_to())))?;
         if !text.trim_start().starts_with('{') {
@@ -425,7 +433,14 @@ mod tests {
                 session.extend_from_slice(&bytes[..bytes.len().min(SESSION_SYSTEM_PREFIX)]);
             }
         }
-        Ok(Peek { model, model_span, stream, session })
+        let span = |raw: Option<&RawValue>| {
+            raw.filter(|r| r.get() != "null").map(|r| {
+                let start = r.get().as_ptr() as usize - text.as_ptr() as usize;
+                (start, start + r.get().len())
+            })
+        };
+        let (metadata_span, user_span, stream_options_span) = (span(fields.metadata), span(fields.user), span(fields.stream_options));
+        Ok(Peek { model, model_span, stream, session, metadata_span, user_span, stream_options_span })
     }
 
     /// Whether the error came from the JSON grammar (whose wording differs between the two) rather

@@ -29,6 +29,21 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Print usage totals from the usage store, grouped (the config's store; without --config, the
+    /// embedded default's: $SWITCHYARD_DATA_DIR/usage.db).
+    Usage {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// How far back: 30m, 24h, 7d, 4w, or all.
+        #[arg(long, default_value = "all")]
+        since: String,
+        /// Comma-separated: team, key, user, model, requested_model, provider, endpoint, day.
+        #[arg(long, default_value = "team,model")]
+        by: String,
+        /// table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
     /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
     Mock {
         #[arg(long, default_value = "127.0.0.1:9000")]
@@ -51,6 +66,9 @@ enum Command {
         /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
         #[arg(long = "key-fault")]
         key_faults: Vec<String>,
+        /// How OpenAI streams order parallel tool calls: `sequential` or `interleaved`.
+        #[arg(long, default_value = "sequential")]
+        tool_stream: switchyard::mock::ToolStream,
     },
 }
 
@@ -62,8 +80,10 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Run { config: None, upgrade: false }) {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
-        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults } => {
-            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults)
+        Command::Usage { config, since, by, format } => usage(config, &since, &by, &format),
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
+            let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
+            mock(listen, options, fault, require_key, key_faults)
         }
     }
 }
@@ -101,6 +121,7 @@ fn print_banner(config: &Config) {
     println!("  proxy:     {scheme}://{}", config.listen.proxy);
     println!("  metrics:   http://{}/metrics", config.listen.admin);
     println!("  providers: {}", providers.join(", "));
+    println!("  usage:     {} (`switchyard usage` reads it)", config.usage.store.describe());
     if !config.skipped.is_empty() {
         println!("  skipped:   {} rule(s) or target(s) whose provider has no key set (`switchyard check` lists them)", config.skipped.len());
     }
@@ -168,18 +189,75 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     for line in &config.skipped {
         println!("skipped: {line}");
     }
+    println!("usage store: {}", config.usage.store.describe());
+    for line in unpriced_models(&config) {
+        println!("unpriced: {line}");
+    }
     ExitCode::SUCCESS
 }
 
-fn mock(
-    listen: String,
-    record: Option<PathBuf>,
-    chunks: usize,
-    delay_ms: u64,
-    fault: Option<String>,
-    require_key: Option<String>,
-    key_faults: Vec<String>,
-) -> ExitCode {
+/// `provider/model` for every model the config names outright that has no price.
+fn unpriced_models(config: &Config) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let named = config.router.fixed_targets().into_iter().flat_map(|(providers, model)| providers.into_iter().map(move |p| (p, model.clone())));
+    let listed = config.providers.iter().enumerate().flat_map(|(i, p)| p.listed_models.iter().map(move |m| (i, m.clone())));
+    for (index, model) in named.chain(listed) {
+        let Some(provider) = config.providers.get(index) else { continue };
+        if config.pricing.lookup(&provider.name, &model).is_none() {
+            seen.insert(format!("{}/{model} (its cost is recorded as unknown; add it under pricing:)", provider.name));
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if !matches!(format, "table" | "json" | "csv") {
+        eprintln!("switchyard usage: --format {format} is not valid: expected table, json or csv");
+        return ExitCode::from(2);
+    }
+    let query = match switchyard::ledger::Query::parse(Some(since), Some(by), switchyard::ledger::now_ms()) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("switchyard usage: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard usage: cannot start a runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let rows = runtime.block_on(async {
+        use switchyard::ledger::store::{Open, Store};
+        let store = Store::open(&config.usage.store, Open::Existing).await?.ok_or("this config keeps no usage store (usage.store: none)")?;
+        let rows = store.query(&query).await.map_err(|e| format!("the usage store failed the query: {e}"));
+        store.close().await;
+        rows
+    });
+    match rows {
+        Ok(rows) => {
+            let text = match format {
+                "json" => switchyard::ledger::query::to_json(&query, &rows),
+                "csv" => switchyard::ledger::query::to_csv(&query, &rows),
+                _ => switchyard::ledger::query::to_table(&query, &rows),
+            };
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("switchyard usage: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn mock(listen: String, options: switchyard::mock::MockOptions, fault: Option<String>, require_key: Option<String>, key_faults: Vec<String>) -> ExitCode {
     let mut parsed_key_faults = Vec::new();
     for spec in key_faults {
         let parsed = spec.split_once('=').map(|(k, f)| (k.to_string(), f.parse::<switchyard::mock::Fault>()));
@@ -202,14 +280,7 @@ fn mock(
             return ExitCode::from(2);
         }
     };
-    let options = switchyard::mock::MockOptions {
-        record,
-        chunks,
-        stream_delay: std::time::Duration::from_millis(delay_ms),
-        fault,
-        require_key,
-        key_faults: parsed_key_faults,
-    };
+    let options = switchyard::mock::MockOptions { fault, require_key, key_faults: parsed_key_faults, ..options };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

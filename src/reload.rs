@@ -24,6 +24,10 @@ pub struct Reloader {
     pub readiness: Arc<Readiness>,
     /// The proxy listener's certificate, when it serves HTTPS: swapped for the one the new config names.
     pub proxy_cert: Option<Arc<crate::listener_tls::ReloadableCert>>,
+    /// Flushed on every reload; its store and log are the ones the process started with.
+    pub ledger: Arc<crate::ledger::Ledger>,
+    /// Told about every new config, so model discovery fetches the new providers' lists at once.
+    pub discovered: Arc<crate::models::Discovered>,
 }
 
 /// The process environment, plus the team key generated at start so a reload keeps it valid.
@@ -70,6 +74,10 @@ impl Reloader {
         if listeners_moved || new.server != old.config.server || new.shared_state != old.config.shared_state {
             log::warn!("listen/server/shared_state settings changed in {}: they take effect at the next restart", self.source_name());
         }
+        if new.usage != old.config.usage || new.request_log != old.config.request_log {
+            log::warn!("usage/log settings changed in {}: the store and request log change at the next restart", self.source_name());
+        }
+        self.ledger.flush(None);
         if crate::server::needs_builtin_mock(&new) && self.mock_addr.is_none() {
             return Err("the new config uses the built-in mock provider, which was not started with this process: restart instead".into());
         }
@@ -80,6 +88,7 @@ impl Reloader {
             // Read and checked with the rest of the config: new connections get it from now on.
             cert.replace(certified);
         }
+        self.discovered.config_changed();
         Ok(())
     }
 }

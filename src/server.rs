@@ -9,13 +9,18 @@ use arc_swap::ArcSwap;
 
 use pingora_core::server::configuration::{Opt, ServerConf};
 use pingora_core::server::{RunArgs, Server};
+use pingora_core::connectors::http::Connector;
+use pingora_core::connectors::ConnectorOptions;
+use pingora_core::listeners::tls::TlsSettings;
+use pingora_core::services::background::background_service;
 use pingora_core::services::listening::Service;
 
 use crate::admin::{AdminApp, Readiness};
 use crate::config::{Config, Upstream};
+use crate::ledger::Ledger;
 use crate::limits::Limiter;
 use crate::listener_tls::ReloadableCert;
-use pingora_core::listeners::tls::TlsSettings;
+use crate::models::{Discovered, DiscoveryService};
 use crate::proxy::state::GatewayState;
 use crate::proxy::Gateway;
 use crate::reload::{self, Reloader};
@@ -34,12 +39,15 @@ pub fn needs_builtin_mock(config: &Config) -> bool {
 pub struct Built {
     pub server: Server,
     pub shutdown: DrainingShutdown,
+    pub ledger: Arc<Ledger>,
 }
 
 impl Built {
-    /// Serves until a signal ends the process.
+    /// Serves until a signal ends the process, then writes the usage records still queued.
     pub fn run(self) {
+        let ledger = self.ledger.clone();
         self.server.run(RunArgs { shutdown_signal: Box::new(self.shutdown) });
+        ledger.flush(Some(crate::shutdown::LEDGER_FLUSH_WAIT));
     }
 }
 
@@ -52,13 +60,23 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     } else {
         None
     };
+    let ledger = Arc::new(Ledger::start(&config.usage, &config.request_log).map_err(StartError)?);
     let readiness = Arc::new(Readiness::default());
     let settings = config.server.clone();
     let listen = config.listen.clone();
     let limiter = Arc::new(Limiter::new(config.shared_state.as_ref()).map_err(StartError)?);
     let proxy_cert = listen.proxy_tls.as_ref().map(|tls| Arc::new(ReloadableCert::new(tls.certified.clone())));
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
-    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone(), proxy_cert: proxy_cert.clone() });
+    let discovered = Arc::new(Discovered::default());
+    let reloader = Arc::new(Reloader {
+        path: config_path,
+        current: state.clone(),
+        mock_addr,
+        readiness: readiness.clone(),
+        proxy_cert: proxy_cert.clone(),
+        ledger: ledger.clone(),
+        discovered: discovered.clone(),
+    });
     reload::spawn_sighup_watcher(reloader).map_err(|e| StartError(format!("cannot start the reload watcher: {e}")))?;
 
     let conf = ServerConf {
@@ -81,7 +99,8 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone(), limiter), "switchyard proxy");
+    let gateway = Gateway::new(state.clone(), readiness.clone(), ledger.clone(), discovered.clone(), limiter);
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, gateway, "switchyard proxy");
     match proxy_cert {
         None => proxy.add_tcp(&listen.proxy),
         Some(cert) => {
@@ -92,11 +111,15 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     }
     server.add_service(proxy);
 
-    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone() });
+    // The one owner of model discovery: stopped by the server's shutdown signal like every service.
+    let connector = Connector::new(Some(ConnectorOptions::from_server_conf(&conf)));
+    server.add_service(background_service("model discovery", DiscoveryService::new(state.clone(), discovered, connector)));
+
+    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone(), ledger: ledger.clone() });
     admin.add_tcp(&listen.admin);
     server.add_service(admin);
 
     readiness.set_ready(true);
-    let shutdown = DrainingShutdown { readiness, drain_delay: std::time::Duration::from_secs(settings.drain_delay_seconds) };
-    Ok(Built { server, shutdown })
+    let shutdown = DrainingShutdown { readiness, drain_delay: std::time::Duration::from_secs(settings.drain_delay_seconds), ledger: ledger.clone() };
+    Ok(Built { server, shutdown, ledger })
 }

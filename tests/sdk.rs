@@ -4,32 +4,18 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::Path;
 
 use common::*;
 
-/// Runs one SDK scenario; returns the facts it printed.
+/// Runs one SDK scenario with the test team's key; returns the facts it printed.
 fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str) -> serde_json::Value {
-    run_sdk_with(script, scenario, model, base_url, &[])
+    common::run_sdk(script, scenario, model, base_url, TEAM_KEY)
 }
 
 /// `run_sdk` with extra environment (e.g. `SSL_CERT_FILE`, which both SDKs' HTTP client honours).
-fn run_sdk_with(script: &str, scenario: &str, model: &str, base_url: &str, env: &[(&str, &std::path::Path)]) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
-    let mut command = Command::new(sdk_python());
-    command.arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", TEAM_KEY);
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let out = command.output().expect("run python");
-    assert!(
-        out.status.success(),
-        "{script} {scenario} {model} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
+fn run_sdk_with(script: &str, scenario: &str, model: &str, base_url: &str, env: &[(&str, &Path)]) -> serde_json::Value {
+    common::run_sdk_with(script, scenario, model, base_url, TEAM_KEY, env)
 }
 
 struct Setup {
@@ -59,9 +45,12 @@ fn setup_with(adjust: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> Setup {
 #[test]
 fn anthropic_sdk_native() {
     let s = setup();
+    // Both mocks list six models of their own; model discovery brings them in the background.
+    let listed = s.gw.model_ids(TEAM_KEY, 13);
+    assert_eq!(listed[..2], ["claude-haiku-4-5", "openrouter/z-ai/glm-4.5-air"]);
     let facts = run_sdk("anthropic_client.py", "basic", "claude-haiku-4-5", &s.gw.base);
     assert_eq!(facts["model"], "claude-haiku-4-5");
-    assert_eq!(facts["models"], serde_json::json!(["anthropic/claude-haiku-4-5", "openrouter/z-ai/glm-4.5-air"]));
+    assert_eq!(facts["models"], serde_json::json!(listed), "the SDK paged through the whole list");
     run_sdk("anthropic_client.py", "tools", "claude-haiku-4-5", &s.gw.base);
     run_sdk("anthropic_client.py", "image", "claude-haiku-4-5", &s.gw.base);
 }

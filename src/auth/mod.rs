@@ -31,8 +31,49 @@ impl Team {
     }
 }
 
+/// Keys held as digests, each with what it opens (a team, or an admin name), matched in constant time.
+#[derive(Debug)]
+pub struct Keyring<T> {
+    keys: Vec<([u8; 32], T)>,
+}
+
+impl<T> Default for Keyring<T> {
+    fn default() -> Self {
+        Keyring { keys: Vec::new() }
+    }
+}
+
+impl<T> Keyring<T> {
+    pub fn add(&mut self, digest: [u8; 32], value: T) {
+        self.keys.push((digest, value));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// What `presented` opens, checked against every key without short-circuiting.
+    pub fn find(&self, presented: &str) -> Option<&T> {
+        let wanted = digest(presented);
+        let mut found: Option<&T> = None;
+        for (key, value) in &self.keys {
+            let hit: bool = key.ct_eq(&wanted).into();
+            if hit && found.is_none() {
+                found = Some(value);
+            }
+        }
+        found
+    }
+
+    /// Every value, in the order its key was configured.
+    fn values(&self) -> impl Iterator<Item = &T> {
+        self.keys.iter().map(|(_, value)| value)
+    }
+}
+
 /// A team key: its team, its non-secret id (the key's configured `name`, else `sha256:` and the first
-/// 8 hex digits of its digest — never the key) and its own limits.
+/// 8 hex digits of its digest — never the key), which usage records and limits both use, and its own
+/// limits.
 #[derive(Debug, Clone)]
 pub struct TeamKey {
     pub team: Arc<Team>,
@@ -41,16 +82,14 @@ pub struct TeamKey {
     pub limits: Option<Arc<Scope>>,
 }
 
-#[derive(Debug, Default)]
-pub struct Teams {
-    keys: Vec<([u8; 32], TeamKey)>,
-}
+/// Every team key.
+pub type Teams = Keyring<TeamKey>;
 
 pub fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
-/// The id a key is known by in limits and logs: its configured name, else a digest prefix.
+/// The id a key is known by in usage records, limits and logs: its configured name, else a digest prefix.
 pub fn key_id(name: Option<&str>, digest: &[u8; 32]) -> Arc<str> {
     match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => Arc::from(name),
@@ -59,27 +98,6 @@ pub fn key_id(name: Option<&str>, digest: &[u8; 32]) -> Arc<str> {
 }
 
 impl Teams {
-    pub fn add_key(&mut self, digest: [u8; 32], key: TeamKey) {
-        self.keys.push((digest, key));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
-    /// The key entry matching `presented`, checked against every key without short-circuiting.
-    pub fn find(&self, presented: &str) -> Option<&TeamKey> {
-        let wanted = digest(presented);
-        let mut found: Option<&TeamKey> = None;
-        for (key, entry) in &self.keys {
-            let hit: bool = key.ct_eq(&wanted).into();
-            if hit && found.is_none() {
-                found = Some(entry);
-            }
-        }
-        found
-    }
-
     /// The team owning `presented`.
     pub fn authenticate(&self, presented: &str) -> Option<Arc<Team>> {
         self.find(presented).map(|k| k.team.clone())
@@ -88,7 +106,7 @@ impl Teams {
     /// Every team, once, in the order its first key was configured.
     pub fn teams(&self) -> Vec<Arc<Team>> {
         let mut teams: Vec<Arc<Team>> = Vec::new();
-        for (_, key) in &self.keys {
+        for key in self.values() {
             if !teams.iter().any(|t| Arc::ptr_eq(t, &key.team)) {
                 teams.push(key.team.clone());
             }
@@ -98,7 +116,7 @@ impl Teams {
 
     /// Every key entry that has limits of its own.
     pub fn limited_keys(&self) -> impl Iterator<Item = &TeamKey> {
-        self.keys.iter().map(|(_, key)| key).filter(|key| key.limits.is_some())
+        self.values().filter(|key| key.limits.is_some())
     }
 }
 
@@ -121,8 +139,8 @@ mod tests {
     fn finds_the_owner_of_a_key_and_nothing_else() {
         let mut teams = Teams::default();
         let entry = |team: Arc<Team>, name: Option<&str>, key: &str| TeamKey { team, id: key_id(name, &digest(key)), limits: None };
-        teams.add_key(digest("alpha-key"), entry(team("alpha", None), Some("laptop"), "alpha-key"));
-        teams.add_key(digest("beta-key"), entry(team("beta", None), None, "beta-key"));
+        teams.add(digest("alpha-key"), entry(team("alpha", None), Some("laptop"), "alpha-key"));
+        teams.add(digest("beta-key"), entry(team("beta", None), None, "beta-key"));
         assert_eq!(teams.authenticate("beta-key").unwrap().name, "beta");
         assert_eq!(teams.authenticate("alpha-key").unwrap().name, "alpha");
         assert!(teams.authenticate("alpha-ke").is_none());

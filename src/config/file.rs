@@ -38,6 +38,17 @@ pub struct FileConfig {
     /// Where limit counters are shared by every replica (Redis); without it each replica counts alone.
     #[serde(default)]
     pub shared_state: Option<SharedStateFile>,
+    /// The usage ledger: where every request's tokens and cost are stored (absent: the default SQLite file).
+    #[serde(default)]
+    pub usage: Option<UsageFile>,
+    /// Prices per model name (USD per million tokens), over the shipped table.
+    #[serde(default)]
+    pub pricing: BTreeMap<String, crate::pricing::PriceSpec>,
+    /// Who may use the admin endpoints (`/admin/usage`).
+    #[serde(default)]
+    pub admin: AdminFile,
+    #[serde(default)]
+    pub log: LogFile,
 }
 
 /// `limits:` of a team or a key, and `default_limits:`. Each value is a whole number ≥ 1 or `unlimited`
@@ -69,6 +80,34 @@ pub struct SharedStateFile {
     /// Start of every key this gateway writes (default `switchyard`).
     #[serde(default)]
     pub key_prefix: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UsageFile {
+    /// `sqlite://PATH`, `postgres://…`, or `none`.
+    pub store: Option<String>,
+    /// Records written per statement.
+    pub batch_size: Option<usize>,
+    /// Longest a finished request's record waits before it is written.
+    pub flush_interval_ms: Option<u64>,
+    /// Records waiting for the store (or the request log) at most; beyond this they are dropped and counted.
+    pub queue_size: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AdminFile {
+    /// Admin keys, in the same forms as team keys.
+    #[serde(default)]
+    pub keys: Vec<TeamKeyFile>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LogFile {
+    /// The JSON-lines request log: `stdout`, a file path, or `off` (default).
+    pub requests: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +202,10 @@ pub struct TranslationFile {
     pub reasoning_effort: Option<bool>,
     /// Cap on `max_tokens` sent upstream (Claude Code asks for up to 128000).
     pub max_output_tokens: Option<u64>,
+    /// Keep Anthropic `cache_control` markers on content parts and tools (default: on for openrouter.ai).
+    pub cache_control: Option<bool>,
+    /// Send OpenAI's `prompt_cache_key`, derived from the conversation (default: on for api.openai.com).
+    pub prompt_cache_key: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -249,7 +292,8 @@ pub struct TeamKeyFile {
     /// With `env`: when the variable is unset, generate a key and show it once on start.
     #[serde(default)]
     pub generate_if_unset: bool,
-    /// The key's id in limit messages and logs (default: `sha256:` and the digest's first 8 hex digits).
+    /// The key's id in usage records, limit messages and logs (default: `sha256:` and the digest's
+    /// first 8 hex digits).
     #[serde(default)]
     pub name: Option<String>,
     /// This key's own limits, counted on top of its team's.

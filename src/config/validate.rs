@@ -11,6 +11,7 @@ use rand::Rng;
 
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
+use super::accounting;
 use super::interpolate::Env;
 use super::limits::LimitSpec;
 use crate::auth::credential::Family;
@@ -37,7 +38,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, default_limits, shared_state } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, default_limits, shared_state, usage, pricing, admin, log } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -89,6 +90,9 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     let mut skipped = Vec::new();
     for (name, group) in groups {
         let path = format!("groups.{name}");
+        if name.is_empty() || name.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control()) {
+            return err(path, "a group name must be non-empty, without `/` or spaces (it is the prefix in `name/model`)");
+        }
         if router.provider(&name).is_some() || disabled.contains(&name) {
             return err(path, format!("`{name}` is also a provider name: a group needs a name of its own"));
         }
@@ -114,18 +118,46 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     let default_model = default_model.filter(|m| !m.trim().is_empty());
     if let Some(model) = &default_model {
+        model_name(model, "default_model")?;
         check_resolves(&router, model, "default_model", &providers, &mut skipped)?;
     }
     router.set_default_model(default_model);
 
     let team_defaults = TeamDefaults { credential_passthrough: credential_passthrough.unwrap_or(false), limits: LimitSpec::parse(default_limits, "default_limits")? };
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
+    let (teams, generated_team_key, team_digests) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
     }
     let shared_state = super::limits::shared_state(shared_state)?;
+    let usage = accounting::usage(usage, env)?;
+    let pricing = accounting::pricing(pricing, &providers)?;
+    let model_labels = accounting::model_labels(&router, &providers, &pricing);
+    let admin_keys = accounting::admin_keys(admin, env, &team_digests)?;
+    let request_log = accounting::request_log(log)?;
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped, shared_state })
+    Ok(Config {
+        source: source.to_string(),
+        listen,
+        server,
+        limits,
+        providers,
+        router,
+        teams,
+        generated_team_key,
+        skipped,
+        shared_state,
+        usage,
+        pricing,
+        admin_keys,
+        request_log,
+        model_labels,
+    })
+}
+
+/// A model name from the config, held to the rule client names are (see `routing::check_model_name`):
+/// every name the router can produce must fit in a response header.
+fn model_name(name: &str, path: &str) -> Result<(), FieldError> {
+    crate::routing::check_model_name(name).or_else(|e| err(path, e.0.replacen("`model`", &format!("`{}`", name.escape_debug()), 1)))
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -167,7 +199,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
     let mut mocks = Vec::new();
     for (name, file) in files {
         let path = format!("providers.{name}");
-        if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
+        if name.is_empty() || name.contains('/') || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return err(path, "a provider name must be non-empty, without `/` or spaces (it is the prefix in `name/model`)");
         }
         let on = parse_enabled(file.enabled.clone(), &format!("{path}.enabled"))?;
@@ -240,6 +272,9 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         total: ms(timeouts.total_ms, 3_600_000, "total_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
+    for (i, model) in models.iter().enumerate() {
+        model_name(model, &format!("{path}.models[{i}]"))?;
+    }
     let pool_settings = pool_settings(&pool, keys.iter().filter(|k| !k.trim().is_empty()).count(), path)?;
     let passthrough_family = match passthrough_family {
         Some(f) => match Family::parse(f.trim()) {
@@ -248,9 +283,13 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         None => default_family(kind, &upstream),
     };
+    // Hosted services whose caching the translator knows: OpenRouter honours `cache_control` on content
+    // parts, OpenAI routes by `prompt_cache_key`.
+    let openrouter = kind == ProviderKind::OpenAi && host_is(&upstream, "openrouter.ai");
+    let openai = kind == ProviderKind::OpenAi && host_is(&upstream, "api.openai.com");
     let responses_api = match (kind, responses_api) {
         (ProviderKind::OpenAi, Some(on)) => on,
-        (ProviderKind::OpenAi, None) => matches!(&upstream, Upstream::Url(u) if u.host == "api.openai.com"),
+        (ProviderKind::OpenAi, None) => openai,
         (ProviderKind::Mock, None) => true,
         (_, Some(_)) => {
             return err(
@@ -278,6 +317,8 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
                 Some(0) => return err(format!("{path}.translation.max_output_tokens"), "must be greater than 0 (omit it for no cap)"),
                 other => other,
             },
+            cache_control: translation.cache_control.unwrap_or(openrouter),
+            prompt_cache_key: translation.prompt_cache_key.unwrap_or(openai),
         },
         passthrough_family,
         pool: pool_settings,
@@ -311,6 +352,11 @@ fn pool_settings(pool: &super::file::PoolFile, key_count: usize, path: &str) -> 
         circuit_open: pool.circuit_open_seconds.map_or(defaults.circuit_open, Duration::from_secs),
         weights,
     })
+}
+
+/// Whether the provider's base URL host is `host`: the hosted services whose behaviour sets defaults.
+fn host_is(upstream: &Upstream, host: &str) -> bool {
+    matches!(upstream, Upstream::Url(u) if u.host.eq_ignore_ascii_case(host))
 }
 
 /// Which client credentials a provider can take by default: Anthropic's for Anthropic, and the
@@ -362,6 +408,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
     if name.trim().is_empty() {
         return err(format!("{path}.name"), "must not be empty");
     }
+    model_name(&name, &format!("{path}.name"))?;
     if targets.is_empty() {
         return err(format!("{path}.targets"), "needs at least one target `provider/upstream-model`");
     }
@@ -374,6 +421,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         if upstream_model.is_empty() {
             return err(tpath, format!("`{target}` has no model after `/` (use `{provider}/*` to forward the requested name)"));
         }
+        model_name(target, &tpath)?;
         let dest = match (router.provider(provider), router.group(provider)) {
             (Some(entry), _) => Destination::Provider(entry.index),
             (None, Some(group)) => Destination::Group(group),
@@ -421,6 +469,10 @@ struct TeamDefaults {
     limits: LimitSpec,
 }
 
+/// The teams, the key generated at this start (if any), and every team key's digest (so an admin
+/// key can be refused for being a team key too).
+type BuiltTeams = (Teams, Option<GeneratedKey>, HashSet<[u8; 32]>);
+
 fn build_teams(
     files: Vec<TeamFile>,
     env: &dyn Env,
@@ -428,7 +480,7 @@ fn build_teams(
     providers: &[Arc<Provider>],
     defaults: &TeamDefaults,
     skipped: &mut Vec<String>,
-) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
+) -> Result<BuiltTeams, FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
     }
@@ -463,6 +515,7 @@ fn build_teams(
         };
         let default_model = default_model.filter(|m| !m.trim().is_empty());
         if let Some(m) = &default_model {
+            model_name(m, &format!("{path}.default_model"))?;
             check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
         let team_limits = LimitSpec::parse(limits, &format!("{path}.limits"))?.over(defaults.limits);
@@ -494,10 +547,19 @@ fn build_teams(
             }
             let id = key_id(key_name.as_deref(), &key_digest);
             let limits = Scope::new(ScopeKind::Key, &id, &name, key_limits);
-            teams.add_key(key_digest, TeamKey { team: team.clone(), id, limits });
+            teams.add(key_digest, TeamKey { team: team.clone(), id, limits });
         }
     }
-    Ok((teams, generated))
+    Ok((teams, generated, digests))
+}
+
+/// The digest of a key given as `env:` or `sha256:` (no generation), for admin keys.
+pub(super) fn key_digest(key: TeamKeyFile, path: &str, env: &dyn Env) -> Result<[u8; 32], FieldError> {
+    let mut generated = None;
+    match team_key_digest(key, path, env, "", &mut generated)? {
+        Some(d) => Ok(d),
+        None => err(path, "expected `env: VAR` (a variable holding the key) or `sha256: <hex digest>`"),
+    }
 }
 
 fn team_key_digest(
@@ -520,7 +582,7 @@ fn team_key_digest(
                 *generated = Some(GeneratedKey { team: team.to_string(), env: var, key: Secret::new(key) });
                 Ok(Some(d))
             }
-            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the team's key, or use `sha256:` with the key's digest")),
+            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the key, or use `sha256:` with the key's digest")),
         },
         (None, Some(hex_digest)) => {
             let bytes = hex::decode(hex_digest.trim()).ok().filter(|b| b.len() == 32);

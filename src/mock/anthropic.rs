@@ -30,7 +30,14 @@ struct Usage {
     input_tokens: u64,
     cache_creation_input_tokens: u64,
     cache_read_input_tokens: u64,
+    cache_creation: CacheCreation,
     output_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: u64,
+    ephemeral_1h_input_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -109,7 +116,8 @@ fn stop_reason(stop: Stop) -> &'static str {
 /// The ids and signature of one reply, derived from the request body's hash.
 struct Ids {
     message: String,
-    tool: String,
+    /// One per tool call, in order.
+    tools: Vec<String>,
     signature: String,
 }
 
@@ -117,11 +125,13 @@ impl Ids {
     fn new(reply: &Reply<'_>, seed: u64) -> Self {
         Ids {
             message: ids::anthropic_message_id(seed),
-            tool: if reply.tool.is_some() {
-                ids::anthropic_tool_id(seed)
-            } else {
-                String::new()
-            },
+            tools: reply
+                .tool
+                .iter()
+                .chain(&reply.more_tools)
+                .enumerate()
+                .map(|(n, _)| ids::anthropic_tool_id(ids::nth(seed, n)))
+                .collect(),
             signature: if reply.thinking.is_some() {
                 ids::thinking_signature(seed)
             } else {
@@ -141,9 +151,10 @@ fn message<'a>(reply: &'a Reply<'_>, model: &'a str, ids: &'a Ids, content: Vec<
         stop_reason: None,
         stop_sequence: None,
         usage: Usage {
-            input_tokens: reply.input_tokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            input_tokens: reply.uncached_input_tokens(),
+            cache_creation_input_tokens: reply.cache.write(),
+            cache_read_input_tokens: reply.cache.read,
+            cache_creation: CacheCreation { ephemeral_5m_input_tokens: reply.cache.write_5m, ephemeral_1h_input_tokens: reply.cache.write_1h },
             output_tokens: reply.output_tokens,
         },
     }
@@ -160,9 +171,9 @@ pub(crate) fn message_json(reply: &Reply<'_>, model: &str, seed: u64) -> Vec<u8>
         });
     }
     content.push(Block::Text { text: &reply.text });
-    if let Some(tool) = &reply.tool {
+    for (tool, id) in reply.tool.iter().chain(&reply.more_tools).zip(&ids.tools) {
         content.push(Block::ToolUse {
-            id: &ids.tool,
+            id,
             name: tool.name,
             input: &tool.input,
         });
@@ -233,11 +244,11 @@ pub(crate) fn message_events(reply: &Reply<'_>, model: &str, seed: u64, chunks: 
         );
     }
     emit(&mut w, Event::ContentBlockStop { index });
-    if let Some(tool) = &reply.tool {
+    let empty = Value::Object(Map::new());
+    for (tool, id) in reply.tool.iter().chain(&reply.more_tools).zip(&ids.tools) {
         index += 1;
-        let empty = Value::Object(Map::new());
         let block = Block::ToolUse {
-            id: &ids.tool,
+            id,
             name: tool.name,
             input: &empty,
         };
@@ -386,6 +397,8 @@ mod tests {
                 input: json!({"command": "ls", "description": "mock"}),
                 arguments: r#"{"command":"ls","description":"mock"}"#.to_owned(),
             }),
+            more_tools: Vec::new(),
+            cache: Default::default(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 12,
             output_tokens: 7,
@@ -400,7 +413,7 @@ mod tests {
         assert_eq!(
             body,
             format!(
-                r#"{{"id":"{id}","type":"message","role":"assistant","model":"claude-x","content":[{{"type":"text","text":"Hello there"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":7}}}}"#
+                r#"{{"id":"{id}","type":"message","role":"assistant","model":"claude-x","content":[{{"type":"text","text":"Hello there"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0}},"output_tokens":7}}}}"#
             )
         );
     }

@@ -16,10 +16,11 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::mock::body::MockBody;
+use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
-use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions};
+use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions, ToolStream};
 
 /// Largest request body accepted (real Claude Code sessions reach several megabytes).
 const MAX_BODY: usize = 64 << 20;
@@ -33,10 +34,12 @@ pub(crate) struct Shared {
     fault: Option<Fault>,
     require_key: Option<String>,
     key_faults: Vec<(String, Fault)>,
+    tool_stream: ToolStream,
     recorder: Option<Recorder>,
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
     models_openai: Bytes,
+    cache: PromptCache,
 }
 
 impl Shared {
@@ -48,6 +51,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
@@ -55,10 +59,12 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
+            cache: PromptCache::default(),
         })
     }
 }
@@ -121,6 +127,7 @@ struct Delivery {
     chunks: usize,
     delay: Duration,
     fault: Option<Fault>,
+    tool_stream: ToolStream,
 }
 
 impl Delivery {
@@ -146,7 +153,11 @@ impl Delivery {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
             None => key_fault.or_else(|| shared.fault.clone()),
         };
-        Ok(Delivery { chunks, delay, fault })
+        let tool_stream = match header("x-mock-tool-stream") {
+            Some(v) => v.parse::<ToolStream>().map_err(|e| format!("x-mock-tool-stream: {e}"))?,
+            None => shared.tool_stream,
+        };
+        Ok(Delivery { chunks, delay, fault, tool_stream })
     }
 }
 
@@ -244,12 +255,12 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
                 Api::Anthropic => anthropic::message_events(&reply, model, seed, chunks),
-                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage),
+                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage, delivery.tool_stream),
             };
             let json = || match api {
                 Api::Anthropic => Bytes::from(anthropic::message_json(&reply, model, seed)),
@@ -266,7 +277,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(parsed) => parsed,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
             let seed = ids::body_seed(&body);
             let model = conv.model;
             let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);
@@ -275,6 +286,17 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
         }
         Route::NotFound => out.not_found(&parts.method, path),
     }
+}
+
+/// The reply to a conversation, with what the prompt cache read and wrote; its usage is added to the
+/// stats when it will be delivered without a fault (a dripped reply still arrives whole).
+fn planned<'a>(shared: &Shared, conv: &request::Conversation<'a>, value: &Value, body_len: usize, api: Api, shaping: Shaping) -> plan::Reply<'a> {
+    let mut reply = plan::plan(conv, body_len);
+    reply.cache = shared.cache.account(value, body_len, api);
+    if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
+        shared.stats.usage_reported(conv.model, &reply);
+    }
+    reply
 }
 
 /// Sends a successful reply, as SSE when `stream`, distorted as `shaping` says. Only the rendering that is used

@@ -11,7 +11,7 @@
 //! | `POST /v1/chat/completions` | OpenAI `chat.completion` JSON, or `chat.completion.chunk` SSE with `"stream": true` |
 //! | `POST /v1/responses` | OpenAI Responses API `response` JSON, or its typed SSE events (`response.created` … `response.completed`) with `"stream": true` |
 //! | `GET /v1/models` | OpenAI list shape; Anthropic list shape when an `anthropic-version` header is present |
-//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>}` |
+//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>, "usage": {"<model>": {"requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "cache_read_input_tokens", "reasoning_tokens"}}}` — usage as reported in replies delivered without a fault, `input_tokens` the uncached part in every API |
 //! | anything else | 404 in the format of the API the path looks like (`/v1/messages…`, `/v1/complete` → Anthropic; `/v1/chat/…`, `/v1/completions`, `/v1/embeddings`, `/v1/responses…` → OpenAI; otherwise Anthropic if `anthropic-version` is sent, else OpenAI) |
 //!
 //! Keys: Anthropic routes take `x-api-key` or `Authorization: Bearer`, OpenAI routes `Authorization: Bearer`.
@@ -45,6 +45,10 @@
 //!   `shell` `{"command": ["bash", "-lc", "<command>"]}`; any other tool gets arguments generated from its schema:
 //!   required properties only — strings `"mock"`, numbers `1`, booleans `true`, enums/consts their first value,
 //!   arrays `minItems` items, objects recursively — with keys in sorted order.
+//! - **Parallel tool calls**: when a shell tool is called for a `run:` line, every further `run:` line of the same
+//!   text adds one more call of it (`I'll use Bash and Bash.`), each with its own id. Anthropic replies carry them
+//!   as consecutive `tool_use` blocks, Responses replies as consecutive `function_call` items; OpenAI chat streams
+//!   send them one after the other, or interleaved (see `x-mock-tool-stream`).
 //! - **Reasoning**: an Anthropic request with `thinking.type` `enabled` or `adaptive` gets a `thinking` block
 //!   first (`Mock reasoning about: <the echoed text>` plus a deterministic base64 `signature`); an OpenAI request
 //!   with `reasoning_effort` (other than `"none"`) or a `reasoning` object gets the same text as
@@ -55,7 +59,17 @@
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
 //! - **Usage**: input tokens = ceil(body bytes / 4); output tokens = whitespace-separated words in reasoning, text
-//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words); cache tokens are 0.
+//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words).
+//! - **Prompt cache**: each instance remembers the prompt prefixes it has seen, as providers do (see `cache.rs`):
+//!   with `cache_control` markers (Anthropic; OpenRouter-style on the OpenAI API) the prefixes up to each marker
+//!   are written and a later request reads the longest known one — `cache_read_input_tokens` /
+//!   `cache_creation_input_tokens` with its `cache_creation.ephemeral_5m/1h_input_tokens` split by each marker's
+//!   `ttl`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens` (Responses: `input_tokens_details`);
+//!   without markers the OpenAI APIs (Chat Completions and Responses) cache every prefix automatically and report
+//!   hits as `cached_tokens` (128-token steps). Anthropic's `input_tokens` is the uncached rest; OpenAI's
+//!   `prompt_tokens` / `input_tokens` include the cached part, and a `deepseek` model also gets
+//!   `prompt_cache_hit_tokens` / `prompt_cache_miss_tokens`. Prefixes shorter than 1024 tokens are never cached,
+//!   so short requests report 0.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with
@@ -67,6 +81,9 @@
 //! - `x-mock-delay-ms: N` — pause between SSE events; a non-streaming reply is held back once by this long
 //!   (default [`MockOptions::stream_delay`], 0).
 //! - `x-mock-fault: <fault>` — see [`Fault`]; overrides [`MockOptions::fault`].
+//! - `x-mock-tool-stream: sequential|interleaved` — see [`ToolStream`]; overrides [`MockOptions::tool_stream`].
+//!   `interleaved` sends every call's header (`index`, `id`, `type`, `function.name`, empty `arguments`) in one
+//!   chunk, then one `{"index":i,"function":{"arguments":"…"}}` fragment per chunk, the calls taking turns.
 //!
 //! An unparsable override is a 400 naming the header and the valid syntax.
 //!
@@ -86,6 +103,7 @@
 
 mod anthropic;
 mod body;
+mod cache;
 mod catalog;
 mod fault;
 mod handler;
@@ -111,6 +129,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use fault::{Fault, ParseFaultError};
+pub use openai::ToolStream;
 
 /// How a mock instance behaves; per-request headers override `chunks`, `stream_delay` and `fault`.
 #[derive(Clone)]
@@ -127,6 +146,8 @@ pub struct MockOptions {
     pub require_key: Option<String>,
     /// Faults for requests presenting a given provider key, so one key of a pool can misbehave.
     pub key_faults: Vec<(String, Fault)>,
+    /// How OpenAI streams order the pieces of parallel tool calls (default: one call after the other).
+    pub tool_stream: ToolStream,
 }
 
 impl Default for MockOptions {
@@ -138,6 +159,7 @@ impl Default for MockOptions {
             fault: None,
             require_key: None,
             key_faults: Vec::new(),
+            tool_stream: ToolStream::Sequential,
         }
     }
 }
@@ -151,6 +173,7 @@ impl fmt::Debug for MockOptions {
             fault,
             require_key,
             key_faults,
+            tool_stream,
         } = self;
         f.debug_struct("MockOptions")
             .field("record", record)
@@ -158,9 +181,21 @@ impl fmt::Debug for MockOptions {
             .field("stream_delay", stream_delay)
             .field("fault", fault)
             .field("require_key", &require_key.as_ref().map(|_| "*****"))
-            .field("key_faults", &key_faults.iter().map(|(_, f)| ("*****", f)).collect::<Vec<_>>())
+            .field(
+                "key_faults",
+                &key_faults
+                    .iter()
+                    .map(|(_, f)| ("*****", f))
+                    .collect::<Vec<_>>(),
+            )
+            .field("tool_stream", tool_stream)
             .finish()
     }
+}
+
+/// The ids of the models the mock lists in `GET /v1/models` (it answers for any name).
+pub fn model_ids() -> impl Iterator<Item = &'static str> {
+    catalog::MODELS.iter().map(|m| m.id)
 }
 
 /// Serves the mock on `listener` for as long as the future is polled.
