@@ -8,11 +8,20 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::usage::wait_written;
 use common::*;
 use serde_json::{json, Value};
 
 /// One mock behind an Anthropic provider (`claude-*`) and an OpenAI one serving chat and Responses (`gpt-*`).
 fn gateway(mock: &Mock, teams: &str) -> Gateway {
+    let mut builder = Gateway::with_config(&gateway_config(mock, teams));
+    for key in KEYS {
+        builder = builder.env(key, &format!("{}-secret", key.to_lowercase()));
+    }
+    builder.start()
+}
+
+fn gateway_config(mock: &Mock, teams: &str) -> String {
     let providers = provider_yaml("anth", "anthropic", &mock.url(), "sk-ant-api03-limits")
         + &provider_yaml(
             "oai",
@@ -21,22 +30,26 @@ fn gateway(mock: &Mock, teams: &str) -> Gateway {
             "sk-proj-limits",
         )
         + "    responses_api: true\n";
-    let text = format!(
-        "server:\n  threads: 2\n  grace_period_seconds: 10\nproviders:\n{providers}models:\n  - {{ name: \"claude-*\", targets: [\"anth/*\"] }}\n  - {{ name: \"gpt-*\", targets: [\"oai/*\"] }}\nteams:\n{teams}"
-    );
-    let mut builder = Gateway::with_config(&text);
-    for key in [
-        "RPM_KEY",
-        "ALICE_KEY",
-        "BOB_KEY",
-        "FREE_KEY",
-        "TPM_KEY",
-        "SLOW_KEY",
-    ] {
-        builder = builder.env(key, &format!("{}-secret", key.to_lowercase()));
-    }
-    builder.start()
+    // The ledger writes quickly (tests wait for its records) and keeps the request log, one line each.
+    format!(
+        "server:\n  threads: 2\n  grace_period_seconds: 10\nproviders:\n{providers}models:\n  - {{ name: \"claude-*\", targets: [\"anth/*\"] }}\n  - {{ name: \"gpt-*\", targets: [\"oai/*\"] }}\nusage: {{ flush_interval_ms: 20 }}\nlog: {{ requests: \"${{SWITCHYARD_DATA_DIR}}/requests.jsonl\" }}\nteams:\n{teams}"
+    )
 }
+
+/// The variable holding a team's key: `anthropic-json` → `ANTHROPIC_JSON_KEY`.
+fn env_name(team: &str) -> String {
+    format!("{}_KEY", team.to_uppercase().replace('-', "_"))
+}
+
+/// The team key variables every test gateway has (each holds `<name>-secret`).
+const KEYS: [&str; 6] = [
+    "RPM_KEY",
+    "ALICE_KEY",
+    "BOB_KEY",
+    "FREE_KEY",
+    "TPM_KEY",
+    "SLOW_KEY",
+];
 
 fn key(name: &str) -> String {
     format!("{}-secret", name.to_lowercase())
@@ -209,7 +222,7 @@ fn tokens_per_minute_are_estimated_before_and_corrected_after() {
     keys: [{ env: FREE_KEY }]
 ";
     let gw = gateway(&mock, teams);
-    // ~2,400 bytes: estimated at ~600 tokens. Passed through (Anthropic to Anthropic), the estimate stays.
+    // ~2,400 bytes: estimated at ~600 tokens; the mock reports about as much input, and a few words out.
     assert_eq!(
         send(&gw, "anthropic", &key("TPM_KEY"), 2300, &[]).status(),
         200
@@ -258,66 +271,194 @@ fn body_of_len(len: usize) -> String {
     )
 }
 
-#[test]
-fn a_translated_stream_corrects_its_estimate_with_the_usage_it_reported() {
-    let mock = Mock::start(&[]);
-    let teams =
-        "  - name: wordy\n    keys: [{ env: TPM_KEY }]\n    limits: { tokens_per_minute: 1000 }\n";
-    let gw = gateway(&mock, teams);
-    let post = |body: String| {
-        client()
-            .post(gw.url("/v1/messages"))
-            .header("x-api-key", key("TPM_KEY"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .unwrap()
-    };
-    // An Anthropic client on an OpenAI-compatible model: translated, and the stream reports its usage
-    // (input: the translated body / 4; output: the words of the mock's answer), which the estimate
-    // (the client's body / 4) could not know.
-    let first = json!({"model": "gpt-4o-mini", "max_tokens": 200, "stream": true, "messages": [{"role": "user", "content": "w ".repeat(40)}]}).to_string();
-    let estimated = (first.len() as u64).div_ceil(4);
-    let response = post(first);
-    assert_eq!(response.status(), 200);
-    let events = sse_events(&response.text().unwrap());
-    let output = events
+/// One way a response can come back: the client's path and body, sent to a team of its own.
+struct Shape {
+    team: &'static str,
+    path: &'static str,
+    bodies: Vec<Value>,
+    tokens_per_minute: u64,
+}
+
+/// Every input and output token the mock reported so far, cached or not.
+fn mock_tokens(mock: &Mock) -> u64 {
+    let stats = mock.stats();
+    let fields = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+    ];
+    stats["usage"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(_, u)| {
+            fields
+                .iter()
+                .map(|f| u[*f].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+/// The same, as the ledger recorded it for `team`.
+fn ledger_tokens(gw: &Gateway, team: &str) -> (u64, u64) {
+    let rows = gw.usage_json("team");
+    let row = rows
         .iter()
-        .find(|(name, _)| name == "message_delta")
-        .and_then(|(_, data)| data["usage"]["output_tokens"].as_u64())
-        .expect("usage");
-    let upstream_body = mock
-        .received()
-        .last()
-        .and_then(|r| r["body"].as_str().map(str::len))
-        .expect("recorded");
-    let used = (upstream_body as u64).div_ceil(4) + output;
-    assert!(
-        used > estimated + 20,
-        "the answer adds output tokens: {used} vs {estimated}"
-    );
-    // The first request is settled in `logging`, which counts it in requests_total right after.
-    let settled = || {
-        gw.metric(
-            "switchyard_requests_total{endpoint=\"messages\",provider=\"oai\",status=\"200\"}",
-        ) >= 1.0
-    };
-    for _ in 0..100 {
-        if settled() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+        .find(|r| r["team"] == team)
+        .unwrap_or_else(|| panic!("no {team} in {rows:?}"));
+    let fields = [
+        "input_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+    ];
+    (
+        fields.iter().map(|f| row[*f].as_u64().unwrap()).sum(),
+        row["cache_read_input_tokens"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn every_response_corrects_its_estimate_to_the_usage_the_ledger_records() {
+    let mock = Mock::start(&[]);
+    let words = "w ".repeat(40);
+    let anthropic = |model: &str, stream: bool| json!({"model": model, "max_tokens": 200, "stream": stream, "messages": [{"role": "user", "content": words}]});
+    let chat = |model: &str, stream: bool| json!({"model": model, "stream": stream, "messages": [{"role": "user", "content": words}]});
+    let responses = |stream: bool| json!({"model": "gpt-5", "stream": stream, "input": words});
+    // A system prompt long enough for the mock's prompt cache: written by the first request, read by the second.
+    let cached = json!({"model": "claude-haiku-4-5", "max_tokens": 200, "system": [{"type": "text", "text": "s ".repeat(3000), "cache_control": {"type": "ephemeral"}}], "messages": [{"role": "user", "content": words}]});
+    let shapes = [
+        Shape {
+            team: "anthropic-json",
+            path: "/v1/messages",
+            bodies: vec![anthropic("claude-haiku-4-5", false)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "anthropic-sse",
+            path: "/v1/messages",
+            bodies: vec![anthropic("claude-haiku-4-5", true)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "chat-json",
+            path: "/v1/chat/completions",
+            bodies: vec![chat("gpt-4o-mini", false)],
+            tokens_per_minute: 1000,
+        },
+        // The client did not ask for usage: the gateway asks, reads it, and cuts it out of the stream.
+        Shape {
+            team: "chat-sse",
+            path: "/v1/chat/completions",
+            bodies: vec![chat("gpt-4o-mini", true)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "responses-json",
+            path: "/v1/responses",
+            bodies: vec![responses(false)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "responses-sse",
+            path: "/v1/responses",
+            bodies: vec![responses(true)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "translated-sse",
+            path: "/v1/messages",
+            bodies: vec![anthropic("gpt-4o-mini", true)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "translated-json",
+            path: "/v1/chat/completions",
+            bodies: vec![chat("claude-haiku-4-5", false)],
+            tokens_per_minute: 1000,
+        },
+        Shape {
+            team: "cached",
+            path: "/v1/messages",
+            bodies: vec![cached.clone(), cached],
+            tokens_per_minute: 10_000,
+        },
+    ];
+    let teams: String = shapes
+        .iter()
+        .map(|s| format!("  - {{ name: {0}, keys: [{{ env: {1} }}], limits: {{ tokens_per_minute: {2} }} }}\n", s.team, env_name(s.team), s.tokens_per_minute))
+        .collect();
+    let mut builder = Gateway::with_config(&gateway_config(&mock, &teams));
+    for shape in &shapes {
+        builder = builder.env(&env_name(shape.team), &format!("{}-secret", shape.team));
     }
-    assert!(settled());
-    // The window holds what it used, not what was estimated: one token more than is left is refused
-    // (it would fit had the estimate stayed), exactly what is left is admitted.
-    let left = (1000 - used) as usize;
-    let (_, message) = refusal(post(body_of_len(4 * (left + 1))), "anthropic");
-    assert!(
-        message.contains(&format!("this request is estimated at {} tokens", left + 1)),
-        "{message}"
-    );
-    assert_eq!(post(body_of_len(4 * left)).status(), 200);
+    let gw = builder.start();
+
+    let mut records = 0;
+    for shape in &shapes {
+        let team_key = format!("{}-secret", shape.team);
+        let post = |path: &str, body: String| {
+            client()
+                .post(gw.url(path))
+                .bearer_auth(&team_key)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .unwrap()
+        };
+        let before = mock_tokens(&mock);
+        let mut estimated = 0;
+        for body in &shape.bodies {
+            let body = body.to_string();
+            estimated += (body.len() as u64).div_ceil(4);
+            let response = post(shape.path, body);
+            assert_eq!(response.status(), 200, "{}", shape.team);
+            response.text().unwrap();
+        }
+        // Each request is settled in `logging` just before its record is queued: once the ledger has it,
+        // the window holds what it used.
+        records += shape.bodies.len();
+        wait_written(&gw, records);
+        let used = mock_tokens(&mock) - before;
+        let (recorded, cache_read) = ledger_tokens(&gw, shape.team);
+        assert_eq!(
+            recorded, used,
+            "{}: the ledger holds what the provider reported",
+            shape.team
+        );
+        assert_ne!(
+            used, estimated,
+            "{}: the correction changes something",
+            shape.team
+        );
+        if shape.team == "cached" {
+            assert!(
+                cache_read > 1000,
+                "the second request read the cache: {cache_read}"
+            );
+        }
+        // One token more than is left is refused (it would fit had the estimate stayed, or were cache
+        // reads not counted); exactly what is left is admitted.
+        let left = (shape.tokens_per_minute - used) as usize;
+        let (_, message) = refusal(
+            post("/v1/messages", body_of_len(4 * (left + 1))),
+            "anthropic",
+        );
+        assert!(
+            message.contains(&format!("this request is estimated at {} tokens", left + 1)),
+            "{}: {message}",
+            shape.team
+        );
+        assert_eq!(
+            post("/v1/messages", body_of_len(4 * left)).status(),
+            200,
+            "{}",
+            shape.team
+        );
+        records += 2;
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //!
 //! Everything is decided **before a request starts**: a stream is never cut because of its own usage.
 //! Tokens per minute are counted from an estimate at admission ([`estimate_tokens`]) and corrected
-//! when the request ends, by what the response reported. Pure: no Pingora types; the proxy calls
+//! when the request ends to the usage the ledger records for it ([`Actual`]). Pure: no Pingora types; the proxy calls
 //! [`Limiter::admit`] once in admission and [`Limiter::settle`] once in `logging`. Traffic of teams and
 //! keys without limits returns before any store is touched.
 //!
@@ -37,6 +37,7 @@ pub use window::{whole_seconds, Counts, WINDOW};
 
 use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
+use crate::usage::Extracted;
 
 /// Where counters live: this process ([`LocalStore`]) or Redis, shared by every replica ([`SharedStore`]).
 #[async_trait]
@@ -212,11 +213,41 @@ pub struct Admission {
     _held: Held,
 }
 
-/// What a finished request really used, as far as the gateway knows.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a finished request used, as tokens per minute count it: the usage the ledger records for it,
+/// from the one reading of the upstream response (`usage::UsageExtractor`) — pass-through or
+/// translated, streamed or JSON, in every format.
+///
+/// Every input token counts — uncached, read from a cache, written to a cache — plus the output.
+/// Cache reads count because the admission estimate is of the whole request body, cached prefix
+/// included: correcting it to the uncached part alone would refund most of every long agent turn
+/// and let the next burst through on a window that looks empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Actual {
-    /// Input + output tokens the response reported; `None` keeps the admission's estimate.
+    /// The tokens the ledger records; `None`: no response was read (the provider answered with an
+    /// error, or not at all), and the admission's estimate stands.
     pub tokens: Option<u64>,
+    /// The provider reported these figures itself. When it did not (a stream cut before its usage
+    /// arrived, a body that could not be read), they are what was seen so far — a floor — and the
+    /// admission's estimate stands if it is larger.
+    pub reported: bool,
+}
+
+impl Actual {
+    /// The tokens the ledger records for a request whose response the extractor read (or `None`).
+    pub fn from_usage(extracted: Option<&Extracted>) -> Actual {
+        match extracted {
+            None => Actual::default(),
+            Some(extracted) => Actual {
+                tokens: Some(
+                    extracted
+                        .usage
+                        .prompt_tokens()
+                        .saturating_add(extracted.usage.output_tokens),
+                ),
+                reported: extracted.usage.reported,
+            },
+        }
+    }
 }
 
 /// The limits of every team and key: one per process, kept across config reloads (the limits come
@@ -295,7 +326,12 @@ impl Limiter {
 
     /// The request is over: corrects its token count to what it really used, and frees its slots.
     pub fn settle(&self, admission: Admission, actual: Actual) {
-        let Some(tokens) = actual.tokens else { return };
+        let Some(used) = actual.tokens else { return };
+        let tokens = if actual.reported {
+            used
+        } else {
+            used.max(admission.tokens)
+        };
         let delta = i64::try_from(tokens)
             .unwrap_or(i64::MAX)
             .saturating_sub(i64::try_from(admission.tokens).unwrap_or(i64::MAX));

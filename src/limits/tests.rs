@@ -142,10 +142,10 @@ fn tokens_are_estimated_then_corrected() {
         refusal.message()
     );
     // It really used 100: 500 are given back, and the same request fits now.
-    limiter.settle(first, Actual { tokens: Some(100) });
+    limiter.settle(first, reported(100));
     let second = admit(&limiter, &None, &team, 600).unwrap().unwrap();
     // It used more than estimated: the window is charged the difference.
-    limiter.settle(second, Actual { tokens: Some(850) });
+    limiter.settle(second, reported(850));
     assert!(
         admit(&limiter, &None, &team, 60).is_err(),
         "100 + 850 + 60 > 1000"
@@ -153,6 +153,87 @@ fn tokens_are_estimated_then_corrected() {
     assert!(
         admit(&limiter, &None, &team, 50).is_ok(),
         "100 + 850 + 50 = 1000"
+    );
+}
+
+fn reported(tokens: u64) -> Actual {
+    Actual {
+        tokens: Some(tokens),
+        reported: true,
+    }
+}
+
+#[test]
+fn figures_the_provider_did_not_report_never_lower_the_estimate() {
+    let limiter = Limiter::new(None).unwrap();
+    let team = team("floor", limits(None, Some(1000), None));
+    // A stream cut before its usage: 40 tokens seen, 600 estimated — the 600 stand.
+    let cut = admit(&limiter, &None, &team, 600).unwrap().unwrap();
+    limiter.settle(
+        cut,
+        Actual {
+            tokens: Some(40),
+            reported: false,
+        },
+    );
+    assert!(
+        admit(&limiter, &None, &team, 401).is_err(),
+        "600 + 401 > 1000"
+    );
+    // No response read at all (the provider answered with an error): the estimate stands too.
+    let failed = admit(&limiter, &None, &team, 300).unwrap().unwrap();
+    limiter.settle(failed, Actual::from_usage(None));
+    assert!(
+        admit(&limiter, &None, &team, 101).is_err(),
+        "600 + 300 + 101 > 1000"
+    );
+    // Seen more than estimated, unreported: the larger figure counts.
+    let long = admit(&limiter, &None, &team, 50).unwrap().unwrap();
+    limiter.settle(
+        long,
+        Actual {
+            tokens: Some(100),
+            reported: false,
+        },
+    );
+    assert!(
+        admit(&limiter, &None, &team, 1).is_err(),
+        "600 + 300 + 100 = 1000: full"
+    );
+}
+
+#[test]
+fn every_input_token_counts_cached_or_not() {
+    let usage = crate::usage::TokenUsage {
+        input_tokens: 10,
+        output_tokens: 7,
+        cache_read_input_tokens: 3000,
+        cache_creation_input_tokens: 200,
+        cache_creation_1h_input_tokens: 50,
+        reasoning_tokens: 5,
+        reported: true,
+    };
+    let extracted = Extracted {
+        usage,
+        partial: false,
+    };
+    assert_eq!(
+        Actual::from_usage(Some(&extracted)),
+        reported(10 + 3000 + 200 + 7)
+    );
+    let cut = Extracted {
+        usage: crate::usage::TokenUsage {
+            reported: false,
+            ..usage
+        },
+        partial: true,
+    };
+    assert_eq!(
+        Actual::from_usage(Some(&cut)),
+        Actual {
+            tokens: Some(3217),
+            reported: false
+        }
     );
 }
 

@@ -15,8 +15,15 @@ use crate::usage::{Extracted, TokenUsage};
 const OTHER: &str = "other";
 
 /// Records the finished request: metrics now, the usage record through the ledger's queue.
-/// `status` is what the client got (0: nothing); `client_gone` that it left before the end.
-pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: bool) {
+/// `usage` is the usage extractor's result (`None`: no response was read — the limits settle from
+/// the same value); `status` is what the client got (0: nothing); `client_gone` that it left before the end.
+pub fn finish(
+    ledger: &Ledger,
+    ctx: &mut RequestCtx,
+    usage: Option<Extracted>,
+    status: u16,
+    client_gone: bool,
+) {
     if !matches!(
         ctx.endpoint,
         Endpoint::Messages | Endpoint::ChatCompletions | Endpoint::Responses
@@ -26,7 +33,8 @@ pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: b
     let Some(team) = ctx.team.clone() else { return };
     let state = ctx.state.clone();
     let metrics = Metrics::global();
-    let extracted = ctx.usage.as_ref().map(|u| u.result()).unwrap_or(Extracted {
+    let read = usage.is_some();
+    let extracted = usage.unwrap_or(Extracted {
         usage: TokenUsage::default(),
         partial: false,
     });
@@ -55,7 +63,7 @@ pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: b
         Some(kind) => Some(kind),
         None if client_gone => Some("client_gone"),
         None if status >= 400 => Some("upstream_status"),
-        None if extracted.partial && ctx.usage.is_some() => Some("upstream_cut"),
+        None if extracted.partial && read => Some("upstream_cut"),
         None => None,
     };
 
@@ -113,7 +121,7 @@ pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: b
                 .with_label_values(&[provider, model_label])
                 .inc(),
         }
-        if extracted.partial && ctx.usage.is_some() {
+        if extracted.partial && read {
             metrics
                 .partial_responses
                 .with_label_values(&[provider])
@@ -154,7 +162,7 @@ pub fn finish(ledger: &Ledger, ctx: &mut RequestCtx, status: u16, client_gone: b
             .first_byte
             .map(|f| millis(f.saturating_duration_since(ctx.started))),
         stream: ctx.stream,
-        partial: extracted.partial && ctx.usage.is_some(),
+        partial: extracted.partial && read,
     };
     ledger.submit(record);
 }

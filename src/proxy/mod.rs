@@ -17,7 +17,7 @@
 //!             ▼
 //!            response_body_filter ─ chunk by chunk, never buffered
 //!             ▼
-//!            logging ─ metrics; settle the request's limits (tokens, concurrency)
+//!            logging ─ metrics; usage → settle the request's limits (tokens, concurrency) and the ledger record
 //! ```
 //! See docs/architecture.md for why each step happens where it does.
 
@@ -48,7 +48,7 @@ use crate::body;
 use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
 use crate::ledger::Ledger;
-use crate::limits::{Limiter, Subjects};
+use crate::limits::{Actual, Limiter, Subjects};
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
 use crate::stream_usage::Splice;
@@ -612,18 +612,20 @@ impl ProxyHttp for Gateway {
         FailToProxy { error_code: code, can_reuse_downstream: false }
     }
 
-    /// The request is over: metrics, and its usage record handed to the ledger (never awaited).
+    /// The request is over: metrics, its limits settled and its usage record handed to the ledger
+    /// (never awaited) — both from the one reading of the upstream response's usage.
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Self::CTX) {
         let metrics = Metrics::global();
         metrics.in_flight.dec();
         ctx.release_key();
+        let usage = ctx.usage.as_ref().map(UsageExtractor::result);
         if let Some(admission) = ctx.admission.take() {
-            self.limiter.settle(admission, crate::limits::Actual { tokens: translation::reported_tokens(ctx.response_translation.as_ref()) });
+            self.limiter.settle(admission, Actual::from_usage(usage.as_ref()));
         }
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let provider = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| &u.metrics);
         metrics.observe_request(ctx.endpoint, status, provider, ctx.provider_name(), ctx.started.elapsed());
         let client_gone = e.is_some_and(|e| e.esource() == &ErrorSource::Downstream);
-        accounting::finish(&self.ledger, ctx, status, client_gone);
+        accounting::finish(&self.ledger, ctx, usage, status, client_gone);
     }
 }

@@ -87,19 +87,6 @@ pub enum ResponseTranslation {
     Whole { buffer: BytesMut, status: u16, wire: ApiFormat },
 }
 
-/// Input + output tokens a translated stream's upstream reported, for correcting a tokens-per-minute
-/// estimate. Pass-through responses and whole JSON bodies are not read for usage here: their
-/// admission keeps its estimate.
-pub fn reported_tokens(translation: Option<&ResponseTranslation>) -> Option<u64> {
-    match translation {
-        Some(ResponseTranslation::Stream(stream)) => {
-            let usage = stream.usage();
-            usage.reported.then(|| usage.prompt_tokens().saturating_add(usage.output_tokens))
-        }
-        _ => None,
-    }
-}
-
 /// The content type the client will get for a translated response.
 pub fn content_type(translation: &ResponseTranslation) -> &'static str {
     match translation {
