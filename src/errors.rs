@@ -29,8 +29,10 @@ pub enum ErrorKind {
     BadGateway,
     /// An upstream timed out.
     GatewayTimeout,
-    /// Every key of every target is resting after rate limits or failures, or a team or key limit is reached.
+    /// Every key of every target is resting after rate limits or failures.
     RateLimited,
+    /// A team's or a key's own limit (requests or tokens per minute, concurrency) is reached.
+    LimitExceeded,
     /// Something the gateway needs to admit the request is down (the shared limit store under `fail_closed`).
     Unavailable,
     /// A bug or an impossible state.
@@ -51,7 +53,7 @@ impl ErrorKind {
             ErrorKind::NotImplemented => 501,
             ErrorKind::BadGateway => 502,
             ErrorKind::GatewayTimeout => 504,
-            ErrorKind::RateLimited => 429,
+            ErrorKind::RateLimited | ErrorKind::LimitExceeded => 429,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -72,6 +74,7 @@ impl ErrorKind {
             ErrorKind::BadGateway => "bad_gateway",
             ErrorKind::GatewayTimeout => "gateway_timeout",
             ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::LimitExceeded => "limit_exceeded",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -85,7 +88,7 @@ impl ErrorKind {
             ErrorKind::InvalidRequest | ErrorKind::MethodNotAllowed | ErrorKind::LengthRequired | ErrorKind::RequestTimeout => "invalid_request_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::TooLarge => "request_too_large",
-            ErrorKind::RateLimited => "rate_limit_error",
+            ErrorKind::RateLimited | ErrorKind::LimitExceeded => "rate_limit_error",
             ErrorKind::NotImplemented | ErrorKind::BadGateway | ErrorKind::GatewayTimeout | ErrorKind::Unavailable | ErrorKind::Internal => "api_error",
         }
     }
@@ -104,7 +107,7 @@ impl ErrorKind {
             ErrorKind::NotImplemented => ("server_error", "not_implemented"),
             ErrorKind::BadGateway => ("server_error", "bad_gateway"),
             ErrorKind::GatewayTimeout => ("server_error", "upstream_timeout"),
-            ErrorKind::RateLimited => ("rate_limit_error", "rate_limit_exceeded"),
+            ErrorKind::RateLimited | ErrorKind::LimitExceeded => ("rate_limit_error", "rate_limit_exceeded"),
             ErrorKind::Unavailable => ("server_error", "service_unavailable"),
             ErrorKind::Internal => ("server_error", "internal_error"),
         }

@@ -8,7 +8,7 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::usage::wait_written;
+use common::usage::{request_log, wait_written};
 use common::*;
 use serde_json::{json, Value};
 
@@ -208,6 +208,41 @@ fn requests_per_minute_per_team_and_per_key_in_every_format() {
         mock.received().len(),
         3 + 6 + 3,
         "refused requests never reached the provider"
+    );
+    // The ledger records refusals too: who was refused, by which key (its `name:`), and no usage.
+    wait_written(&gw, 3 + 4 + 6 + 3 + 1);
+    let log = request_log(&gw);
+    let refused: Vec<&Value> = log.iter().filter(|r| r["status"] == 429).collect();
+    assert_eq!(refused.len(), 4 + 1, "{log:?}");
+    for record in &refused {
+        assert_eq!(record["error_kind"], "limit_exceeded", "{record}");
+        assert_eq!(
+            (record["provider"].as_str(), record["attempts"].as_u64()),
+            (Some(""), Some(0)),
+            "{record}"
+        );
+        assert_eq!(record["cost_usd"].as_f64(), Some(0.0), "{record}");
+        assert!(
+            record["requested_model"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{record}"
+        );
+    }
+    let alice = refused
+        .iter()
+        .find(|r| r["team"] == "people")
+        .expect("alice's refusal");
+    assert_eq!(
+        alice["key_id"], "alice",
+        "the key's name is its id in the ledger"
+    );
+    assert!(log
+        .iter()
+        .any(|r| r["team"] == "people" && r["key_id"] == "bob" && r["status"] == 200));
+    assert!(
+        !log.iter().any(|r| r.to_string().contains("-secret")),
+        "no key in the ledger"
     );
 }
 

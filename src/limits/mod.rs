@@ -180,7 +180,7 @@ impl Refusal {
 impl From<Refusal> for GatewayError {
     fn from(refusal: Refusal) -> GatewayError {
         let kind = match refusal {
-            Refusal::Over(_) => ErrorKind::RateLimited,
+            Refusal::Over(_) => ErrorKind::LimitExceeded,
             Refusal::StoreUnavailable { .. } => ErrorKind::Unavailable,
         };
         let mut error = GatewayError::new(kind, refusal.message());

@@ -264,6 +264,7 @@ fn refusals_become_429_and_store_failures_503_in_the_callers_format() {
     });
     let error = GatewayError::from(over);
     assert_eq!(error.kind.status(), 429);
+    assert_eq!(error.kind.label(), "limit_exceeded", "the ledger tells it from a provider's 429");
     assert_eq!(error.retry_after, Some(12));
     assert_eq!(
         error.message,
@@ -277,6 +278,7 @@ fn refusals_become_429_and_store_failures_503_in_the_callers_format() {
         reason: "no answer within 50 ms".into(),
     });
     assert_eq!(down.kind.status(), 503);
+    assert_eq!(down.kind.label(), "unavailable");
     assert!(
         down.message.contains(
             "shared limit store (Redis) that counts them is unavailable (no answer within 50 ms)"

@@ -234,13 +234,15 @@ impl Gateway {
             if first.is_some_and(|u| u.provider.kind == ProviderKind::OpenAi) {
                 return Ok(Some((200, "application/json", count_tokens_estimate(&ctx.body)?)));
             }
-        } else {
-            // Last, so a request refused for any other reason is never counted; `count_tokens` is not counted at all.
-            let subjects = Subjects::new(key.limits.as_ref(), team.limits.as_ref());
-            ctx.admission = self.limiter.admit(subjects, crate::limits::estimate_tokens(ctx.body.len())).await?;
         }
         ctx.requested_model = Some(model);
         ctx.route = Some(route);
+        if ctx.endpoint != Endpoint::CountTokens {
+            // Last, so a request refused for any other reason is never counted (a refused one's usage
+            // record still names the model it asked for); `count_tokens` is not counted at all.
+            let subjects = Subjects::new(key.limits.as_ref(), team.limits.as_ref());
+            ctx.admission = self.limiter.admit(subjects, crate::limits::estimate_tokens(ctx.body.len())).await?;
+        }
         Ok(None)
     }
 
