@@ -87,6 +87,10 @@ impl LimitMetrics {
         registry.register(Box::new(store_errors.clone()))?;
         registry.register(Box::new(store_up.clone()))?;
         registry.register(Box::new(store_seconds.clone()))?;
+        // Every operation is exported from the start (at 0), so a dashboard's error rate has a series to read.
+        for operation in ["admit", "release", "adjust", "heartbeat"] {
+            store_errors.with_label_values(&[operation]);
+        }
         Ok(LimitMetrics { rejections, fail_open, store_errors, store_up, store_seconds })
     }
 }

@@ -1,5 +1,5 @@
 //! The metrics as Prometheus tooling sees them, from a live scrape of the real binary after mixed
-//! traffic (tokens, cost, a fallback, an unpriced model): `promtool check metrics` accepts the
+//! traffic (tokens, cost, a fallback, an unpriced model, a limit refusal): `promtool check metrics` accepts the
 //! scrape, and every PromQL expression of the Grafana dashboard (deploy/grafana/) parses
 //! (`promtool check rules`, the expressions written as recording rules) and uses only metric names
 //! the scrape exports. promtool is Debian's `prometheus` package, which `.ci/run` installs.
@@ -34,7 +34,8 @@ fn scrape_after_traffic() -> String {
         provider_yaml("anthropic", "anthropic", &mock.url(), "k2")
     );
     let models = "  - { name: sonnet, targets: [\"flaky/claude-sonnet-4-5\", \"anthropic/claude-sonnet-4-5\"] }\n  - { name: \"*\", targets: [\"anthropic/*\"] }\n";
-    let gw = Gateway::with_config(&(config(&providers, models) + "usage:\n  flush_interval_ms: 50\n")).start();
+    // Four requests a minute: the fifth is refused by the team's limit.
+    let gw = Gateway::with_config(&(config(&providers, models) + "usage:\n  flush_interval_ms: 50\ndefault_limits: { requests_per_minute: 4 }\n")).start();
     let c = client();
     let system = "Long project context. ".repeat(400);
     for (model, stream) in [("sonnet", true), ("claude-haiku-4-5", false), ("claude-haiku-4-5", true), ("my-own-model", false)] {
@@ -45,8 +46,10 @@ fn scrape_after_traffic() -> String {
         assert_eq!(r.status(), 200);
         r.text().unwrap();
     }
+    let refused = c.post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&json!({"model": "claude-haiku-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]})).send().unwrap();
+    assert_eq!(refused.status(), 429);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while gw.metric("switchyard_usage_records_written_total") < 4.0 {
+    while gw.metric("switchyard_usage_records_written_total") < 5.0 {
         assert!(std::time::Instant::now() < deadline, "records not written");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -108,7 +111,7 @@ fn the_scrape_passes_promtool_and_the_dashboard_uses_only_exported_metrics() {
     }
     let missing: Vec<&String> = used.iter().filter(|m| !exported.contains(m.as_str())).collect();
     assert!(missing.is_empty(), "the dashboard uses metrics the scrape does not export: {missing:?}\n{scrape}");
-    for needed in ["switchyard_cost_usd_total", "switchyard_tokens_total", "switchyard_time_to_first_byte_seconds_bucket", "switchyard_fallbacks_total", "switchyard_unpriced_requests_total"] {
+    for needed in ["switchyard_cost_usd_total", "switchyard_tokens_total", "switchyard_time_to_first_byte_seconds_bucket", "switchyard_fallbacks_total", "switchyard_unpriced_requests_total", "switchyard_limit_rejections_total"] {
         assert!(used.contains(needed), "the dashboard charts {needed}");
     }
 }
