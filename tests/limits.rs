@@ -8,7 +8,7 @@ mod common;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::usage::{request_log, wait_written};
+use common::usage::{all_tokens, request_log, wait_written};
 use common::*;
 use serde_json::{json, Value};
 
@@ -314,29 +314,7 @@ struct Shape {
     tokens_per_minute: u64,
 }
 
-/// Every input and output token the mock reported so far, cached or not.
-fn mock_tokens(mock: &Mock) -> u64 {
-    let stats = mock.stats();
-    let fields = [
-        "input_tokens",
-        "cache_creation_input_tokens",
-        "cache_read_input_tokens",
-        "output_tokens",
-    ];
-    stats["usage"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(_, u)| {
-            fields
-                .iter()
-                .map(|f| u[*f].as_u64().unwrap_or(0))
-                .sum::<u64>()
-        })
-        .sum()
-}
-
-/// The same, as the ledger recorded it for `team`.
+/// Every input and output token the ledger recorded for `team`, and its cache reads.
 fn ledger_tokens(gw: &Gateway, team: &str) -> (u64, u64) {
     let rows = gw.usage_json("team");
     let row = rows
@@ -443,7 +421,7 @@ fn every_response_corrects_its_estimate_to_the_usage_the_ledger_records() {
                 .send()
                 .unwrap()
         };
-        let before = mock_tokens(&mock);
+        let before = all_tokens(&mock);
         let mut estimated = 0;
         for body in &shape.bodies {
             let body = body.to_string();
@@ -456,7 +434,7 @@ fn every_response_corrects_its_estimate_to_the_usage_the_ledger_records() {
         // the window holds what it used.
         records += shape.bodies.len();
         wait_written(&gw, records);
-        let used = mock_tokens(&mock) - before;
+        let used = all_tokens(&mock) - before;
         let (recorded, cache_read) = ledger_tokens(&gw, shape.team);
         assert_eq!(
             recorded, used,

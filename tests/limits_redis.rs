@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::usage::all_tokens;
 use common::*;
 use serde_json::{json, Value};
 
@@ -114,12 +115,14 @@ fn gateway(mock: &Mock, redis: &Redis, on_error: &str, teams: &str) -> Gateway {
         .env("SHARED_KEY", "shared-secret")
         .env("FREE_KEY", "free-secret")
         .env("SLOW_KEY", "slow-secret")
+        .env("METERED_KEY", "metered-secret")
         .start()
 }
 
 const TEAMS: &str =
     "  - { name: shared, keys: [{ env: SHARED_KEY }], limits: { requests_per_minute: 20 } }
   - { name: slow, keys: [{ env: SLOW_KEY }], limits: { max_concurrent: 1 } }
+  - { name: metered, keys: [{ env: METERED_KEY }], limits: { tokens_per_minute: 100000, max_concurrent: 5 } }
   - { name: free, keys: [{ env: FREE_KEY }] }
 ";
 
@@ -234,6 +237,44 @@ fn two_gateways_enforce_one_limit_together_and_unlimited_traffic_never_touches_r
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+
+    // Tokens per minute in Redis: when the request ends, its estimate is corrected to exactly what the
+    // provider reported, in the same call that gives its concurrency slot back.
+    let before = all_tokens(&mock);
+    let body = json!({"model": "claude-haiku-4-5", "max_tokens": 200, "messages": [{"role": "user", "content": "w ".repeat(40)}]}).to_string();
+    let estimated = (body.len() as u64).div_ceil(4);
+    let response = client()
+        .post(a.url("/v1/messages"))
+        .header("x-api-key", "metered-secret")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().unwrap();
+    let used = all_tokens(&mock) - before;
+    assert_ne!(used, estimated, "the correction changes something");
+    let counted = || -> u64 {
+        redis
+            .cli(&[
+                "--scan",
+                "--pattern",
+                "switchyard:team:metered:tokens_per_minute:*",
+            ])
+            .lines()
+            .map(|key| redis.cli(&["get", key]).trim().parse::<u64>().unwrap_or(0))
+            .sum()
+    };
+    eventually(10, "the window holds what the request used", || {
+        counted() == used
+    });
+    assert_eq!(
+        redis
+            .cli(&["hlen", "switchyard:team:metered:max_concurrent"])
+            .trim(),
+        "0",
+        "the slot went back"
+    );
 
     // A team without limits: not one Redis command for its traffic (only the replicas' heartbeats,
     // PSETEX every 5 s, and our own INFO run meanwhile).

@@ -112,7 +112,8 @@ impl CounterStore for LocalStore {
         Ok(self.try_acquire(subjects, estimated_tokens))
     }
 
-    fn adjust_tokens(&self, subjects: &Subjects, delta: i64) {
+    fn settle(&self, subjects: &Subjects, delta: i64, held: Held) {
         self.add_tokens(subjects, delta);
+        drop(held);
     }
 }

@@ -48,9 +48,10 @@ pub trait CounterStore: Send + Sync {
         subjects: &Subjects,
         estimated_tokens: u64,
     ) -> Result<Verdict, StoreError>;
-    /// Adds `delta` tokens to the current window of each tokens-per-minute limit (negative: a refund).
-    /// Sent without waiting for the store: the request is over.
-    fn adjust_tokens(&self, subjects: &Subjects, delta: i64);
+    /// Adds `delta` tokens to the current window of each tokens-per-minute limit (negative: a refund)
+    /// and gives back the slots `held`, in one message to the store. Sent without waiting for the
+    /// store: the request is over.
+    fn settle(&self, subjects: &Subjects, delta: i64, held: Held);
 }
 
 /// A store's answer to one admission.
@@ -326,27 +327,31 @@ impl Limiter {
 
     /// The request is over: corrects its token count to what it really used, and frees its slots.
     pub fn settle(&self, admission: Admission, actual: Actual) {
+        let Admission {
+            subjects,
+            tokens: estimated,
+            counted_by,
+            _held: held,
+        } = admission;
         let Some(used) = actual.tokens else { return };
         let tokens = if actual.reported {
             used
         } else {
-            used.max(admission.tokens)
+            used.max(estimated)
         };
         let delta = i64::try_from(tokens)
             .unwrap_or(i64::MAX)
-            .saturating_sub(i64::try_from(admission.tokens).unwrap_or(i64::MAX));
-        let counts_tokens = admission
-            .subjects
+            .saturating_sub(i64::try_from(estimated).unwrap_or(i64::MAX));
+        let counts_tokens = subjects
             .iter()
             .any(|s| s.limits.tokens_per_minute.is_some());
         if delta == 0 || !counts_tokens {
+            // Dropping `held` gives the slots back.
             return;
         }
-        match (admission.counted_by, &self.shared) {
-            (CountedBy::Shared, Some((store, _))) => {
-                store.adjust_tokens(&admission.subjects, delta)
-            }
-            _ => self.local.adjust_tokens(&admission.subjects, delta),
+        match (counted_by, &self.shared) {
+            (CountedBy::Shared, Some((store, _))) => store.settle(&subjects, delta, held),
+            _ => self.local.settle(&subjects, delta, held),
         }
     }
 }

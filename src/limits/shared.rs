@@ -8,7 +8,8 @@
 //!   and a replica's slots count only while its heartbeat key lives (refreshed every 5 s, 15 s TTL): a
 //!   replica that dies cannot hold a team's slots for longer than that.
 //! - **Off the request path where possible**: giving slots back and correcting token counts are sent
-//!   without waiting. Admission waits at most `shared_state.timeout_ms`.
+//!   without waiting, together in one script call per request. Admission waits at most
+//!   `shared_state.timeout_ms`.
 //! - **Its own thread**: the Redis connection (redis-rs' `ConnectionManager`, which reconnects by itself)
 //!   lives on a one-thread runtime of its own, so its driver and reconnection tasks never depend on
 //!   which Pingora runtime happened to make a call.
@@ -120,29 +121,23 @@ return {0}
     )
 });
 
-/// Gives concurrency slots back. KEYS: in-flight hashes; ARGV[1]: replica id.
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+/// A request's end: gives its concurrency slots back and corrects its token counters.
+/// KEYS: in-flight hashes (ARGV[2] of them), then window counters. ARGV: replica id, number of
+/// hashes, counter ttl (ms), then what to add to each counter, in order (a refund takes back at most
+/// what the counter holds).
+static SETTLE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-for _, key in ipairs(KEYS) do
-  if redis.call('HINCRBY', key, ARGV[1], -1) <= 0 then redis.call('HDEL', key, ARGV[1]) end
+local slots = tonumber(ARGV[2])
+for i = 1, slots do
+  if redis.call('HINCRBY', KEYS[i], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[i], ARGV[1]) end
 end
-return 0
-",
-    )
-});
-
-/// Adds to window counters. KEYS: counters; ARGV[1]: ttl (ms); ARGV[i + 1]: what to add to KEYS[i]
-/// (a refund takes back at most what the counter holds).
-static ADJUST: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-for i, key in ipairs(KEYS) do
-  local delta = tonumber(ARGV[i + 1])
-  if delta < 0 then delta = math.max(delta, -tonumber(redis.call('GET', key) or '0')) end
-  if delta ~= 0 then
-    redis.call('INCRBY', key, delta)
-    redis.call('PEXPIRE', key, ARGV[1])
+for i = slots + 1, #KEYS do
+  local add = tonumber(ARGV[i - slots + 3])
+  if add < 0 then add = math.max(add, -tonumber(redis.call('GET', KEYS[i]) or '0')) end
+  if add ~= 0 then
+    redis.call('INCRBY', KEYS[i], add)
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
   end
 end
 return 0
@@ -286,27 +281,32 @@ impl Drop for Slots {
             return;
         }
         let (inner, keys) = (self.inner.clone(), std::mem::take(&mut self.keys));
-        self.inner.runtime.spawn(release(inner, keys));
+        self.inner
+            .runtime
+            .spawn(give_back(inner, keys, Vec::new(), Vec::new()));
     }
 }
 
-async fn release(inner: Arc<Inner>, keys: Vec<String>) {
-    let mut connection = inner.connection.clone();
-    let mut call = RELEASE.prepare_invoke();
-    call.key(&keys).arg(&inner.replica);
-    if let Err(e) = call.invoke_async::<()>(&mut connection).await {
-        inner.health.failed("release", &e);
+/// Gives `slots` back and adds `deltas[i]` to `counters[i]`, in one script call.
+async fn give_back(inner: Arc<Inner>, slots: Vec<String>, counters: Vec<String>, deltas: Vec<i64>) {
+    if slots.is_empty() && counters.is_empty() {
+        return;
     }
-}
-
-async fn adjust(inner: Arc<Inner>, keys: Vec<String>, deltas: Vec<i64>) {
+    let operation = if counters.is_empty() {
+        "release"
+    } else {
+        "adjust"
+    };
     let mut connection = inner.connection.clone();
-    let mut call = ADJUST.prepare_invoke();
-    call.key(&keys)
+    let mut call = SETTLE.prepare_invoke();
+    call.key(&slots)
+        .key(&counters)
+        .arg(&inner.replica)
+        .arg(slots.len())
         .arg(WINDOW_KEY_TTL.as_millis() as u64)
         .arg(&deltas);
     if let Err(e) = call.invoke_async::<()>(&mut connection).await {
-        inner.health.failed("adjust", &e);
+        inner.health.failed(operation, &e);
     }
 }
 
@@ -374,12 +374,7 @@ impl AdmitCall {
         let result = call.invoke_async::<Vec<i64>>(&mut connection).await;
         if let Err(Ok(answer)) = reply.send(result) {
             if answer.first() == Some(&0) {
-                if !self.slot_keys.is_empty() {
-                    release(inner.clone(), self.slot_keys).await;
-                }
-                if !self.rate_keys.is_empty() {
-                    adjust(inner, self.rate_keys, self.rate_costs).await;
-                }
+                give_back(inner, self.slot_keys, self.rate_keys, self.rate_costs).await;
             }
         }
     }
@@ -459,17 +454,24 @@ impl CounterStore for SharedStore {
         }
     }
 
-    fn adjust_tokens(&self, subjects: &Subjects, delta: i64) {
+    fn settle(&self, subjects: &Subjects, delta: i64, held: Held) {
         let inner = &self.inner;
         let clock = Clock::now();
-        let keys: Vec<String> = subjects
+        let counters: Vec<String> = subjects
             .checks(0)
             .filter(|c| c.kind == LimitKind::TokensPerMinute)
             .map(|c| inner.window_key(inner.scope_key(c.scope, c.kind), clock.window))
             .collect();
-        if !keys.is_empty() {
-            let deltas = vec![delta; keys.len()];
-            inner.runtime.spawn(adjust(inner.clone(), keys, deltas));
+        // The slots go back in the same call as the correction: one message, one round trip.
+        let slots = match held {
+            Held::Shared(mut slots) => std::mem::take(&mut slots.keys),
+            Held::Local(_) => Vec::new(),
+        };
+        if !counters.is_empty() || !slots.is_empty() {
+            let deltas = vec![delta; counters.len()];
+            inner
+                .runtime
+                .spawn(give_back(inner.clone(), slots, counters, deltas));
         }
     }
 }

@@ -62,6 +62,20 @@ pub fn reported_usage(mocks: &[&Mock]) -> BTreeMap<String, Value> {
     reported
 }
 
+/// Every input and output token the mock reported so far, over all models, cached or not: what a
+/// tokens-per-minute limit counts.
+pub fn all_tokens(mock: &Mock) -> u64 {
+    reported_usage(&[mock])
+        .values()
+        .map(|u| {
+            ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"]
+                .iter()
+                .map(|f| u[*f].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum()
+}
+
 /// USD per million tokens (as text) × tokens, in nano-USD; exact for the rates used in the tests.
 pub fn nano(tokens: u64, usd_per_million: &str) -> u64 {
     let micro = switchyard::pricing::parse_usd(usd_per_million).expect("a rate");
