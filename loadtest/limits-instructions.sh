@@ -4,6 +4,8 @@
 # held to requests_per_minute + tokens_per_minute + max_concurrent counted in-process, the same limits
 # counted in Redis (`shared_state`; a redis-server of its own on a loopback port), and in Redis without
 # max_concurrent (rates only: one round trip per request instead of two). Upstream: `switchyard mock`.
+# The usage ledger is on in every mode, as shipped (SQLite in a fresh data directory under the run's temp
+# dir, never in the work tree): the rows differ by limits alone.
 #
 # usage: bash loadtest/limits-instructions.sh   (after `cargo build --release --locked`)
 #   env: N1, N2, CONC as for instructions-per-request.sh; PORT_BASE (default 18600); OHA_DIR (a dir holding oha)
@@ -24,6 +26,8 @@ trap cleanup EXIT
 "$bin" mock --listen "127.0.0.1:$mock_port" >/dev/null 2>&1 & pids+=($!)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >/dev/null 2>&1 & pids+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG \
+  || { echo "redis-server did not start on port $redis_port (in use? set PORT_BASE)" >&2; exit 1; }
 printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say hello in one short sentence, please."}]}' >"$work/body.json"
 
 common="listen: { proxy: 127.0.0.1:$proxy, admin: 127.0.0.1:$admin }
@@ -41,6 +45,7 @@ printf '%s\n%s\nshared_state: { redis_url: "redis://127.0.0.1:%s/0", timeout_ms:
 export MEASURE_KEY=measure-key HEADERS=$'x-api-key: measure-key\nanthropic-version: 2023-06-01'
 for mode in off local redis redis-rates; do
   printf '%-12s ' "$mode"
-  bash "$root/loadtest/instructions-per-request.sh" "$proxy" /v1/messages "$work/body.json" -- "$bin" run --config "$work/$mode.yaml"
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  SWITCHYARD_DATA_DIR="$work/data" bash "$root/loadtest/instructions-per-request.sh" "$proxy" /v1/messages "$work/body.json" -- "$bin" run --config "$work/$mode.yaml"
 done
 echo "keys the redis runs left in Redis (0 would mean they never reached it): $(redis-cli -p "$redis_port" --scan --pattern 'switchyard:*' | wc -l)"
