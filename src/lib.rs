@@ -13,6 +13,7 @@ pub mod pool;
 pub mod proxy;
 pub mod reload;
 pub mod routing;
+pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod shutdown;

@@ -19,6 +19,8 @@ pub struct Team {
     pub default_model: Option<String>,
     /// Forward a client's own provider credential instead of the gateway key (explicit opt-in).
     pub credential_passthrough: bool,
+    /// The routing rules for this team's requests: the global ones, its own, or none.
+    pub rules: Option<Arc<crate::rules::RuleSet>>,
 }
 
 impl Team {
@@ -43,6 +45,22 @@ impl Teams {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// The team called `name` (for `switchyard route --team`), if it has a key.
+    pub fn by_name(&self, name: &str) -> Option<Arc<Team>> {
+        self.keys.iter().find(|(_, t)| t.name == name).map(|(_, t)| t.clone())
+    }
+
+    /// Every team with a key, in config order, each once.
+    pub fn all(&self) -> Vec<Arc<Team>> {
+        let mut out: Vec<Arc<Team>> = Vec::new();
+        for (_, team) in &self.keys {
+            if !out.iter().any(|t| Arc::ptr_eq(t, team)) {
+                out.push(team.clone());
+            }
+        }
+        out
     }
 
     /// The team owning `presented`, checked against every key without short-circuiting.
@@ -71,7 +89,7 @@ mod tests {
             }
             b.build().unwrap()
         });
-        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false })
+        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false, rules: None })
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct FileConfig {
     /// Several provider entries (accounts, regions) behind one name, balanced per request.
     #[serde(default)]
     pub groups: BTreeMap<String, GroupFile>,
+    /// Routing rules for every team without its own: first match picks the model.
+    #[serde(default)]
+    pub rules: Vec<super::rules::RuleFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +182,9 @@ pub struct TeamFile {
     /// Forward a client's own provider credential instead of the gateway's key.
     #[serde(default)]
     pub credential_passthrough: Option<bool>,
+    /// `false` (no routing rules), `true` (the global ones, the default) or this team's own list.
+    #[serde(default)]
+    pub rules: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

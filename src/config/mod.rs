@@ -4,6 +4,7 @@
 mod file;
 pub mod internal;
 pub mod interpolate;
+mod rules;
 mod validate;
 
 use std::fmt;

@@ -35,7 +35,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, rules } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -115,12 +115,15 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     router.set_default_model(default_model);
 
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, credential_passthrough.unwrap_or(false), &mut skipped)?;
+    let rules_context = super::rules::Context { router: &router, disabled: &disabled, enabled_providers: providers.iter().map(|p| p.name.as_str()).collect() };
+    let global_rules = super::rules::build(rules, "rules", &rules_context, &mut skipped)?;
+    let team_defaults = TeamDefaults { passthrough: credential_passthrough.unwrap_or(false), rules: &global_rules, rules_context: &rules_context };
+    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
     }
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, teams, generated_team_key, skipped })
+    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, rules: global_rules, teams, generated_team_key, skipped })
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -397,12 +400,19 @@ fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Pro
     )
 }
 
+/// What a team gets when it does not say otherwise.
+struct TeamDefaults<'a> {
+    passthrough: bool,
+    rules: &'a Option<Arc<crate::rules::RuleSet>>,
+    rules_context: &'a super::rules::Context<'a>,
+}
+
 fn build_teams(
     files: Vec<TeamFile>,
     env: &dyn Env,
     router: &Router,
     providers: &[Arc<Provider>],
-    passthrough_default: bool,
+    defaults: &TeamDefaults<'_>,
     skipped: &mut Vec<String>,
 ) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
     if files.is_empty() {
@@ -414,7 +424,7 @@ fn build_teams(
     let mut digests = HashSet::new();
     for (i, file) in files.into_iter().enumerate() {
         let path = format!("teams[{i}]");
-        let TeamFile { name, keys, models, default_model, credential_passthrough } = file;
+        let TeamFile { name, keys, models, default_model, credential_passthrough, rules } = file;
         if name.trim().is_empty() {
             return err(format!("{path}.name"), "must not be empty");
         }
@@ -439,7 +449,8 @@ fn build_teams(
         if let Some(m) = &default_model {
             check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
-        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(passthrough_default) });
+        let rules = super::rules::for_team(rules, &format!("{path}.rules"), defaults.rules, defaults.rules_context, skipped)?;
+        let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(defaults.passthrough), rules });
         for (j, key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");
             let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {

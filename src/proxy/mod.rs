@@ -13,7 +13,7 @@
 //!            upstream_response_filter ─ 429/5xx/529 with a target left → retryable error
 //!             │                          (error_while_proxy → upstream_peer, attempt + 1)
 //!             ▼
-//!            response_filter ─ x-request-id, x-switchyard-target
+//!            response_filter ─ x-request-id, x-switchyard-target, x-switchyard-route
 //!             ▼
 //!            response_body_filter ─ chunk by chunk, never buffered
 //!             ▼
@@ -48,8 +48,9 @@ use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
+use crate::rules;
 use ctx::RequestCtx;
-use headers::{UpstreamAuth, X_REQUEST_ID};
+use headers::{UpstreamAuth, X_REQUEST_ID, X_SWITCHYARD_ROUTE};
 use state::GatewayState;
 
 pub struct Gateway {
@@ -163,27 +164,39 @@ impl Gateway {
         ctx.body = pingora::time::timeout(limits.body_timeout, body_stage::stage_body(session, limits.max_body_bytes))
             .await
             .map_err(|_| GatewayError::new(ErrorKind::RequestTimeout, format!("the request body did not arrive within {:?} (limits.body_timeout_ms)", limits.body_timeout)))??;
-        let peek = body::peek(&ctx.body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
+        // The facts the team's routing rules read are found in the same pass, and only then.
+        let wants_facts = team.rules.as_deref().is_some_and(|r| r.needs().body());
+        let peek = body::peek_with(&ctx.body, wants_facts).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         let model = peek
             .model
             .filter(|m| !m.is_empty())
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
         ctx.stream = peek.stream;
-        ctx.session = if peek.session.is_empty() {
-            session.req_header().headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default()
-        } else {
-            peek.session
-        };
+        let headers = &session.req_header().headers;
+        ctx.session = if peek.session.is_empty() { headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default() } else { peek.session };
         ctx.model_span = peek.model_span;
         if !team.may_use(&model) {
             return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
         }
-        let route = state.config.router.resolve_for(&model, team.default_model.as_deref(), &ctx.session).ok_or_else(|| {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let view = rules::RequestView {
+            body: &ctx.body,
+            spans: &peek.facts,
+            model: &model,
+            team: &team.name,
+            endpoint: ctx.endpoint,
+            format: ctx.format,
+            header: &header,
+            request_id: ctx.request_id.as_str(),
+        };
+        let routed = rules::route(&state.config.router, &team, &view, &ctx.session).ok_or_else(|| {
             GatewayError::new(
                 ErrorKind::NotFound,
                 format!("model `{model}` is not served by this gateway: GET /v1/models lists the models you may use, or use `provider/model`"),
             )
         })?;
+        let route = routed.route;
+        ctx.route_rule = Some(routed.rule);
         if ctx.endpoint == Endpoint::CountTokens {
             let first = route.targets.first().and_then(|t| state.upstreams.get(t.provider));
             if first.is_some_and(|u| u.provider.kind == ProviderKind::OpenAi) {
@@ -441,7 +454,7 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
-    /// Tells the client which request and which target served it.
+    /// Tells the client which request, which target and which routing rule served it.
     async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut Self::CTX) -> Result<()> {
         if ctx.body_sent {
             // From here on no other target can be tried: a stream that runs for minutes should
@@ -452,6 +465,9 @@ impl ProxyHttp for Gateway {
         resp.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
         if let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)) {
             resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
+        }
+        if let Some(rule) = &ctx.route_rule {
+            resp.insert_header(X_SWITCHYARD_ROUTE, rule.as_str())?;
         }
         if !ctx.translation_notes.is_empty() {
             resp.insert_header("x-switchyard-translation", ctx.translation_notes.as_str())?;

@@ -36,6 +36,9 @@ pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &Gateway
     if let Some(seconds) = error.retry_after {
         header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
     }
+    if let Some(rule) = &ctx.route_rule {
+        header.insert_header(super::headers::X_SWITCHYARD_ROUTE, rule.as_str())?;
+    }
     session.write_response_header(Box::new(header), false).await?;
     session.write_response_body(Some(Bytes::from(body)), true).await?;
     Ok(true)
