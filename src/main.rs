@@ -69,6 +69,9 @@ enum Command {
         /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
         #[arg(long = "key-fault")]
         key_faults: Vec<String>,
+        /// Simulate prompt caching: report a conversation's repeated prefix as cache reads (and writes).
+        #[arg(long)]
+        prompt_cache: bool,
     },
 }
 
@@ -87,8 +90,8 @@ fn main() -> ExitCode {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
-        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults } => {
-            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults)
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, prompt_cache } => {
+            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, prompt_cache)
         }
     }
 }
@@ -261,6 +264,7 @@ fn mock(
     fault: Option<String>,
     require_key: Option<String>,
     key_faults: Vec<String>,
+    prompt_cache: bool,
 ) -> ExitCode {
     let mut parsed_key_faults = Vec::new();
     for spec in key_faults {
@@ -291,6 +295,7 @@ fn mock(
         fault,
         require_key,
         key_faults: parsed_key_faults,
+        prompt_cache,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

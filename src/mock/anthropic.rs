@@ -141,9 +141,10 @@ fn message<'a>(reply: &'a Reply<'_>, model: &'a str, ids: &'a Ids, content: Vec<
         stop_reason: None,
         stop_sequence: None,
         usage: Usage {
-            input_tokens: reply.input_tokens,
-            cache_creation_input_tokens: 0,
-            cache_read_input_tokens: 0,
+            // Anthropic counts cached tokens apart from `input_tokens`.
+            input_tokens: reply.input_tokens - reply.cache.read - reply.cache.written,
+            cache_creation_input_tokens: reply.cache.written,
+            cache_read_input_tokens: reply.cache.read,
             output_tokens: reply.output_tokens,
         },
     }
@@ -388,6 +389,7 @@ mod tests {
             }),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 12,
+            cache: Default::default(),
             output_tokens: 7,
             reasoning_tokens: 0,
         }

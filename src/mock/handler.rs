@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::mock::body::MockBody;
+use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
@@ -34,6 +35,8 @@ pub(crate) struct Shared {
     require_key: Option<String>,
     key_faults: Vec<(String, Fault)>,
     recorder: Option<Recorder>,
+    prompt_cache: bool,
+    cache: PromptCache,
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
     models_openai: Bytes,
@@ -48,6 +51,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            prompt_cache,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
@@ -56,6 +60,8 @@ impl Shared {
             require_key,
             key_faults,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
+            prompt_cache,
+            cache: PromptCache::default(),
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
@@ -118,6 +124,9 @@ struct Delivery {
     chunks: usize,
     delay: Duration,
     fault: Option<Fault>,
+    /// Pad the reply to this many output tokens.
+    output_tokens: Option<u64>,
+    prompt_cache: bool,
 }
 
 impl Delivery {
@@ -143,7 +152,17 @@ impl Delivery {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
             None => key_fault.or_else(|| shared.fault.clone()),
         };
-        Ok(Delivery { chunks, delay, fault })
+        let output_tokens = match header("x-mock-output-tokens") {
+            Some(v) => Some(v.parse::<u64>().map_err(|_| format!("x-mock-output-tokens must be a whole number of tokens, got {v:?}"))?),
+            None => None,
+        };
+        let prompt_cache = match header("x-mock-prompt-cache") {
+            Some("on") => true,
+            Some("off") => false,
+            Some(v) => return Err(format!("x-mock-prompt-cache must be on or off, got {v:?}")),
+            None => shared.prompt_cache,
+        };
+        Ok(Delivery { chunks, delay, fault, output_tokens, prompt_cache })
     }
 }
 
@@ -241,7 +260,17 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = plan::plan(&conv, body.len());
+            let mut reply = plan::plan(&conv, body.len());
+            if let Some(target) = delivery.output_tokens {
+                plan::pad_output(&mut reply, target, conv.max_tokens);
+            }
+            if delivery.prompt_cache {
+                let now = std::time::Instant::now();
+                reply.cache = match out.api {
+                    Api::Anthropic => shared.cache.anthropic(conv.model, &value, reply.input_tokens, now),
+                    Api::OpenAi => shared.cache.openai(conv.model, &value, reply.input_tokens, now),
+                };
+            }
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {

@@ -48,7 +48,11 @@
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
 //! - **Usage**: input tokens = ceil(body bytes / 4); output tokens = whitespace-separated words in reasoning, text
-//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words); cache tokens are 0.
+//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words). Cache tokens are 0 unless prompt
+//!   caching is on ([`MockOptions::prompt_cache`], `--prompt-cache`): then a conversation's repeated prefix is
+//!   reported as the real APIs report it — Anthropic `cache_read_input_tokens` / `cache_creation_input_tokens`
+//!   at `cache_control` breakpoints (taken out of `input_tokens`), OpenAI `prompt_tokens_details.cached_tokens`
+//!   for any shared prefix of 1,024 tokens or more (within `prompt_tokens`); see `cache.rs`.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with
@@ -60,6 +64,9 @@
 //! - `x-mock-delay-ms: N` — pause between SSE events; a non-streaming reply is held back once by this long
 //!   (default [`MockOptions::stream_delay`], 0).
 //! - `x-mock-fault: <fault>` — see [`Fault`]; overrides [`MockOptions::fault`].
+//! - `x-mock-output-tokens: N` — the reply's text is padded with filler words until the output tokens reach N
+//!   (within `max_tokens`), so a cost simulation can give each turn a realistic output length.
+//! - `x-mock-prompt-cache: on|off` — overrides [`MockOptions::prompt_cache`] for this request.
 //!
 //! An unparsable override is a 400 naming the header and the valid syntax.
 //!
@@ -79,6 +86,7 @@
 
 mod anthropic;
 mod body;
+mod cache;
 mod catalog;
 mod fault;
 mod handler;
@@ -118,6 +126,8 @@ pub struct MockOptions {
     pub require_key: Option<String>,
     /// Faults for requests presenting a given provider key, so one key of a pool can misbehave.
     pub key_faults: Vec<(String, Fault)>,
+    /// Simulate prompt caching and report cache reads and writes (off: every cache count is 0).
+    pub prompt_cache: bool,
 }
 
 impl Default for MockOptions {
@@ -129,6 +139,7 @@ impl Default for MockOptions {
             fault: None,
             require_key: None,
             key_faults: Vec::new(),
+            prompt_cache: false,
         }
     }
 }
@@ -142,6 +153,7 @@ impl fmt::Debug for MockOptions {
             fault,
             require_key,
             key_faults,
+            prompt_cache,
         } = self;
         f.debug_struct("MockOptions")
             .field("record", record)
@@ -150,6 +162,7 @@ impl fmt::Debug for MockOptions {
             .field("fault", fault)
             .field("require_key", &require_key.as_ref().map(|_| "*****"))
             .field("key_faults", &key_faults.iter().map(|(_, f)| ("*****", f)).collect::<Vec<_>>())
+            .field("prompt_cache", prompt_cache)
             .finish()
     }
 }

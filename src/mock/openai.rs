@@ -139,7 +139,7 @@ fn usage(reply: &Reply<'_>) -> Usage {
         prompt_tokens: reply.input_tokens,
         completion_tokens: reply.output_tokens,
         total_tokens: reply.input_tokens + reply.output_tokens,
-        prompt_tokens_details: PromptDetails { cached_tokens: 0 },
+        prompt_tokens_details: PromptDetails { cached_tokens: reply.cache.read },
         completion_tokens_details: CompletionDetails {
             reasoning_tokens: reply.reasoning_tokens,
         },
@@ -381,6 +381,7 @@ mod tests {
             }),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 10,
+            cache: Default::default(),
             output_tokens: 3,
             reasoning_tokens: if thinking { 2 } else { 0 },
         }

@@ -21,7 +21,10 @@ pub(crate) struct Reply<'a> {
     pub text: String,
     pub tool: Option<ToolCall<'a>>,
     pub stop: Stop,
+    /// All input tokens; the cache's share is in `cache`.
     pub input_tokens: u64,
+    /// What prompt caching read and wrote of `input_tokens` (zero when caching is off).
+    pub cache: crate::mock::cache::CacheUse,
     /// Words in thinking + text + tool arguments.
     pub output_tokens: u64,
     /// Words in the thinking alone (OpenAI's `reasoning_tokens`).
@@ -88,9 +91,25 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
         tool,
         stop,
         input_tokens: (body_len as u64).div_ceil(4),
+        cache: Default::default(),
         output_tokens,
         reasoning_tokens,
     }
+}
+
+/// Words that pad a reply to a requested length (`x-mock-output-tokens`).
+const FILLER: [&str; 8] = ["the", "change", "keeps", "each", "test", "green", "and", "ships"];
+
+/// Pads `reply`'s text with filler words until its output tokens reach `target`, without going past
+/// `max_tokens` (text and tool arguments; reasoning does not count against it, as in `plan`).
+pub(crate) fn pad_output(reply: &mut Reply<'_>, target: u64, max_tokens: Option<u64>) {
+    let limited = max_tokens.map_or(u64::MAX, |m| m.saturating_sub(reply.output_tokens - reply.reasoning_tokens));
+    let missing = target.saturating_sub(reply.output_tokens).min(limited);
+    for i in 0..missing {
+        reply.text.push(' ');
+        reply.text.push_str(FILLER[(i % FILLER.len() as u64) as usize]);
+    }
+    reply.output_tokens += missing;
 }
 
 /// The tool the reply calls, if any: a forced tool choice wins, then `run: <command>` with `Bash` on offer, then
