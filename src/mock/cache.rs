@@ -58,7 +58,18 @@ fn boundaries(model: &str, blocks: &[&Value]) -> Vec<Boundary> {
     blocks
         .iter()
         .map(|block| {
-            let json = serde_json::to_vec(block).unwrap_or_default();
+            // The content is the key, not where the breakpoints sit: a turn that moves its
+            // breakpoint to the newest message still reads what the last turn wrote.
+            let json = match block.get("cache_control") {
+                Some(_) => {
+                    let mut bare = (*block).clone();
+                    if let Some(map) = bare.as_object_mut() {
+                        map.remove("cache_control");
+                    }
+                    serde_json::to_vec(&bare).unwrap_or_default()
+                }
+                None => serde_json::to_vec(block).unwrap_or_default(),
+            };
             bytes += json.len() as u64;
             json.hash(&mut hasher);
             Boundary {
@@ -248,6 +259,18 @@ mod tests {
                 .read,
             0
         );
+    }
+
+    #[test]
+    fn moving_a_breakpoint_keeps_the_cached_prefix() {
+        let cache = PromptCache::default();
+        let now = Instant::now();
+        let first = conversation(1);
+        let written = cache.anthropic("claude-x", &first, 10_000, now).written;
+        let mut second = conversation(2);
+        // Claude Code keeps the breakpoint on the newest message only.
+        second["messages"][2]["content"][0].as_object_mut().unwrap().remove("cache_control");
+        assert_eq!(cache.anthropic("claude-x", &second, 10_000, now).read, written);
     }
 
     #[test]
