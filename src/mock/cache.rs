@@ -11,7 +11,9 @@
 //! - **Anthropic** caches explicitly: a block carrying `cache_control` is a breakpoint. A request reads
 //!   the longest prefix an earlier request wrote (`cache_read_input_tokens`) and writes the prefix up
 //!   to its last breakpoint (`cache_creation_input_tokens`: what the read did not cover), if that
-//!   prefix is at least [`MIN_TOKENS`] long. `input_tokens` is the rest.
+//!   prefix is at least [`MIN_TOKENS`] long. `input_tokens` is the rest. Changing `thinking` (on,
+//!   off, its budget) invalidates the cached messages but not the tools and system prompt, as
+//!   Anthropic documents for extended thinking.
 //! - **OpenAI-compatible** providers cache automatically: every message boundary of a prompt of at
 //!   least [`MIN_TOKENS`] is remembered, and a later prompt sharing a prefix reports it as
 //!   `prompt_tokens_details.cached_tokens`, in 128-token steps (within `prompt_tokens`).
@@ -51,13 +53,18 @@ struct Boundary {
     breakpoint: bool,
 }
 
-fn boundaries(model: &str, blocks: &[&Value]) -> Vec<Boundary> {
+/// The boundaries of `blocks`; `salt`, if any, is hashed in before block `salt.0` (it counts no tokens).
+fn boundaries(model: &str, blocks: &[&Value], salt: Option<(usize, &[u8])>) -> Vec<Boundary> {
     let mut hasher = DefaultHasher::new();
     model.hash(&mut hasher);
     let mut bytes = 0u64;
     blocks
         .iter()
-        .map(|block| {
+        .enumerate()
+        .map(|(i, block)| {
+            if let Some((_, salt)) = salt.filter(|(at, _)| *at == i) {
+                salt.hash(&mut hasher);
+            }
             // The content is the key, not where the breakpoints sit: a turn that moves its
             // breakpoint to the newest message still reads what the last turn wrote.
             let json = match block.get("cache_control") {
@@ -81,8 +88,8 @@ fn boundaries(model: &str, blocks: &[&Value]) -> Vec<Boundary> {
         .collect()
 }
 
-/// Anthropic's reading order: tools, system, messages' content blocks.
-fn anthropic_blocks(body: &Value) -> Vec<&Value> {
+/// Anthropic's reading order: tools, system, messages' content blocks; and where the messages start.
+fn anthropic_blocks(body: &Value) -> (Vec<&Value>, usize) {
     let mut blocks: Vec<&Value> = Vec::new();
     blocks.extend(
         body.get("tools")
@@ -95,6 +102,7 @@ fn anthropic_blocks(body: &Value) -> Vec<&Value> {
         Some(other @ Value::String(_)) => blocks.push(other),
         _ => {}
     }
+    let messages_start = blocks.len();
     for message in body
         .get("messages")
         .and_then(Value::as_array)
@@ -106,7 +114,7 @@ fn anthropic_blocks(body: &Value) -> Vec<&Value> {
             _ => blocks.push(message),
         }
     }
-    blocks
+    (blocks, messages_start)
 }
 
 fn openai_blocks(body: &Value) -> Vec<&Value> {
@@ -134,7 +142,14 @@ impl PromptCache {
         total: u64,
         now: Instant,
     ) -> CacheUse {
-        let bounds = boundaries(model, &anthropic_blocks(body));
+        // Changing the thinking settings invalidates the cached messages (tools and system stay cached),
+        // as Anthropic documents: they are part of the messages' key.
+        let (blocks, messages_start) = anthropic_blocks(body);
+        let thinking = body
+            .get("thinking")
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let bounds = boundaries(model, &blocks, Some((messages_start, thinking.as_bytes())));
         let mut entries = self.lock();
         let read = self.longest_hit(&mut entries, &bounds, now);
         let last_breakpoint = bounds
@@ -157,7 +172,7 @@ impl PromptCache {
 
     /// Looks up and records an OpenAI chat request of `total` prompt tokens.
     pub(crate) fn openai(&self, model: &str, body: &Value, total: u64, now: Instant) -> CacheUse {
-        let bounds = boundaries(model, &openai_blocks(body));
+        let bounds = boundaries(model, &openai_blocks(body), None);
         let mut entries = self.lock();
         let read = self.longest_hit(&mut entries, &bounds, now);
         for b in bounds.iter().filter(|b| b.tokens >= MIN_TOKENS) {
@@ -269,8 +284,35 @@ mod tests {
         let written = cache.anthropic("claude-x", &first, 10_000, now).written;
         let mut second = conversation(2);
         // Claude Code keeps the breakpoint on the newest message only.
-        second["messages"][2]["content"][0].as_object_mut().unwrap().remove("cache_control");
-        assert_eq!(cache.anthropic("claude-x", &second, 10_000, now).read, written);
+        second["messages"][2]["content"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("cache_control");
+        assert_eq!(
+            cache.anthropic("claude-x", &second, 10_000, now).read,
+            written
+        );
+    }
+
+    #[test]
+    fn switching_thinking_invalidates_the_messages_not_the_system_prompt() {
+        let cache = PromptCache::default();
+        let now = Instant::now();
+        let first = conversation(1);
+        let written = cache.anthropic("claude-x", &first, 10_000, now).written;
+        let mut thinking = conversation(2);
+        thinking["thinking"] = json!({"type": "enabled", "budget_tokens": 4000});
+        let read = cache.anthropic("claude-x", &thinking, 10_000, now).read;
+        assert!(
+            read > 0 && read < written,
+            "tools and system only: {read} of {written}"
+        );
+        let mut back = conversation(3);
+        back.as_object_mut().unwrap().remove("thinking");
+        assert!(
+            cache.anthropic("claude-x", &back, 10_000, now).read >= written,
+            "the earlier prefix is still there"
+        );
     }
 
     #[test]
