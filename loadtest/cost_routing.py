@@ -172,7 +172,7 @@ def session_requests(first_turn, index, seed, long_context, with_image):
     image_at = rng.randint(2, max(2, turns - 3)) if with_image else -1
     requests = [("background", background, rng.randint(15, 40))]
     for turn in range(turns):
-        thinking = turn > 0 and rng.random() < 0.08
+        thinking = rng.random() < 0.08  # "think hard" — on the first turn too
         if thinking:
             sent = copy.deepcopy(body)
             sent["thinking"] = {"type": "enabled", "budget_tokens": 16000}

@@ -398,6 +398,9 @@ struct Walk<'a> {
     done: bool,
 }
 
+/// One element or member: its key (objects only) and its value's span.
+type Step<'a> = (Option<&'a [u8]>, (usize, usize));
+
 impl<'a> Walk<'a> {
     fn new(body: &'a [u8], (start, end): (usize, usize), opener: u8) -> Walk<'a> {
         let end = end.min(body.len());
@@ -408,7 +411,7 @@ impl<'a> Walk<'a> {
 
     /// The next key (raw, without its quotes; `None` for a key with escapes, which facts never
     /// need decoded) and value span; for an array, the key is always `None`.
-    fn step(&mut self) -> Option<(Option<&'a [u8]>, (usize, usize))> {
+    fn step(&mut self) -> Option<Step<'a>> {
         if self.done {
             return None;
         }

@@ -48,31 +48,34 @@ enum Command {
         path: String,
     },
     /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
-    Mock {
-        #[arg(long, default_value = "127.0.0.1:9000")]
-        listen: String,
-        /// Append every received request to this file as JSON lines.
-        #[arg(long)]
-        record: Option<PathBuf>,
-        /// Text deltas per streamed reply.
-        #[arg(long, default_value_t = 8)]
-        chunks: usize,
-        /// Delay between SSE events, in milliseconds.
-        #[arg(long, default_value_t = 0)]
-        stream_delay_ms: u64,
-        /// Fault applied to every request (e.g. `status:503`, `rate_limit:2`, `hang`).
-        #[arg(long)]
-        fault: Option<String>,
-        /// Provider key the mock requires (401 otherwise).
-        #[arg(long)]
-        require_key: Option<String>,
-        /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
-        #[arg(long = "key-fault")]
-        key_faults: Vec<String>,
-        /// Simulate prompt caching: report a conversation's repeated prefix as cache reads (and writes).
-        #[arg(long)]
-        prompt_cache: bool,
-    },
+    Mock(MockArgs),
+}
+
+#[derive(clap::Args)]
+struct MockArgs {
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: String,
+    /// Append every received request to this file as JSON lines.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Text deltas per streamed reply.
+    #[arg(long, default_value_t = 8)]
+    chunks: usize,
+    /// Delay between SSE events, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    stream_delay_ms: u64,
+    /// Fault applied to every request (e.g. `status:503`, `rate_limit:2`, `hang`).
+    #[arg(long)]
+    fault: Option<String>,
+    /// Provider key the mock requires (401 otherwise).
+    #[arg(long)]
+    require_key: Option<String>,
+    /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
+    #[arg(long = "key-fault")]
+    key_faults: Vec<String>,
+    /// Simulate prompt caching: report a conversation's repeated prefix as cache reads (and writes).
+    #[arg(long)]
+    prompt_cache: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -90,9 +93,7 @@ fn main() -> ExitCode {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
-        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, prompt_cache } => {
-            mock(listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, prompt_cache)
-        }
+        Command::Mock(args) => mock(args),
     }
 }
 
@@ -256,16 +257,8 @@ fn route(path: Option<PathBuf>, format: RouteFormat, request: &std::path::Path, 
     }
 }
 
-fn mock(
-    listen: String,
-    record: Option<PathBuf>,
-    chunks: usize,
-    delay_ms: u64,
-    fault: Option<String>,
-    require_key: Option<String>,
-    key_faults: Vec<String>,
-    prompt_cache: bool,
-) -> ExitCode {
+fn mock(args: MockArgs) -> ExitCode {
+    let MockArgs { listen, record, chunks, stream_delay_ms: delay_ms, fault, require_key, key_faults, prompt_cache } = args;
     let mut parsed_key_faults = Vec::new();
     for spec in key_faults {
         let parsed = spec.split_once('=').map(|(k, f)| (k.to_string(), f.parse::<switchyard::mock::Fault>()));

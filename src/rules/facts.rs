@@ -301,13 +301,12 @@ impl<'a> Facts<'a> {
             let mut inner = None;
             for (key, value) in body::members(b, block) {
                 match key {
-                    b"type" => match body::string_at(b, value).as_deref() {
-                        Some("image" | "image_url" | "input_image") => {
+                    b"type" => {
+                        if let Some("image" | "image_url" | "input_image") = body::string_at(b, value).as_deref() {
                             self.images += 1;
                             self.image_bytes += (block.1 - block.0) as u64;
                         }
-                        _ => {}
-                    },
+                    }
                     b"content" if depth == 0 => inner = Some(value),
                     _ => {}
                 }
