@@ -39,8 +39,16 @@ pub struct Peek {
     /// A conversation identity for cache affinity: the client's user/session id and the start of
     /// its system prompt, as raw JSON bytes (empty when the body has neither).
     pub session: Vec<u8>,
-    /// Where the values request facts come from are ([`peek_with`] only; all `None` from [`peek`]).
-    pub facts: FactSpans,
+    /// Where the values request facts come from are ([`peek_with`] only; boxed, so a peek for a
+    /// gateway without rules stays as small as it was).
+    pub facts: Option<Box<FactSpans>>,
+}
+
+impl Peek {
+    /// The fact spans (all `None` when the peek did not look for them).
+    pub fn fact_spans(&self) -> &FactSpans {
+        FactSpans::or_none(&self.facts)
+    }
 }
 
 /// The top-level values routing rules read their facts from, beyond those routing reads anyway.
@@ -68,6 +76,12 @@ pub enum FactField {
 pub struct FactSpans([Option<(usize, usize)>; ALL_FIELDS.len()]);
 
 impl FactSpans {
+    /// `spans`, or no spans at all.
+    pub fn or_none(spans: &Option<Box<FactSpans>>) -> &FactSpans {
+        static NONE: FactSpans = FactSpans([None; ALL_FIELDS.len()]);
+        spans.as_deref().unwrap_or(&NONE)
+    }
+
     pub fn get(&self, field: FactField) -> Option<(usize, usize)> {
         let index = match field {
             FactField::Metadata => METADATA,
@@ -129,7 +143,7 @@ pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
     peek_with(body, false)
 }
 
-/// As [`peek`]; with `facts`, also finds the values routing rules read ([`Peek::facts`]) in the
+/// As [`peek`]; with `facts`, also finds the values routing rules read ([`Peek::fact_spans`]) in the
 /// same pass. Without, it compares each top-level key with routing's five names only.
 pub fn peek_with(body: &[u8], facts: bool) -> Result<Peek, BodyError> {
     let wanted = if facts { ALL_FIELDS.len() } else { ROUTING_FIELDS };
@@ -159,7 +173,7 @@ pub fn peek_with(body: &[u8], facts: bool) -> Result<Peek, BodyError> {
             session.extend_from_slice(&body[start..end.min(start + SESSION_SYSTEM_PREFIX)]);
         }
     }
-    let facts = if facts { FactSpans(fields) } else { FactSpans::default() };
+    let facts = facts.then(|| Box::new(FactSpans(fields)));
     Ok(Peek { model, model_span, stream, session, facts })
 }
 
@@ -623,7 +637,7 @@ mod tests {
                 session.extend_from_slice(&bytes[..bytes.len().min(SESSION_SYSTEM_PREFIX)]);
             }
         }
-        Ok(Peek { model, model_span, stream, session, facts: FactSpans::default() })
+        Ok(Peek { model, model_span, stream, session, facts: None })
     }
 
     /// Whether the error came from the JSON grammar (whose wording differs between the two) rather
@@ -670,17 +684,18 @@ mod tests {
         let p = peek_with(&body, true).unwrap();
         let tree: serde_json::Map<String, Value> = serde_json::from_slice(&body).unwrap();
         for (field, key) in [(FactField::Messages, "messages"), (FactField::Tools, "tools"), (FactField::Thinking, "thinking"), (FactField::MaxTokens, "max_tokens"), (FactField::Metadata, "metadata"), (FactField::System, "system")] {
-            let (start, end) = p.facts.get(field).unwrap_or_else(|| panic!("{key}"));
+            let (start, end) = p.fact_spans().get(field).unwrap_or_else(|| panic!("{key}"));
             assert_eq!(serde_json::from_slice::<Value>(&body[start..end]).unwrap(), tree[key], "{key}");
         }
-        assert_eq!(p.facts.get(FactField::Input), None);
+        assert_eq!(p.fact_spans().get(FactField::Input), None);
         let plain = peek(&body).unwrap();
-        assert_eq!(plain.facts, FactSpans::default());
+        assert_eq!(plain.fact_spans(), &FactSpans::default());
+        assert!(plain.facts.is_none(), "nothing allocated for facts");
         assert_eq!((plain.model, plain.stream, plain.session), (p.model, p.stream, p.session));
         // Repeated fact fields: the last wins, as a provider parsing into a map sees it.
         let p = peek_with(br#"{"tools":[1],"model":"m","tools":null,"max_tokens":1,"max_tokens":2}"#, true).unwrap();
-        assert_eq!(p.facts.get(FactField::Tools), None);
-        assert_eq!(p.facts.get(FactField::MaxTokens).map(|(s, e)| e - s), Some(1));
+        assert_eq!(p.fact_spans().get(FactField::Tools), None);
+        assert_eq!(p.fact_spans().get(FactField::MaxTokens).map(|(s, e)| e - s), Some(1));
     }
 
     #[test]

@@ -167,6 +167,7 @@ impl Gateway {
         // The facts the team's routing rules read are found in the same pass, and only then.
         let wants_facts = team.rules.as_deref().is_some_and(|r| r.needs().body());
         let peek = body::peek_with(&ctx.body, wants_facts).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
+        let facts = peek.facts;
         let model = peek
             .model
             .filter(|m| !m.is_empty())
@@ -181,7 +182,7 @@ impl Gateway {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let view = rules::RequestView {
             body: &ctx.body,
-            spans: &peek.facts,
+            spans: body::FactSpans::or_none(&facts),
             model: &model,
             team: &team.name,
             endpoint: ctx.endpoint,
@@ -467,7 +468,7 @@ impl ProxyHttp for Gateway {
             resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
         }
         if let Some(rule) = &ctx.route_rule {
-            resp.insert_header(X_SWITCHYARD_ROUTE, rule.as_str())?;
+            resp.insert_header(X_SWITCHYARD_ROUTE, rule.header_value())?;
         }
         if !ctx.translation_notes.is_empty() {
             resp.insert_header("x-switchyard-translation", ctx.translation_notes.as_str())?;

@@ -37,7 +37,7 @@ pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &Gateway
         header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
     }
     if let Some(rule) = &ctx.route_rule {
-        header.insert_header(super::headers::X_SWITCHYARD_ROUTE, rule.as_str())?;
+        header.insert_header(super::headers::X_SWITCHYARD_ROUTE, rule.header_value())?;
     }
     session.write_response_header(Box::new(header), false).await?;
     session.write_response_body(Some(Bytes::from(body)), true).await?;

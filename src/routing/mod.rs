@@ -199,8 +199,8 @@ impl Router {
     /// `group/model`) rather than being an exact name from `models:`: routing rules leave such a
     /// request alone.
     pub fn is_provider_qualified(&self, name: &str) -> bool {
-        !self.exact.contains_key(name)
-            && name.split_once('/').is_some_and(|(prefix, model)| !model.is_empty() && (self.providers.contains_key(prefix) || self.group_names.contains_key(prefix)))
+        name.split_once('/').is_some_and(|(prefix, model)| !model.is_empty() && (self.providers.contains_key(prefix) || self.group_names.contains_key(prefix)))
+            && !self.exact.contains_key(name)
     }
 
     /// Resolves `name`, the model a routing rule chose for a client that asked for `client_model`

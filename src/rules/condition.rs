@@ -12,6 +12,9 @@ use crate::api::{ApiFormat, Endpoint};
 pub struct Globs {
     patterns: Vec<String>,
     set: GlobSet,
+    /// When every pattern is a literal or `literal*` (`claude-haiku-*`, `cheap`): those, so a match is
+    /// a comparison or a `starts_with` rather than a glob-set run on every request.
+    simple: Option<Vec<(String, bool)>>,
 }
 
 impl Globs {
@@ -22,14 +25,32 @@ impl Globs {
             builder.add(Glob::new(p).map_err(|e| (i, e.kind().to_string()))?);
         }
         let set = builder.build().map_err(|e| (0, e.to_string()))?;
+        let is_literal = |p: &str| !p.contains(['*', '?', '[', ']', '{', '}', '\\']);
+        let simple = patterns
+            .iter()
+            .map(|p| match p.strip_suffix('*') {
+                Some(prefix) if is_literal(prefix) => Some((prefix.to_string(), true)),
+                _ => is_literal(p).then(|| (p.clone(), false)),
+            })
+            .collect();
         Ok(Globs {
             patterns: patterns.to_vec(),
             set,
+            simple,
         })
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        self.set.is_match(text)
+        match &self.simple {
+            Some(simple) => simple.iter().any(|(p, prefix)| {
+                if *prefix {
+                    text.starts_with(p.as_str())
+                } else {
+                    text == p
+                }
+            }),
+            None => self.set.is_match(text),
+        }
     }
 
     fn shown(&self) -> String {
@@ -115,7 +136,7 @@ impl Condition {
             Condition::Messages(r) => r.holds(f.messages),
             Condition::MaxTokens(r) => f.max_tokens.is_some_and(|m| r.holds(m)),
             Condition::Images(want) => (f.images > 0) == *want,
-            Condition::Tools(want) => (f.tool_count > 0) == *want,
+            Condition::Tools(want) => f.tools_offered == *want,
             Condition::Tool(g) => f.tools.iter().any(|t| g.is_match(t)),
             Condition::Header(name, g) => f.header(name).is_some_and(|v| g.is_match(v)),
             Condition::Conversation(want) => f.conversation == *want,
@@ -177,7 +198,7 @@ impl Condition {
                 .max_tokens
                 .map_or_else(|| "absent".to_string(), |m| m.to_string()),
             Condition::Images(_) => (f.images > 0).to_string(),
-            Condition::Tools(_) => (f.tool_count > 0).to_string(),
+            Condition::Tools(_) => f.tools_offered.to_string(),
             Condition::Tool(_) if f.tools.is_empty() => "no tools".to_string(),
             Condition::Tool(_) => f.tools.join(", "),
             Condition::Header(name, _) => f

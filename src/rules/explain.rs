@@ -213,7 +213,7 @@ pub fn explain(config: &Config, team: &Team, req: &Request) -> Result<Explanatio
     let header = |name: &str| req.header(name);
     let view = RequestView {
         body: &req.body,
-        spans: &peek.facts,
+        spans: peek.fact_spans(),
         model: &model,
         team: &team.name,
         endpoint,

@@ -159,9 +159,10 @@ pub struct Facts<'a> {
     pub images: u64,
     /// Bytes of the images' blocks (taken out of the token estimate).
     pub image_bytes: u64,
-    /// How many tools the request offers.
-    pub tool_count: u64,
-    /// Each tool's name (a function's name; a hosted tool's `type` when it has no name).
+    /// Whether the request offers any tool (a look at the first byte of `tools`, no walk).
+    pub tools_offered: bool,
+    /// Each tool's name (a function's name; a hosted tool's `type` when it has no name): one walk
+    /// over `tools`, only when a rule names tools.
     pub tools: Vec<Cow<'a, str>>,
     pub max_tokens: Option<u64>,
     pub conversation: Conversation,
@@ -236,17 +237,17 @@ impl<'a> Facts<'a> {
         let Some(span) = spans.get(FactField::Tools) else {
             return;
         };
-        for tool in body::elements(b, span) {
-            self.tool_count += 1;
-            if names {
-                if let Some(name) = tool_name(b, tool) {
-                    self.tools.push(name);
-                }
-            }
+        self.tools_offered = body::elements(b, span).next().is_some();
+        if names {
+            self.tools = body::elements(b, span)
+                .filter_map(|tool| tool_name(b, tool))
+                .collect();
         }
     }
 
-    /// One walk over `messages` (or `input`) for the count, the roles and the images.
+    /// One walk over `messages` (or `input`) for the count, the roles and the images — and none at
+    /// all when only images matter and the bytes `image` appear nowhere in it (every image block's
+    /// type has them), which one `memmem` over the value tells.
     fn read_messages(&mut self, b: &'a [u8], spans: &FactSpans, needs: Needs) {
         if spans.get(FactField::PreviousResponseId).is_some() {
             self.conversation = Conversation::Continuing;
@@ -262,15 +263,20 @@ impl<'a> Facts<'a> {
             self.messages = 1;
             return;
         }
-        let inside = needs.intersects(Needs::IMAGES | Needs::INPUT_TOKENS | Needs::CONVERSATION);
+        let images = needs.intersects(Needs::IMAGES | Needs::INPUT_TOKENS)
+            && memchr::memmem::find(&b[span.0..span.1], b"image").is_some();
+        let roles = needs.contains(Needs::CONVERSATION);
+        if !(images || roles || needs.contains(Needs::MESSAGES)) {
+            return;
+        }
         for message in body::elements(b, span) {
             self.messages += 1;
-            if !inside {
+            if !(images || roles) {
                 continue;
             }
             for (key, value) in body::members(b, message) {
                 match key {
-                    b"role" if needs.contains(Needs::CONVERSATION) => {
+                    b"role" if roles => {
                         if matches!(
                             body::string_at(b, value).as_deref(),
                             Some("assistant" | "tool" | "function")
@@ -279,15 +285,13 @@ impl<'a> Facts<'a> {
                         }
                     }
                     // Responses API items other than messages: earlier calls, their outputs, reasoning.
-                    b"type" if needs.contains(Needs::CONVERSATION) => {
+                    b"type" if roles => {
                         if matches!(body::string_at(b, value).as_deref(), Some(t) if t != "message")
                         {
                             self.conversation = Conversation::Continuing;
                         }
                     }
-                    b"content" if needs.intersects(Needs::IMAGES | Needs::INPUT_TOKENS) => {
-                        self.read_blocks(b, value, 0)
-                    }
+                    b"content" if images => self.read_blocks(b, value, 0),
                     _ => {}
                 }
             }
@@ -302,7 +306,9 @@ impl<'a> Facts<'a> {
             for (key, value) in body::members(b, block) {
                 match key {
                     b"type" => {
-                        if let Some("image" | "image_url" | "input_image") = body::string_at(b, value).as_deref() {
+                        if let Some("image" | "image_url" | "input_image") =
+                            body::string_at(b, value).as_deref()
+                        {
                             self.images += 1;
                             self.image_bytes += (block.1 - block.0) as u64;
                         }

@@ -136,6 +136,18 @@ pub enum RuleName {
 }
 
 impl RuleName {
+    /// The `x-switchyard-route` value; a static one (no copy) unless a rule matched.
+    pub fn header_value(&self) -> http::HeaderValue {
+        match self {
+            RuleName::Default => http::HeaderValue::from_static("default"),
+            RuleName::Explicit => http::HeaderValue::from_static("explicit"),
+            // Rule names are checked at load to be header-safe (letters, digits, `-`, `_`, `.`).
+            RuleName::Rule(name) => {
+                http::HeaderValue::from_str(name).unwrap_or(http::HeaderValue::from_static("rule"))
+            }
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             RuleName::Default => "default",

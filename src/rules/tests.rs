@@ -29,7 +29,7 @@ fn base() -> Facts<'static> {
         messages: 4,
         images: 0,
         image_bytes: 0,
-        tool_count: 2,
+        tools_offered: true,
         tools: vec![Cow::Borrowed("Bash"), Cow::Borrowed("web_search")],
         max_tokens: Some(32_000),
         conversation: Conversation::Continuing,
@@ -142,7 +142,7 @@ fn every_fact_and_operator() {
         (Condition::Images(false), none, true),
         (Condition::Tools(true), none, true),
         (Condition::Tools(false), none, false),
-        (Condition::Tools(false), |f| f.tool_count = 0, true),
+        (Condition::Tools(false), |f| f.tools_offered = false, true),
         (Condition::Tool(globs(&["web_search*"])), none, true),
         (Condition::Tool(globs(&["Read", "Edit"])), none, false),
         (Condition::Tool(globs(&["*"])), |f| f.tools.clear(), false),
@@ -196,6 +196,45 @@ fn rule(name: &str, conditions: Vec<Condition>, model: &str) -> Rule {
 }
 
 #[test]
+fn simple_patterns_match_as_their_globs_do() {
+    let patterns = [
+        "claude-*",
+        "claude-haiku-4-5",
+        "*",
+        "a*b",
+        "x?",
+        "[ab]*",
+        "{c,d}*",
+        "gpt-*-mini",
+        "",
+        "a/b*",
+    ];
+    let names = [
+        "claude-",
+        "claude-opus-4-5",
+        "Claude-x",
+        "claude-haiku-4-5",
+        "a",
+        "ab",
+        "acb",
+        "x1",
+        "xy1",
+        "c1",
+        "gpt-5-mini",
+        "",
+        "a/b/c",
+        "a/bc",
+    ];
+    for p in patterns {
+        let fast = globs(&[p]);
+        let glob = globset::Glob::new(p).unwrap().compile_matcher();
+        for n in names {
+            assert_eq!(fast.is_match(n), glob.is_match(n), "{p} vs {n}");
+        }
+    }
+}
+
+#[test]
 fn all_conditions_must_hold_and_the_first_matching_rule_wins() {
     let set = RuleSet::new(vec![
         rule(
@@ -239,7 +278,7 @@ fn all_conditions_must_hold_and_the_first_matching_rule_wins() {
         "big",
         "haiku with tools is not background"
     );
-    haiku.tool_count = 0;
+    haiku.tools_offered = false;
     assert_eq!(decide(&haiku).unwrap().0, "background");
     let mut small = base();
     small.input_tokens = 500;
@@ -382,7 +421,7 @@ fn route_of(team: &crate::auth::Team, body: &str) -> Option<(String, Vec<(usize,
     let header = |_: &str| None;
     let view = RequestView {
         body: body.as_bytes(),
-        spans: &peek.facts,
+        spans: peek.fact_spans(),
         model: &model,
         team: &team.name,
         endpoint: Endpoint::Messages,

@@ -23,7 +23,7 @@ fn facts_with(body: &[u8], needs: Needs, headers: &[(&str, &str)], check: impl F
     let model = peek.model.clone().unwrap_or_default();
     let view = RequestView {
         body,
-        spans: &peek.facts,
+        spans: peek.fact_spans(),
         model: &model,
         team: "t",
         endpoint: Endpoint::Messages,
@@ -97,7 +97,7 @@ fn claude_code_captures() {
                 .map(|t| t["name"].as_str().unwrap())
                 .collect();
             assert_eq!(f.tools, names, "{name}");
-            assert_eq!(f.tool_count, 12);
+            assert!(f.tools_offered);
             assert_eq!(f.split_key_source, KeySource::SessionId, "{name}");
             let user_id: Value =
                 serde_json::from_str(value["metadata"]["user_id"].as_str().unwrap()).unwrap();
@@ -245,10 +245,10 @@ fn tool_names_from_every_shape() {
                 "exec_command"
             ]
         );
-        assert_eq!(f.tool_count, 6);
+        assert!(f.tools_offered);
     });
     facts(&json!({"model": "m", "tools": []}), |f| {
-        assert_eq!((f.tool_count, f.tools.len()), (0, 0))
+        assert_eq!((f.tools_offered, f.tools.len()), (false, 0))
     });
 }
 
@@ -332,19 +332,16 @@ fn nothing_is_gathered_that_no_rule_needs() {
             (
                 f.thinking,
                 f.messages,
-                f.tool_count,
+                f.tools_offered,
                 f.max_tokens,
                 f.input_tokens
             ),
-            (Thinking::Off, 0, 0, None, 0)
+            (Thinking::Off, 0, false, None, 0)
         );
         assert!(f.tools.is_empty() && f.split_key.is_empty());
     });
     // And `peek` alone finds no fact fields at all: the scan compares keys with routing's five.
-    assert_eq!(
-        crate::body::peek(&body).unwrap().facts,
-        crate::body::FactSpans::default()
-    );
+    assert_eq!(crate::body::peek(&body).unwrap().facts, None);
 }
 
 proptest! {
