@@ -1,11 +1,16 @@
 //! The client-facing API surface: which endpoint a request is for and which wire format
-//! (Anthropic or OpenAI) its caller speaks — which decides the shape of every error it gets.
+//! (Anthropic Messages, OpenAI Chat Completions or OpenAI Responses) its caller speaks — which
+//! decides the shape of every error it gets.
 
 /// The wire format a client or a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiFormat {
     Anthropic,
+    /// OpenAI Chat Completions (and every OpenAI-compatible server).
     OpenAi,
+    /// OpenAI Responses (`POST /v1/responses`, what Codex CLI speaks). Its errors have the
+    /// OpenAI shape; its streams are typed events.
+    Responses,
 }
 
 /// What a request asks for.
@@ -17,6 +22,8 @@ pub enum Endpoint {
     CountTokens,
     /// `POST /v1/chat/completions`
     ChatCompletions,
+    /// `POST /v1/responses`
+    Responses,
     /// `GET /v1/models`
     Models,
     /// `GET /healthz`
@@ -37,6 +44,7 @@ impl Endpoint {
             "/v1/messages" => (Endpoint::Messages, "POST"),
             "/v1/messages/count_tokens" => (Endpoint::CountTokens, "POST"),
             "/v1/chat/completions" | "/chat/completions" => (Endpoint::ChatCompletions, "POST"),
+            "/v1/responses" | "/responses" => (Endpoint::Responses, "POST"),
             "/v1/models" | "/models" => (Endpoint::Models, "GET"),
             "/healthz" => (Endpoint::Health, "GET"),
             "/readyz" => (Endpoint::Ready, "GET"),
@@ -52,15 +60,17 @@ impl Endpoint {
         match self {
             Endpoint::Messages | Endpoint::CountTokens => Some(ApiFormat::Anthropic),
             Endpoint::ChatCompletions => Some(ApiFormat::OpenAi),
+            Endpoint::Responses => Some(ApiFormat::Responses),
             _ => None,
         }
     }
 
     /// Every endpoint, in [`Endpoint::index`] order.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Messages,
         Endpoint::CountTokens,
         Endpoint::ChatCompletions,
+        Endpoint::Responses,
         Endpoint::Models,
         Endpoint::Health,
         Endpoint::Ready,
@@ -70,7 +80,7 @@ impl Endpoint {
 
     /// Whether requests to this endpoint go to a provider.
     pub fn is_proxied(self) -> bool {
-        matches!(self, Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions)
+        matches!(self, Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses)
     }
 
     /// A dense index, for tables built once per endpoint (metric handles).
@@ -84,6 +94,7 @@ impl Endpoint {
             Endpoint::Messages => "messages",
             Endpoint::CountTokens => "count_tokens",
             Endpoint::ChatCompletions => "chat_completions",
+            Endpoint::Responses => "responses",
             Endpoint::Models => "models",
             Endpoint::Health => "healthz",
             Endpoint::Ready => "readyz",
@@ -115,6 +126,8 @@ mod tests {
         assert_eq!(Endpoint::classify("GET", "/v1/messages"), (Endpoint::Messages, false));
         assert_eq!(Endpoint::classify("POST", "/v1/messages/count_tokens"), (Endpoint::CountTokens, true));
         assert_eq!(Endpoint::classify("POST", "/v1/chat/completions/"), (Endpoint::ChatCompletions, true));
+        assert_eq!(Endpoint::classify("POST", "/v1/responses"), (Endpoint::Responses, true));
+        assert_eq!(Endpoint::classify("GET", "/v1/responses"), (Endpoint::Responses, false));
         assert_eq!(Endpoint::classify("HEAD", "/api/hello"), (Endpoint::Hello, true));
         assert_eq!(Endpoint::classify("GET", "/v1/models"), (Endpoint::Models, true));
         assert_eq!(Endpoint::classify("GET", "/nope"), (Endpoint::Unknown, true));
@@ -124,6 +137,7 @@ mod tests {
     fn caller_format_prefers_the_endpoint() {
         assert_eq!(caller_format(Endpoint::Messages, false), ApiFormat::Anthropic);
         assert_eq!(caller_format(Endpoint::ChatCompletions, true), ApiFormat::OpenAi);
+        assert_eq!(caller_format(Endpoint::Responses, true), ApiFormat::Responses);
         assert_eq!(caller_format(Endpoint::Models, true), ApiFormat::Anthropic);
         assert_eq!(caller_format(Endpoint::Models, false), ApiFormat::OpenAi);
     }

@@ -109,7 +109,8 @@ impl GatewayError {
                 "error": { "type": self.kind.anthropic_type(), "message": self.message },
                 "request_id": request_id,
             }),
-            ApiFormat::OpenAi => {
+            // The Responses API reports errors exactly as Chat Completions does.
+            ApiFormat::OpenAi | ApiFormat::Responses => {
                 let (kind, code) = self.kind.openai_type_and_code();
                 serde_json::json!({
                     "error": { "message": self.message, "type": kind, "param": null, "code": code },
@@ -135,5 +136,7 @@ mod tests {
         assert_eq!(o["error"]["code"], "invalid_api_key");
         assert_eq!(o["error"]["message"], "bad key");
         assert_eq!(e.kind.status(), 401);
+        let r: serde_json::Value = serde_json::from_slice(&e.body(ApiFormat::Responses, "req_1")).unwrap();
+        assert_eq!(r, o, "Responses API errors have the OpenAI shape: {{\"error\":{{message,type,param,code}}}}");
     }
 }

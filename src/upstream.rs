@@ -33,15 +33,21 @@ pub struct ProviderPaths {
     pub messages: Option<http::Uri>,
     pub count_tokens: Option<http::Uri>,
     pub chat_completions: Option<http::Uri>,
+    /// `<base_url>/responses`, for providers that serve OpenAI's Responses API.
+    pub responses: Option<http::Uri>,
 }
 
 impl ProviderPaths {
-    fn new(kind: ProviderKind, base_path: &str) -> Result<ProviderPaths, String> {
+    fn new(kind: ProviderKind, responses_api: bool, base_path: &str) -> Result<ProviderPaths, String> {
         let uri = |suffix: &str| http::Uri::try_from(format!("{base_path}{suffix}")).map(Some).map_err(|_| format!("base path `{base_path}` does not form a valid URI path"));
         Ok(match kind {
             ProviderKind::Mock => ProviderPaths::default(),
-            ProviderKind::Anthropic => ProviderPaths { messages: uri("/v1/messages")?, count_tokens: uri("/v1/messages/count_tokens")?, chat_completions: None },
-            ProviderKind::OpenAi => ProviderPaths { chat_completions: uri("/chat/completions")?, ..ProviderPaths::default() },
+            ProviderKind::Anthropic => ProviderPaths { messages: uri("/v1/messages")?, count_tokens: uri("/v1/messages/count_tokens")?, ..ProviderPaths::default() },
+            ProviderKind::OpenAi => ProviderPaths {
+                chat_completions: uri("/chat/completions")?,
+                responses: if responses_api { uri("/responses")? } else { None },
+                ..ProviderPaths::default()
+            },
         })
     }
 }
@@ -80,7 +86,7 @@ pub fn build(provider: &Arc<Provider>, mock_addr: Option<SocketAddr>) -> Result<
     peer.options.verify_hostname = provider.verify_tls;
     peer.options.alpn = if provider.http2 && tls { ALPN::H2H1 } else { ALPN::H1 };
     let headers = ProviderHeaders::new(provider, &host_header).map_err(ResolveError)?;
-    let paths = ProviderPaths::new(provider.kind, &base_path).map_err(|e| ResolveError(format!("provider `{}`: {e}", provider.name)))?;
+    let paths = ProviderPaths::new(provider.kind, provider.responses_api, &base_path).map_err(|e| ResolveError(format!("provider `{}`: {e}", provider.name)))?;
     let metrics = crate::metrics::ProviderMetrics::new(&provider.name);
     Ok(UpstreamProvider { provider: provider.clone(), peer, base_path, headers, paths, metrics })
 }

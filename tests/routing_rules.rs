@@ -41,7 +41,7 @@ rules:
   - {{ name: long-context, when: {{ input_tokens: {{ over: 30000 }} }}, model: long }}
   - {{ name: thinking, when: {{ model: "claude-*", thinking: enabled }}, model: claude }}
   - {{ name: images, when: {{ images: true }}, model: claude }}
-  - {{ name: web, when: {{ tool: "web_search*", format: openai }}, model: claude }}
+  - {{ name: web, when: {{ tool: "web_search*", format: [openai, responses] }}, model: claude }}
   - name: coding
     when: {{ model: "claude-*" }}
     split: [{{ model: glm, weight: 50 }}, {{ model: qwen, weight: 50 }}]
@@ -160,10 +160,15 @@ fn sdk_requests_land_where_their_rules_say() {
     // A named tool on offer, for an OpenAI client.
     let web = json!({"model": "gpt-5", "messages": [{"role": "user", "content": "news?"}], "tools": [{"type": "function", "function": {"name": "web_search_preview", "parameters": {"type": "object"}}}]});
     assert_eq!(route(&openai(web)).1, "web");
+    // Codex CLI's Responses API, with its hosted web search: the same rule, translated for Anthropic.
+    let codex = json!({"model": "gpt-5-codex", "input": "what changed in the release?", "tools": [{"type": "web_search"}], "reasoning": {"summary": "auto"}});
+    let r = client().post(s.gw.url("/v1/responses")).bearer_auth(TEAM_KEY).json(&codex).send().unwrap();
+    assert_eq!(route(&r), (200, "web".into(), "anthropic/gpt-5-codex".into()));
+    assert_eq!(r.json::<Value>().unwrap()["object"], "response");
     // A name no rule matches routes by its own name — here nothing serves it: 404, still explained.
     let unknown = openai(json!({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]}));
     assert_eq!((unknown.status().as_u16(), header(&unknown, "x-switchyard-route")), (404, String::new()));
-    assert_eq!(models(&s.claude), ["claude-sonnet-4-5", "gpt-5"]);
+    assert_eq!(models(&s.claude), ["claude-sonnet-4-5", "gpt-5", "gpt-5-codex"]);
 }
 
 #[test]

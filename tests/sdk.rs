@@ -48,7 +48,8 @@ fn setup() -> Setup {
         "{}    models: [claude-haiku-4-5]\n{}    models: [z-ai/glm-4.5-air]\n",
         provider_yaml("anthropic", "anthropic", &anthropic.url(), "sk-ant-api03-sdk"),
         provider_yaml("openrouter", "openai", &format!("{}/v1", openai.url()), "sk-or-v1-sdk"),
-    );
+    ) + &provider_yaml("openai", "openai", &format!("{}/v1", openai.url()), "sk-proj-sdk")
+        + "    responses_api: true\n";
     let models = "  - { name: \"claude-*\", targets: [\"anthropic/*\"] }\n  - { name: \"gpt-*\", targets: [\"openrouter/*\"] }\n";
     let gw = Gateway::with_config(&config(&providers, models)).start();
     Setup { _anthropic: anthropic, _openai: openai, gw }
@@ -88,4 +89,18 @@ fn openai_sdk_on_a_claude_model() {
     let facts = run_sdk("openai_client.py", "basic", "anthropic/claude-haiku-4-5", &s.gw.url("/v1"));
     assert_eq!(facts["model"], "anthropic/claude-haiku-4-5");
     run_sdk("openai_client.py", "tools", "anthropic/claude-haiku-4-5", &s.gw.url("/v1"));
+}
+
+/// `client.responses.create` and `client.responses.stream`, with a function tool and its round trip,
+/// natively to a Responses-API provider and translated to Anthropic and to chat completions.
+#[test]
+fn openai_sdk_responses_api_on_all_three_kinds() {
+    let s = setup();
+    // Native pass-through leaves the provider's answer untouched, its own model name included; the
+    // translators answer with the name the client asked for.
+    for (model, answered) in [("openai/gpt-5-codex", "gpt-5-codex"), ("anthropic/claude-haiku-4-5", "anthropic/claude-haiku-4-5"), ("openrouter/z-ai/glm-4.5-air", "openrouter/z-ai/glm-4.5-air")] {
+        let facts = run_sdk("openai_client.py", "responses", model, &s.gw.url("/v1"));
+        assert_eq!(facts["model"], answered);
+        assert!(facts["id"].as_str().is_some_and(|id| id.starts_with("resp_")), "{facts}");
+    }
 }

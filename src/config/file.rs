@@ -104,6 +104,11 @@ pub struct ProviderFile {
     /// anthropic | openrouter | openai | none (default: from kind and host).
     #[serde(default)]
     pub passthrough_family: Option<String>,
+    /// The server also speaks OpenAI's Responses API (`POST <base_url>/responses`): Responses clients
+    /// (Codex CLI) are passed through natively instead of translated to chat completions.
+    /// kind openai only; default true for api.openai.com.
+    #[serde(default)]
+    pub responses_api: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

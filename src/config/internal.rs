@@ -66,7 +66,7 @@ pub enum ProviderKind {
     Anthropic,
     /// Any OpenAI-compatible chat-completions server (OpenAI, OpenRouter, Ollama, vLLM, ...).
     OpenAi,
-    /// The built-in mock, which speaks both formats natively.
+    /// The built-in mock, which speaks every format natively.
     Mock,
 }
 
@@ -100,6 +100,9 @@ pub struct Provider {
     /// The client-credential family this provider accepts under pass-through, if any.
     pub passthrough_family: Option<crate::auth::credential::Family>,
     pub pool: crate::pool::PoolSettings,
+    /// Serves OpenAI's Responses API natively (OpenAI itself, the mock, or a server configured so):
+    /// Responses clients are passed through to it instead of translated.
+    pub responses_api: bool,
 }
 
 /// How requests in the other API format are translated for a provider.

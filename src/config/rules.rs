@@ -41,9 +41,9 @@ pub struct WhenFile {
     pub model: Option<Patterns>,
     /// Globs of team names.
     pub team: Option<Patterns>,
-    /// messages | count_tokens | chat_completions.
+    /// messages | count_tokens | chat_completions | responses.
     pub endpoint: Option<Patterns>,
-    /// anthropic | openai: the API the client speaks.
+    /// anthropic | openai | responses: the API the client speaks.
     pub format: Option<Patterns>,
     /// true (adaptive or enabled) | false | off | adaptive | enabled, or a list.
     pub thinking: Option<serde_yaml::Value>,
@@ -101,14 +101,16 @@ impl<'de> Deserialize<'de> for Patterns {
 
 /// Names no rule may take: what `x-switchyard-route` says when no rule applied.
 const RESERVED: [&str; 2] = ["default", "explicit"];
-const ENDPOINTS: [(&str, Endpoint); 3] = [
+const ENDPOINTS: [(&str, Endpoint); 4] = [
     ("messages", Endpoint::Messages),
     ("count_tokens", Endpoint::CountTokens),
     ("chat_completions", Endpoint::ChatCompletions),
+    ("responses", Endpoint::Responses),
 ];
-const FORMATS: [(&str, ApiFormat); 2] = [
+const FORMATS: [(&str, ApiFormat); 3] = [
     ("anthropic", ApiFormat::Anthropic),
     ("openai", ApiFormat::OpenAi),
+    ("responses", ApiFormat::Responses),
 ];
 
 fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, FieldError> {
@@ -344,12 +346,14 @@ fn conditions(when: WhenFile, path: &str) -> Result<Vec<Condition>, FieldError> 
         out.push(Condition::Conversation(match c.trim() {
             "new" => Conversation::New,
             "continuing" => Conversation::Continuing,
-            other => return err(
-                format!("{path}.conversation"),
-                format!(
+            other => {
+                return err(
+                    format!("{path}.conversation"),
+                    format!(
                     "`{other}` is not valid: expected new (no assistant turn yet) or continuing"
                 ),
-            ),
+                )
+            }
         }));
     }
     Ok(out)

@@ -138,3 +138,17 @@ fn example_config_is_valid() {
     assert_eq!(c.providers.len(), 2);
     assert!(c.teams.authenticate("test").is_some(), "sha256 of `test` is in the example");
 }
+
+#[test]
+fn responses_api_defaults_to_openai_itself_and_is_refused_where_it_cannot_apply() {
+    let k = [("TEAM_KEY", "k")];
+    let c = parse(MINIMAL, "test.yaml", &env(&k)).unwrap();
+    assert!(!c.providers[0].responses_api, "an arbitrary OpenAI-compatible server gets chat completions");
+    let openai = MINIMAL.replace("'http://127.0.0.1:1/v1'", "'https://api.openai.com/v1'");
+    assert!(parse(&openai, "test.yaml", &env(&k)).unwrap().providers[0].responses_api);
+    let marked = MINIMAL.replace("enabled: true", "enabled: true, responses_api: true");
+    assert!(parse(&marked, "test.yaml", &env(&k)).unwrap().providers[0].responses_api);
+    let e = parse_err(&marked.replace("kind: openai", "kind: anthropic"), &k);
+    assert_eq!(e.path, "providers.up.responses_api");
+    assert!(e.message.contains("only applies to kind openai"), "{e}");
+}

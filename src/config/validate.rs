@@ -198,7 +198,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
 }
 
 fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider, FieldError> {
-    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation, passthrough_family } = file;
+    let ProviderFile { kind, enabled: _, base_url, keys, headers, timeouts, pool, tls, any_model, models, translation, passthrough_family, responses_api } = file;
     let kind = match kind.as_str() {
         "anthropic" => ProviderKind::Anthropic,
         "openai" => ProviderKind::OpenAi,
@@ -246,6 +246,18 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         None => default_family(kind, &upstream),
     };
+    let responses_api = match (kind, responses_api) {
+        (ProviderKind::OpenAi, Some(on)) => on,
+        (ProviderKind::OpenAi, None) => matches!(&upstream, Upstream::Url(u) if u.host == "api.openai.com"),
+        (ProviderKind::Mock, None) => true,
+        (_, Some(_)) => {
+            return err(
+                format!("{path}.responses_api"),
+                format!("only applies to kind openai (a server of OpenAI's Responses API); kind {} is answered {}", kind.as_str(), if kind == ProviderKind::Mock { "natively by the mock" } else { "by translation" }),
+            )
+        }
+        (ProviderKind::Anthropic, None) => false,
+    };
     Ok(Provider {
         name: name.to_string(),
         kind,
@@ -267,6 +279,7 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         passthrough_family,
         pool: pool_settings,
+        responses_api,
     })
 }
 

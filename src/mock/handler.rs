@@ -20,7 +20,7 @@ use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
-use crate::mock::{anthropic, ids, openai, plan, request, Fault, MockOptions};
+use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions};
 
 /// Largest request body accepted (real Claude Code sessions reach several megabytes).
 const MAX_BODY: usize = 64 << 20;
@@ -73,6 +73,7 @@ enum Route {
     Messages,
     CountTokens,
     ChatCompletions,
+    Responses,
     Models,
     NotFound,
 }
@@ -83,6 +84,7 @@ impl Route {
             (&Method::POST, "/v1/messages") => Route::Messages,
             (&Method::POST, "/v1/messages/count_tokens") => Route::CountTokens,
             (&Method::POST, "/v1/chat/completions") => Route::ChatCompletions,
+            (&Method::POST, "/v1/responses") => Route::Responses,
             (&Method::GET, "/v1/models") => Route::Models,
             _ => Route::NotFound,
         }
@@ -94,7 +96,8 @@ fn api_of(route: &Route, path: &str, headers: &HeaderMap) -> Api {
     const OPENAI_PREFIXES: &[&str] = &["/v1/chat/", "/v1/completions", "/v1/embeddings", "/v1/responses"];
     match route {
         Route::Messages | Route::CountTokens => Api::Anthropic,
-        Route::ChatCompletions => Api::OpenAi,
+        // The Responses API reports errors in the OpenAI shape.
+        Route::ChatCompletions | Route::Responses => Api::OpenAi,
         Route::Models | Route::NotFound => {
             if path.starts_with("/v1/messages") || path == "/v1/complete" {
                 Api::Anthropic
@@ -281,6 +284,25 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Api::Anthropic => Bytes::from(anthropic::message_json(&reply, model, seed)),
                 Api::OpenAi => Bytes::from(openai::completion_json(&reply, model, seed)),
             };
+            deliver(shared, &out, &delivery, shaping, conv.stream, events, json).await
+        }
+        Route::Responses => {
+            let value: Value = match serde_json::from_slice(&body) {
+                Ok(value) => value,
+                Err(e) => return out.unparsable(&e),
+            };
+            let (conv, ask) = match responses_request::responses(&value) {
+                Ok(parsed) => parsed,
+                Err(invalid) => return out.invalid(&invalid),
+            };
+            let mut reply = plan::plan(&conv, body.len());
+            if let Some(target) = delivery.output_tokens {
+                plan::pad_output(&mut reply, target, conv.max_tokens);
+            }
+            let seed = ids::body_seed(&body);
+            let model = conv.model;
+            let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);
+            let json = || Bytes::from(responses::response_json(&reply, &value, model, seed, ask));
             deliver(shared, &out, &delivery, shaping, conv.stream, events, json).await
         }
         Route::NotFound => out.not_found(&parts.method, path),

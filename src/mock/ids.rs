@@ -74,6 +74,24 @@ pub(crate) fn openai_call_id(seed: u64) -> String {
     with_base62("call_", seed, 4, 24)
 }
 
+/// `prefix` + 50 lowercase hex digits, as the Responses API's ids look (`resp_…`, `msg_…`, `fc_…`, `rs_…`);
+/// `salt` keeps the ids of one reply distinct.
+pub(crate) fn responses_id(prefix: &str, seed: u64, salt: u64) -> String {
+    let mut seq = Sequence::new(seed, 100 + salt);
+    let mut out = String::with_capacity(prefix.len() + 50);
+    out.push_str(prefix);
+    while out.len() < prefix.len() + 50 {
+        out.push_str(&format!("{:016x}", seq.next()));
+    }
+    out.truncate(prefix.len() + 50);
+    out
+}
+
+/// Opaque `encrypted_content` for a reasoning item, shaped like OpenAI's (a Fernet token: `gAAAAA…`).
+pub(crate) fn encrypted_reasoning(seed: u64) -> String {
+    format!("gAAAAAB{}", thinking_signature(seed ^ 0x5EED))
+}
+
 /// A Unix timestamp for OpenAI's `created`, derived from the body so that replies stay byte-identical.
 pub(crate) fn created(seed: u64) -> u64 {
     1_750_000_000 + Sequence::new(seed, 5).next() % 10_000_000

@@ -9,14 +9,16 @@
 //! | `POST /v1/messages` (any query string, e.g. `?beta=true`) | Anthropic `message` JSON, or SSE with `"stream": true` |
 //! | `POST /v1/messages/count_tokens` | `{"input_tokens": N}` |
 //! | `POST /v1/chat/completions` | OpenAI `chat.completion` JSON, or `chat.completion.chunk` SSE with `"stream": true` |
+//! | `POST /v1/responses` | OpenAI Responses API `response` JSON, or its typed SSE events (`response.created` … `response.completed`) with `"stream": true` |
 //! | `GET /v1/models` | OpenAI list shape; Anthropic list shape when an `anthropic-version` header is present |
 //! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>}` |
-//! | anything else | 404 in the format of the API the path looks like (`/v1/messages…`, `/v1/complete` → Anthropic; `/v1/chat/…`, `/v1/completions`, `/v1/embeddings`, `/v1/responses` → OpenAI; otherwise Anthropic if `anthropic-version` is sent, else OpenAI) |
+//! | anything else | 404 in the format of the API the path looks like (`/v1/messages…`, `/v1/complete` → Anthropic; `/v1/chat/…`, `/v1/completions`, `/v1/embeddings`, `/v1/responses…` → OpenAI; otherwise Anthropic if `anthropic-version` is sent, else OpenAI) |
 //!
 //! Keys: Anthropic routes take `x-api-key` or `Authorization: Bearer`, OpenAI routes `Authorization: Bearer`.
 //! A missing key is a 401 in that API's format; with [`MockOptions::require_key`] any other key is a 401 too.
 //! A body that is not JSON is a 400 `invalid_request_error`; so is one missing what the real API requires
-//! (Anthropic: `model`, `messages`, `max_tokens` ≥ 1; OpenAI: `model`, `messages`). Everything else in a request —
+//! (Anthropic: `model`, `messages`, `max_tokens` ≥ 1; OpenAI: `model`, `messages`; Responses: `model`, and no
+//! `previous_response_id` — the mock stores nothing, so any is `previous_response_not_found`). Everything else in a request —
 //! `role: "system"` messages, `metadata`, `cache_control`, `context_management`, unknown fields — is accepted.
 //!
 //! # Deterministic replies
@@ -24,26 +26,31 @@
 //! A reply's content depends only on the request body (message/tool ids, `created` and thinking signatures are
 //! derived from its hash), so the same request always gets the same reply; only the `request-id` /
 //! `x-request-id` headers differ, being unique per request. "Last user text" is the last text block of the last
-//! `role: "user"` message (OpenAI: of the last `user`/`tool` message).
+//! `role: "user"` message (OpenAI: of the last `user`/`tool` message; Responses: of the last `user` message item).
 //!
 //! - **Text**: `Hello from the switchyard mock (model <model>). You said: <first 80 chars of last user text>`.
 //! - **Tool result**: if the last user turn carries a tool result (an Anthropic `tool_result` block — the first
-//!   one — or trailing OpenAI `role: "tool"` messages — the first of them), the text is
+//!   one — or trailing OpenAI `role: "tool"` messages or Responses `function_call_output` items — the first of
+//!   them), the text is
 //!   `Tool result received: <first 200 chars of its text>` and no tool is called.
 //! - **Tool call**: with tools offered and no tool result, a tool is called when the tool choice forces one
 //!   (Anthropic `tool`/`any`, OpenAI named function/`required`), when the last user text contains
-//!   `run: <command>` (to the end of the line) and a tool named `Bash` is offered, or when the last user text
+//!   `run: <command>` (to the end of the line) and a shell tool is offered (Claude Code's `Bash`, Codex CLI's
+//!   `exec_command` or `shell`), or when the last user text
 //!   names an offered tool (whole word, case-sensitive). Precedence: a named forced tool, then `Bash` for `run:`,
 //!   then the first tool named in the text, then (only for `any`/`required`) the first tool offered. A tool
 //!   choice of `none` never calls a tool. The reply is a text block `I'll use <name>.` followed by the call
-//!   (`stop_reason: "tool_use"` / `finish_reason: "tool_calls"`). `Bash` with a `run:` command gets
-//!   `{"command": "<command>", "description": "mock"}`; any other tool gets arguments generated from its schema:
+//!   (`stop_reason: "tool_use"` / `finish_reason: "tool_calls"` / a `function_call` item). With a `run:` command
+//!   `Bash` gets `{"command": "<command>", "description": "mock"}`, `exec_command` `{"cmd": "<command>"}` and
+//!   `shell` `{"command": ["bash", "-lc", "<command>"]}`; any other tool gets arguments generated from its schema:
 //!   required properties only — strings `"mock"`, numbers `1`, booleans `true`, enums/consts their first value,
 //!   arrays `minItems` items, objects recursively — with keys in sorted order.
 //! - **Reasoning**: an Anthropic request with `thinking.type` `enabled` or `adaptive` gets a `thinking` block
 //!   first (`Mock reasoning about: <the echoed text>` plus a deterministic base64 `signature`); an OpenAI request
 //!   with `reasoning_effort` (other than `"none"`) or a `reasoning` object gets the same text as
-//!   `reasoning_content`, in the message or in deltas before the content.
+//!   `reasoning_content`, in the message or in deltas before the content; a Responses request with a `reasoning`
+//!   object (effort other than `"none"`) gets a `reasoning` item first, its text as a `summary_text` when
+//!   `reasoning.summary` is set and an opaque `encrypted_content` when `include` asks for it.
 //! - **max_tokens**: when the text's words plus the tool arguments' words exceed `max_tokens`
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
@@ -96,6 +103,8 @@ mod plan;
 mod record;
 mod request;
 mod respond;
+mod responses;
+mod responses_request;
 mod schema;
 mod server;
 mod stats;

@@ -112,14 +112,35 @@ pub(crate) fn pad_output(reply: &mut Reply<'_>, target: u64, max_tokens: Option<
     reply.output_tokens += missing;
 }
 
-/// The tool the reply calls, if any: a forced tool choice wins, then `run: <command>` with `Bash` on offer, then
-/// (only when some tool is required) a tool the text names, else the first tool offered.
+/// The arguments a shell tool takes for `command`: Claude Code's `Bash`, Codex CLI's `exec_command` and its
+/// older `shell`. Other tools are not shells.
+fn shell_arguments(tool: &str, command: &str) -> Option<Value> {
+    let mut args = Map::new();
+    match tool {
+        "Bash" => {
+            args.insert("command".to_owned(), Value::String(command.to_owned()));
+            args.insert("description".to_owned(), Value::String("mock".to_owned()));
+        }
+        "exec_command" => {
+            args.insert("cmd".to_owned(), Value::String(command.to_owned()));
+        }
+        "shell" => {
+            let argv = ["bash", "-lc", command].map(|a| Value::String(a.to_owned()));
+            args.insert("command".to_owned(), Value::Array(argv.to_vec()));
+        }
+        _ => return None,
+    }
+    Some(Value::Object(args))
+}
+
+/// The tool the reply calls, if any: a forced tool choice wins, then `run: <command>` with a shell tool on offer,
+/// then (only when some tool is required) a tool the text names, else the first tool offered.
 fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
     if conv.tools.is_empty() {
         return None;
     }
     let command = run_command(conv.last_user_text);
-    let bash = || command.and_then(|_| conv.tools.iter().find(|t| t.name == "Bash"));
+    let bash = || command.and_then(|c| conv.tools.iter().find(|t| shell_arguments(t.name, c).is_some()));
     let mentioned = || conv.tools.iter().find(|t| mentions(conv.last_user_text, t.name));
     let tool: &Tool<'a> = match conv.tool_choice {
         ToolChoice::Never => return None,
@@ -132,14 +153,9 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
         ToolChoice::Any => bash().or_else(mentioned).or(conv.tools.first())?,
         ToolChoice::Auto => bash().or_else(mentioned)?,
     };
-    let input = match command {
-        Some(command) if tool.name == "Bash" => {
-            let mut args = Map::new();
-            args.insert("command".to_owned(), Value::String(command.to_owned()));
-            args.insert("description".to_owned(), Value::String("mock".to_owned()));
-            Value::Object(args)
-        }
-        _ => schema::arguments_for(tool.schema),
+    let input = match command.and_then(|c| shell_arguments(tool.name, c)) {
+        Some(args) => args,
+        None => schema::arguments_for(tool.schema),
     };
     let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
     Some(ToolCall {

@@ -261,7 +261,7 @@ fn openai_last_turn(messages: &[Value]) -> (&str, Option<String>) {
 }
 
 /// The text of a content value: a string as is, or the `text` of its text blocks/parts run together.
-fn text_of(content: Option<&Value>) -> String {
+pub(crate) fn text_of(content: Option<&Value>) -> String {
     match content {
         Some(Value::String(text)) => text.clone(),
         Some(Value::Array(blocks)) => blocks
@@ -273,19 +273,19 @@ fn text_of(content: Option<&Value>) -> String {
     }
 }
 
-fn str_field<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
+pub(crate) fn str_field<'a>(value: &'a Value, field: &str) -> Option<&'a str> {
     value.get(field).and_then(Value::as_str)
 }
 
-fn role(message: &Value) -> Option<&str> {
+pub(crate) fn role(message: &Value) -> Option<&str> {
     str_field(message, "role")
 }
 
-fn kind(block: &Value) -> Option<&str> {
+pub(crate) fn kind(block: &Value) -> Option<&str> {
     str_field(block, "type")
 }
 
-fn array(value: Option<&Value>) -> &[Value] {
+pub(crate) fn array(value: Option<&Value>) -> &[Value] {
     value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 

@@ -46,7 +46,7 @@ fn is_stripped(name: &str) -> bool {
 fn is_foreign(name: &str, wire: ApiFormat) -> bool {
     match wire {
         ApiFormat::Anthropic => matches!(name, "openai-organization" | "openai-project"),
-        ApiFormat::OpenAi => name.starts_with("anthropic-"),
+        ApiFormat::OpenAi | ApiFormat::Responses => name.starts_with("anthropic-"),
     }
 }
 
@@ -82,7 +82,7 @@ impl KeyHeaders {
     fn insert(&self, req: &mut RequestHeader, wire: ApiFormat) -> Result<()> {
         match wire {
             ApiFormat::Anthropic => req.insert_header(X_API_KEY, self.x_api_key.clone()),
-            ApiFormat::OpenAi => req.insert_header(http::header::AUTHORIZATION, self.bearer.clone()),
+            ApiFormat::OpenAi | ApiFormat::Responses => req.insert_header(http::header::AUTHORIZATION, self.bearer.clone()),
         }
     }
 }

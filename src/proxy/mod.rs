@@ -81,10 +81,12 @@ fn is_api_content_type(resp: &ResponseHeader) -> bool {
     }
 }
 
-/// The format a provider is spoken to in, for a client speaking `client`.
-fn wire_format(kind: ProviderKind, client: ApiFormat) -> ApiFormat {
-    match kind {
+/// The format a provider is spoken to in, for a client speaking `client`: Responses API clients go
+/// natively to providers that serve it, and to every other OpenAI-compatible one as chat completions.
+fn wire_format(provider: &crate::config::Provider, client: ApiFormat) -> ApiFormat {
+    match provider.kind {
         ProviderKind::Anthropic => ApiFormat::Anthropic,
+        ProviderKind::OpenAi if client == ApiFormat::Responses && provider.responses_api => ApiFormat::Responses,
         ProviderKind::OpenAi => ApiFormat::OpenAi,
         ProviderKind::Mock => client,
     }
@@ -127,13 +129,13 @@ impl Gateway {
                 return Err(GatewayError::new(
                     ErrorKind::NotFound,
                     format!(
-                        "no such endpoint: {} {}. switchyard serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions and GET /v1/models",
+                        "no such endpoint: {} {}. switchyard serves POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, POST /v1/responses and GET /v1/models",
                         req.method,
                         req.uri.path()
                     ),
                 ));
             }
-            Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions => {}
+            Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses => {}
         }
         let (team_key, provider_credential) = presented_credentials(session);
         let team = team_key
@@ -174,7 +176,12 @@ impl Gateway {
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
         ctx.stream = peek.stream;
         let headers = &session.req_header().headers;
-        ctx.session = if peek.session.is_empty() { headers.get("x-claude-code-session-id").map(|v| v.as_bytes().to_vec()).unwrap_or_default() } else { peek.session };
+        ctx.session = if peek.session.is_empty() {
+            // Claude Code's session header, or Codex CLI's.
+            headers.get("x-claude-code-session-id").or_else(|| headers.get("session-id")).map(|v| v.as_bytes().to_vec()).unwrap_or_default()
+        } else {
+            peek.session
+        };
         ctx.model_span = peek.model_span;
         if !team.may_use(&model) {
             return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
@@ -214,7 +221,7 @@ impl Gateway {
     fn prepare_body(&self, ctx: &mut RequestCtx, upstream_model: &str, provider: &crate::config::Provider) -> Result<Bytes, GatewayError> {
         ctx.translation_notes.clear();
         if ctx.wire != ctx.format {
-            let (body, notes, shape) = translation::request(ctx.format, &ctx.body, upstream_model, provider)?;
+            let (body, notes, shape) = translation::request(ctx.format, ctx.wire, &ctx.body, upstream_model, provider)?;
             ctx.translation_notes = notes;
             ctx.client_shape = shape;
             return Ok(body);
@@ -233,6 +240,7 @@ impl Gateway {
             (ApiFormat::Anthropic, Endpoint::CountTokens) => &upstream.paths.count_tokens,
             (ApiFormat::Anthropic, _) => &upstream.paths.messages,
             (ApiFormat::OpenAi, _) => &upstream.paths.chat_completions,
+            (ApiFormat::Responses, _) => &upstream.paths.responses,
         };
         // OpenAI-compatible servers get no query string: Claude Code's are Anthropic-only.
         let query = uri.query().filter(|_| ctx.wire == ApiFormat::Anthropic || prebuilt.is_none());
@@ -358,7 +366,7 @@ impl ProxyHttp for Gateway {
             .upstreams
             .get(target.provider)
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "route names an unknown provider"))?;
-        ctx.wire = wire_format(upstream.provider.kind, ctx.format);
+        ctx.wire = wire_format(&upstream.provider, ctx.format);
         ctx.provider = Some(target.provider);
         ctx.tries += 1;
         ctx.body_sent = false;
@@ -445,7 +453,7 @@ impl ProxyHttp for Gateway {
             return Err(e);
         }
         if ctx.wire != ctx.format {
-            let (translation, client_status) = translation::response(ctx.format, status, ctx.stream, &ctx.client_shape);
+            let (translation, client_status) = translation::response(ctx.format, ctx.wire, status, ctx.stream, &ctx.client_shape);
             resp.set_status(client_status)?;
             resp.remove_header(&http::header::CONTENT_LENGTH);
             resp.remove_header(&http::header::CONTENT_ENCODING);

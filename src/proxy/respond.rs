@@ -47,7 +47,7 @@ pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &Gateway
 /// `GET /v1/models` for a team, in the caller's format.
 pub fn models_body(format: ApiFormat, models: &[String]) -> Vec<u8> {
     let value = match format {
-        ApiFormat::OpenAi => serde_json::json!({
+        ApiFormat::OpenAi | ApiFormat::Responses => serde_json::json!({
             "object": "list",
             "data": models.iter().map(|id| serde_json::json!({
                 "id": id, "object": "model", "created": 0, "owned_by": owner(id),
@@ -80,6 +80,11 @@ pub fn stream_error_event(format: ApiFormat, error: &GatewayError) -> Bytes {
         ApiFormat::OpenAi => {
             out.extend_from_slice(b"data: ");
             out.extend_from_slice(&error.body(format, ""));
+        }
+        ApiFormat::Responses => {
+            // A pass-through stream's own numbering is not tracked, so the event cannot continue it.
+            let (_, code) = error.kind.openai_type_and_code();
+            return Bytes::from(crate::translate::responses::objects::error_event(code, &error.message));
         }
     }
     out.extend_from_slice(b"\n\n");

@@ -214,5 +214,6 @@ pub fn format_name(format: ApiFormat) -> &'static str {
     match format {
         ApiFormat::Anthropic => "anthropic",
         ApiFormat::OpenAi => "openai",
+        ApiFormat::Responses => "responses",
     }
 }

@@ -186,7 +186,7 @@ pub fn explain(config: &Config, team: &Team, req: &Request) -> Result<Explanatio
     let path = req.path.split('?').next().unwrap_or("");
     let (endpoint, _) = Endpoint::classify(&req.method, path);
     if !endpoint.is_proxied() {
-        return Err(format!("{} {} is not a model request: switchyard routes POST /v1/messages, /v1/messages/count_tokens and /v1/chat/completions", req.method, req.path));
+        return Err(format!("{} {} is not a model request: switchyard routes POST /v1/messages, /v1/messages/count_tokens, /v1/chat/completions and /v1/responses", req.method, req.path));
     }
     let format = caller_format(endpoint, req.header("anthropic-version").is_some());
     let peek = body::peek_with(&req.body, true)

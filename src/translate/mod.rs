@@ -17,6 +17,9 @@
 //!                ◀─error────── upstream_error::upstream_error_to_openai ◀────────────┘
 //! ```
 //!
+//! OpenAI Responses API clients (Codex CLI) reach both kinds of upstream through `responses/`, which
+//! translates to Chat Completions and composes with the translators above for Anthropic.
+//!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
 //! `to_anthropic/` builds Anthropic ones. Shared pieces: `sse` (the one incremental SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
@@ -39,12 +42,14 @@
 //! `temperature_clamped`, `tool_choice`, `function_messages`, `tool_arguments_unparsable`. Responses:
 //! `extra_choices`, `tool_arguments_unparsable`, `redacted_thinking`, `server_tool_blocks`.
 
+pub(crate) mod chat_chunk;
 pub mod effort;
 pub mod error;
 pub mod ids;
 pub(crate) mod loose;
 pub mod notes;
 pub(crate) mod read;
+pub mod responses;
 pub mod sse;
 pub(crate) mod stop;
 pub mod stream;

@@ -16,7 +16,10 @@ pub const TEAM_KEY: &str = "team-key-for-tests-7f3a9c";
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 /// Collects a child's output in the background so tests can assert on it.
@@ -51,7 +54,9 @@ pub struct Process {
 
 impl Process {
     pub fn spawn(mut cmd: Command) -> Process {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        cmd.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         let mut child = cmd.spawn().expect("spawn switchyard");
         let (stdout, stderr) = (Output::default(), Output::default());
         if let Some(s) = child.stdout.take() {
@@ -60,7 +65,11 @@ impl Process {
         if let Some(s) = child.stderr.take() {
             stderr.capture(s);
         }
-        Process { child, stdout, stderr }
+        Process {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     pub fn pid(&self) -> i32 {
@@ -68,7 +77,10 @@ impl Process {
     }
 
     pub fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.pid().to_string())
+            .status();
     }
 
     /// Waits up to `timeout` for the process to exit; returns its exit status if it did.
@@ -104,16 +116,34 @@ impl Mock {
         let dir = tempfile::tempdir().expect("tempdir");
         let record = dir.path().join("received.jsonl");
         let mut cmd = Command::new(BIN);
-        cmd.arg("mock").arg("--listen").arg("127.0.0.1:0").arg("--record").arg(&record).args(extra);
+        cmd.arg("mock")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--record")
+            .arg(&record)
+            .args(extra);
         cmd.env("RUST_LOG", "warn");
         let process = Process::spawn(cmd);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let out = process.stdout.text();
-            if let Some(addr) = out.lines().find_map(|l| l.split("http://").nth(1)).and_then(|a| a.trim().parse().ok()) {
-                return Mock { process, addr, record, _dir: dir };
+            if let Some(addr) = out
+                .lines()
+                .find_map(|l| l.split("http://").nth(1))
+                .and_then(|a| a.trim().parse().ok())
+            {
+                return Mock {
+                    process,
+                    addr,
+                    record,
+                    _dir: dir,
+                };
             }
-            assert!(Instant::now() < deadline, "mock did not start: {}", process.stderr.text());
+            assert!(
+                Instant::now() < deadline,
+                "mock did not start: {}",
+                process.stderr.text()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -132,7 +162,9 @@ impl Mock {
     }
 
     pub fn stats(&self) -> serde_json::Value {
-        reqwest::blocking::get(format!("{}/mock/stats", self.url())).and_then(|r| r.json()).expect("mock stats")
+        reqwest::blocking::get(format!("{}/mock/stats", self.url()))
+            .and_then(|r| r.json())
+            .expect("mock stats")
     }
 }
 
@@ -140,7 +172,9 @@ impl Mock {
 pub fn recorded_header<'a>(request: &'a serde_json::Value, name: &str) -> Option<&'a str> {
     request["headers"].as_array()?.iter().find_map(|pair| {
         let pair = pair.as_array()?;
-        (pair.first()?.as_str()?.eq_ignore_ascii_case(name)).then(|| pair.get(1)?.as_str()).flatten()
+        (pair.first()?.as_str()?.eq_ignore_ascii_case(name))
+            .then(|| pair.get(1)?.as_str())
+            .flatten()
     })
 }
 
@@ -163,12 +197,22 @@ pub struct GatewayBuilder {
 impl Gateway {
     /// A gateway with `config` (YAML without `listen:`; it gets loopback ports added).
     pub fn with_config(config: &str) -> GatewayBuilder {
-        GatewayBuilder { config: Some(config.to_string()), env: vec![("TEAM_KEY".into(), TEAM_KEY.into())], args: vec![], default_logging: false }
+        GatewayBuilder {
+            config: Some(config.to_string()),
+            env: vec![("TEAM_KEY".into(), TEAM_KEY.into())],
+            args: vec![],
+            default_logging: false,
+        }
     }
 
     /// A gateway on the embedded default config (no --config).
     pub fn embedded_default() -> GatewayBuilder {
-        GatewayBuilder { config: None, env: vec![], args: vec![], default_logging: false }
+        GatewayBuilder {
+            config: None,
+            env: vec![],
+            args: vec![],
+            default_logging: false,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -176,14 +220,19 @@ impl Gateway {
     }
 
     pub fn metrics(&self) -> String {
-        reqwest::blocking::get(format!("{}/metrics", self.admin)).and_then(|r| r.text()).unwrap_or_default()
+        reqwest::blocking::get(format!("{}/metrics", self.admin))
+            .and_then(|r| r.text())
+            .unwrap_or_default()
     }
 
     /// The value of one metric sample (exact label set as rendered), or 0.
     pub fn metric(&self, sample: &str) -> f64 {
         self.metrics()
             .lines()
-            .find_map(|l| l.strip_prefix(sample).and_then(|rest| rest.trim().parse().ok()))
+            .find_map(|l| {
+                l.strip_prefix(sample)
+                    .and_then(|rest| rest.trim().parse().ok())
+            })
             .unwrap_or(0.0)
     }
 }
@@ -228,7 +277,9 @@ impl GatewayBuilder {
         }
         match &self.config {
             Some(config) => {
-                let text = format!("listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}");
+                let text = format!(
+                    "listen:\n  proxy: 127.0.0.1:{proxy}\n  admin: 127.0.0.1:{admin}\n{config}"
+                );
                 std::fs::write(&config_path, text).expect("write config");
                 cmd.arg("run").arg("--config").arg(&config_path);
             }
@@ -243,13 +294,25 @@ impl GatewayBuilder {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = process.child.try_wait() {
-                eprintln!("gateway exited early:\n{}\n{}", process.stdout.text(), process.stderr.text());
+                eprintln!(
+                    "gateway exited early:\n{}\n{}",
+                    process.stdout.text(),
+                    process.stderr.text()
+                );
                 return None;
             }
-            let ready = reqwest::blocking::get(format!("{gw_admin}/readyz")).map(|r| r.status() == 200).unwrap_or(false)
+            let ready = reqwest::blocking::get(format!("{gw_admin}/readyz"))
+                .map(|r| r.status() == 200)
+                .unwrap_or(false)
                 && std::net::TcpStream::connect(("127.0.0.1", proxy)).is_ok();
             if ready {
-                return Some(Gateway { process, base: format!("http://127.0.0.1:{proxy}"), admin: gw_admin, config_path, _dir: dir });
+                return Some(Gateway {
+                    process,
+                    base: format!("http://127.0.0.1:{proxy}"),
+                    admin: gw_admin,
+                    config_path,
+                    _dir: dir,
+                });
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -259,7 +322,10 @@ impl GatewayBuilder {
 
 /// A blocking client with no pooling surprises and a sane timeout.
 pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
 }
 
 /// A provider block pointing at `mock` with the given kind.
@@ -295,7 +361,10 @@ pub fn sse_events(body: &str) -> Vec<(String, serde_json::Value)> {
 }
 
 pub fn fixture(name: &str) -> serde_json::Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/claude-code").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/claude-code")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
 }

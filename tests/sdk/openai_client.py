@@ -69,6 +69,52 @@ elif scenario == "tools":
     check(json.loads(args) == {"city": "mock"}, f"streamed args {args!r}")
     facts["tool_id"] = call.id
 
+elif scenario == "responses":
+    tools = [{"type": "function", "name": "get_weather", "description": "Weather for a city", "strict": False,
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+    r = client.responses.create(model=model, instructions="Be brief.", input="hello from the responses api")
+    check(r.object == "response" and r.status == "completed", f"response {r.object} {r.status}")
+    check("hello from the responses api" in r.output_text, f"output_text {r.output_text!r}")
+    check(r.usage.input_tokens > 0 and r.usage.output_tokens > 0 and r.usage.total_tokens > 0, f"usage {r.usage}")
+    facts["model"] = r.model
+    facts["id"] = r.id
+
+    r = client.responses.create(model=model, input="weather? use get_weather", tools=tools, tool_choice="required")
+    calls = [o for o in r.output if o.type == "function_call"]
+    check(len(calls) == 1 and calls[0].name == "get_weather", f"calls {calls}")
+    check(json.loads(calls[0].arguments) == {"city": "mock"}, f"arguments {calls[0].arguments!r}")
+    follow = client.responses.create(model=model, tools=tools, input=[
+        {"role": "user", "content": "weather? use get_weather"},
+        *[o.model_dump(exclude_none=True) for o in r.output],
+        {"type": "function_call_output", "call_id": calls[0].call_id, "output": "rainy, 12C"},
+    ])
+    check("rainy, 12C" in follow.output_text, f"tool reply {follow.output_text!r}")
+    facts["call_id"] = calls[0].call_id
+
+    with client.responses.stream(model=model, input="stream it") as stream:
+        types = [e.type for e in stream]
+        final = stream.get_final_response()
+    check(types[:2] == ["response.created", "response.in_progress"] and types[-1] == "response.completed", f"events {types}")
+    check("stream it" in final.output_text and final.usage.output_tokens > 0, f"final {final}")
+
+    with client.responses.stream(model=model, input="use get_weather", tools=tools, tool_choice="required") as stream:
+        args = "".join(e.delta for e in stream if e.type == "response.function_call_arguments.delta")
+        final = stream.get_final_response()
+    check(json.loads(args) == {"city": "mock"}, f"streamed args {args!r}")
+    streamed_calls = [o for o in final.output if o.type == "function_call"]
+    check(len(streamed_calls) == 1 and streamed_calls[0].name == "get_weather", f"final output {final.output}")
+
+    try:
+        openai.OpenAI(base_url=os.environ["BASE_URL"], api_key="not-a-team-key", max_retries=0).responses.create(model=model, input="x")
+        check(False, "bad key accepted")
+    except openai.AuthenticationError as e:
+        check(e.status_code == 401 and e.code == "invalid_api_key", f"401 {e}")
+    try:
+        client.responses.create(model="no-such-model-xyz", input="x")
+        check(False, "unknown model accepted")
+    except openai.NotFoundError as e:
+        check("no-such-model-xyz" in str(e), f"not found names the model: {e}")
+
 else:
     check(False, f"unknown scenario {scenario}")
 

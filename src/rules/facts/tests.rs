@@ -357,3 +357,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn codex_cli_capture() {
+    let path = crate::mock::tests::fixture_dir().join("../codex/01-codex-exec-first-turn.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let [_, body] = crate::body::capture_body(&text).unwrap();
+    facts_with(&body, Needs::ALL, &[], |f| {
+        assert_eq!(
+            (f.thinking, f.messages, f.conversation, f.images),
+            (Thinking::Enabled, 4, Conversation::New, 0)
+        );
+        assert!(
+            f.tools.iter().any(|t| t == "web_search")
+                && f.tools.iter().any(|t| t == "exec_command"),
+            "{:?}",
+            f.tools
+        );
+        assert_eq!(f.split_key_source, KeySource::PromptCacheKey);
+        assert_eq!(f.split_key, b"01a22895-a7aa-7f02-bbde-3d091d35d9ee");
+    });
+}

@@ -60,7 +60,7 @@ fn openai_chunk() -> impl Strategy<Value = String> {
     ]
 }
 
-fn openai_stream_bytes() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn openai_stream_bytes() -> impl Strategy<Value = Vec<u8>> {
     (
         proptest::collection::vec(openai_chunk(), 0..14),
         any::<bool>(),
@@ -98,7 +98,7 @@ fn anthropic_event() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn anthropic_stream_bytes() -> impl Strategy<Value = Vec<u8>> {
+pub(super) fn anthropic_stream_bytes() -> impl Strategy<Value = Vec<u8>> {
     (proptest::collection::vec(anthropic_event(), 0..14), any::<bool>()).prop_map(|(events, crlf)| {
         let nl = if crlf { "\r\n" } else { "\n" };
         let start = json!({ "type": "message_start", "message": { "id": "msg_1", "usage": { "input_tokens": 3, "output_tokens": 1 } } });
@@ -111,7 +111,7 @@ fn anthropic_stream_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// Feeds `bytes` cut at `cuts` (positions modulo the length) and returns everything emitted.
-fn feed_cut(t: &mut dyn StreamTranslator, bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
+pub(super) fn feed_cut(t: &mut dyn StreamTranslator, bytes: &[u8], cuts: &[usize]) -> Vec<u8> {
     let mut points: Vec<usize> = cuts
         .iter()
         .map(|c| {
@@ -390,7 +390,7 @@ const WORDS: &[&str] = &[
     "",
 ];
 
-fn arb_json() -> impl Strategy<Value = Value> {
+pub(super) fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),

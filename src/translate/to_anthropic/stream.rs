@@ -20,142 +20,18 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::events::{self, DeltaKind};
 use super::response::{error_message, matched_stop};
 use super::ToAnthropicOptions;
 use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
-use crate::translate::loose::{self, Borrowing, First, Items, Loose};
+use crate::translate::chat_chunk::{ChunkData, ChunkOf, Choice, Delta, Function, ToolCall};
+use crate::translate::loose::{self, Loose};
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::usage::TokenUsage;
-
-/// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
-/// as a chunk without fields.
-type ChunkData<'a> = Loose<'a, Chunk<'a>>;
-
-struct ChunkOf;
-
-impl Borrowing for ChunkOf {
-    type Of<'a> = ChunkData<'a>;
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Chunk<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
-    error: Option<Value>,
-    #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
-    #[serde(borrow)]
-    choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Usage<'a> {
-    #[serde(borrow)]
-    prompt_tokens: Loose<'a>,
-    #[serde(borrow)]
-    completion_tokens: Loose<'a>,
-    #[serde(borrow)]
-    prompt_tokens_details: Loose<'a, PromptDetails<'a>>,
-    #[serde(borrow)]
-    prompt_cache_hit_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PromptDetails<'a> {
-    #[serde(borrow)]
-    cached_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Choice<'a> {
-    #[serde(borrow)]
-    delta: Loose<'a, Delta<'a>>,
-    #[serde(borrow)]
-    finish_reason: Loose<'a>,
-    /// vLLM's name for the matched stop string.
-    #[serde(borrow)]
-    stop_reason: Loose<'a>,
-    /// SGLang's name for the matched stop string.
-    #[serde(borrow)]
-    matched_stop: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Delta<'a> {
-    #[serde(borrow)]
-    content: Loose<'a>,
-    #[serde(borrow)]
-    refusal: Loose<'a>,
-    /// DeepSeek, vLLM, Qwen.
-    #[serde(borrow)]
-    reasoning_content: Loose<'a>,
-    /// OpenRouter, Ollama.
-    #[serde(borrow)]
-    reasoning: Loose<'a>,
-    #[serde(borrow)]
-    tool_calls: Items<Loose<'a, ToolCall<'a>>>,
-    /// The pre-`tools` single function call.
-    #[serde(borrow)]
-    function_call: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ToolCall<'a> {
-    #[serde(borrow)]
-    id: Loose<'a>,
-    #[serde(borrow)]
-    index: Loose<'a>,
-    #[serde(borrow)]
-    function: Loose<'a, Function<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Function<'a> {
-    #[serde(borrow)]
-    name: Loose<'a>,
-    /// A JSON string normally; some servers send the object itself.
-    #[serde(borrow)]
-    arguments: Loose<'a, Value>,
-}
-
-impl Usage<'_> {
-    fn token_usage(&self) -> TokenUsage {
-        let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let cached = self
-            .prompt_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.cached_tokens));
-        TokenUsage::from_openai_counts(
-            n(&self.prompt_tokens),
-            n(&self.completion_tokens),
-            cached,
-            n(&self.prompt_cache_hit_tokens),
-        )
-    }
-}
-
-impl Delta<'_> {
-    /// `reasoning_content` or else `reasoning`, when non-empty.
-    fn reasoning(&self) -> Option<&str> {
-        self.reasoning_content
-            .text()
-            .or_else(|| self.reasoning.text())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

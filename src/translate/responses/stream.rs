@@ -1,0 +1,683 @@
+//! Chat Completions SSE → Responses API SSE, as an incremental state machine: the full typed event
+//! sequence the OpenAI SDKs and Codex CLI parse, every event with its `sequence_number`.
+//!
+//! ```text
+//!  first chunk        ─▶ response.created, response.in_progress
+//!  reasoning delta    ─▶ reasoning item: output_item.added, (summary_part.added | content_part.added),
+//!                        reasoning_summary_text.delta | reasoning_text.delta
+//!  content delta      ─▶ message item: output_item.added, content_part.added, output_text.delta
+//!  refusal delta      ─▶ message item: content_part.added (refusal), refusal.delta
+//!  tool_calls[i]      ─▶ function_call item: output_item.added, function_call_arguments.delta
+//!  a change of kind   ─▶ the open reasoning/message item closes: …done events, output_item.done
+//!  finish_reason, usage ─▶ remembered
+//!  data: [DONE] (or EOF after a finish_reason) ─▶ open items close (function calls: arguments.done,
+//!                        output_item.done), then response.completed — or response.incomplete for
+//!                        `length` / `content_filter` — carrying the whole output and the usage
+//!  {"error": …} chunk, EOF before a finish, gateway abort ─▶ response.failed (never a silent cut)
+//! ```
+//!
+//! Function-call items stay open until the end, so argument deltas of parallel calls that a server
+//! interleaves still land in their own item (the SDKs accumulate by `output_index`). A call whose name has
+//! not arrived yet is held back until it does.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::objects::{
+    content_part, failure, function_call_item, item_id, message_item, reasoning_item, response_id,
+    response_object, status_for, EventWriter, ResponsesUsage, Status, ToResponsesOptions,
+};
+use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolCall, Usage};
+use crate::translate::ids::fallback_tool_id;
+use crate::translate::loose::{self, Loose};
+use crate::translate::sse::{SseEvent, SseParser};
+use crate::translate::stream::{StreamFailure, StreamTranslator};
+use crate::translate::to_anthropic::response::error_message;
+use crate::translate::usage::TokenUsage;
+
+/// A Chat usage object in the Responses API's terms (reasoning tokens included).
+fn responses_usage(u: &Usage<'_>) -> ResponsesUsage {
+    let tokens = u.token_usage();
+    let reasoning = u
+        .completion_tokens_details
+        .obj()
+        .and_then(|d| d.reasoning_tokens.count())
+        .unwrap_or(0);
+    ResponsesUsage::from_chat(
+        tokens.prompt_tokens(),
+        tokens.output_tokens,
+        tokens.cache_read_input_tokens,
+        reasoning,
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Waiting,
+    Streaming,
+    Done,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Reasoning {
+        text: String,
+    },
+    /// Content parts: (is a refusal, text).
+    Message {
+        parts: Vec<(bool, String)>,
+    },
+    Call {
+        key: u64,
+        call_id: String,
+        name: String,
+        arguments: String,
+        added: bool,
+    },
+}
+
+#[derive(Debug)]
+struct Item {
+    id: String,
+    kind: Kind,
+    done: bool,
+}
+
+/// Translates one Chat Completions SSE response into the Responses API event stream.
+#[derive(Debug)]
+pub struct ChatToResponsesStream {
+    opts: ToResponsesOptions,
+    parser: SseParser,
+    phase: Phase,
+    sequence: u64,
+    response_id: String,
+    items: Vec<Item>,
+    /// The reasoning or message item deltas go to, if one is open.
+    open: Option<usize>,
+    finish_reason: Option<String>,
+    usage: Option<ResponsesUsage>,
+    streamed_chars: u64,
+}
+
+impl ChatToResponsesStream {
+    pub fn new(opts: ToResponsesOptions) -> Self {
+        ChatToResponsesStream {
+            opts,
+            parser: SseParser::new(),
+            phase: Phase::Waiting,
+            sequence: 0,
+            response_id: String::new(),
+            items: Vec::new(),
+            open: None,
+            finish_reason: None,
+            usage: None,
+            streamed_chars: 0,
+        }
+    }
+
+    fn event<'o>(&mut self, out: &'o mut Vec<u8>, kind: &str) -> EventWriter<'o> {
+        let n = self.sequence;
+        self.sequence += 1;
+        EventWriter::begin(out, kind, n)
+    }
+
+    fn on_chunk(&mut self, data: &ChunkData<'_>, text: &str, out: &mut Vec<u8>) {
+        let chunk = data.obj();
+        if let Some(err) = chunk.and_then(|c| c.error.as_ref()) {
+            let message = error_message(err);
+            let code = if err.get("code").and_then(Value::as_u64) == Some(429)
+                || err.get("type").and_then(Value::as_str) == Some("rate_limit_error")
+            {
+                "rate_limit_exceeded"
+            } else {
+                "server_error"
+            };
+            self.fail_with(code, &format!("upstream error mid-stream: {message}"), out);
+            return;
+        }
+        self.start(chunk.and_then(|c| c.id.text()), text, out);
+        let Some(chunk) = chunk else { return };
+        if let Some(u) = chunk.usage.obj() {
+            self.usage = Some(responses_usage(u));
+        }
+        let Some(choice) = chunk.choices.0.first().and_then(Loose::obj) else {
+            return;
+        };
+        if let Some(delta) = choice.delta.obj() {
+            if let Some(r) = delta
+                .reasoning_content
+                .text()
+                .or_else(|| delta.reasoning.text())
+            {
+                self.reasoning(r, out);
+            }
+            if let Some(t) = delta.content.text() {
+                self.message_text(false, t, out);
+            }
+            if let Some(t) = delta.refusal.text() {
+                self.message_text(true, t, out);
+            }
+            for (position, call) in delta.tool_calls.0.iter().enumerate() {
+                if let Some(call) = call.obj() {
+                    self.tool_call(position, call, out);
+                }
+            }
+        }
+        if let Some(reason) = choice.finish_reason.str() {
+            self.finish_reason = Some(reason.to_owned());
+        }
+    }
+
+    /// The first event opens the response. Its id derives from the upstream completion id, or else from the
+    /// first event's text.
+    fn start(&mut self, upstream_id: Option<&str>, data: &str, out: &mut Vec<u8>) {
+        if self.phase != Phase::Waiting {
+            return;
+        }
+        self.phase = Phase::Streaming;
+        self.response_id = response_id(upstream_id.unwrap_or(data).as_bytes());
+        let response = response_object(
+            &self.opts,
+            &self.response_id,
+            Status::InProgress,
+            Vec::new(),
+            None,
+            None,
+        );
+        self.event(out, "response.created")
+            .value("response", &response)
+            .end();
+        self.event(out, "response.in_progress")
+            .value("response", &response)
+            .end();
+    }
+
+    fn new_item(&mut self, prefix: &str, kind: Kind) -> usize {
+        let n = self.items.len();
+        self.items.push(Item {
+            id: item_id(prefix, &self.response_id, n),
+            kind,
+            done: false,
+        });
+        n
+    }
+
+    fn reasoning(&mut self, delta: &str, out: &mut Vec<u8>) {
+        self.streamed_chars = self.streamed_chars.saturating_add(delta.len() as u64);
+        let n = match self
+            .open
+            .filter(|&n| matches!(self.items[n].kind, Kind::Reasoning { .. }))
+        {
+            Some(n) => n,
+            None => {
+                self.close_open(out);
+                let n = self.new_item(
+                    "rs_",
+                    Kind::Reasoning {
+                        text: String::new(),
+                    },
+                );
+                let id = self.items[n].id.clone();
+                let added = serde_json::json!({ "id": id, "type": "reasoning", "summary": [] });
+                self.event(out, "response.output_item.added")
+                    .num("output_index", n as u64)
+                    .value("item", &added)
+                    .end();
+                if self.opts.shape.reasoning_as_summary {
+                    self.event(out, "response.reasoning_summary_part.added")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("summary_index", 0)
+                        .raw("part", br#"{"type":"summary_text","text":""}"#)
+                        .end();
+                } else {
+                    self.event(out, "response.content_part.added")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("content_index", 0)
+                        .raw("part", br#"{"type":"reasoning_text","text":""}"#)
+                        .end();
+                }
+                self.open = Some(n);
+                n
+            }
+        };
+        if let Kind::Reasoning { text } = &mut self.items[n].kind {
+            text.push_str(delta);
+        }
+        let id = self.items[n].id.clone();
+        let (kind, index_key) = if self.opts.shape.reasoning_as_summary {
+            ("response.reasoning_summary_text.delta", "summary_index")
+        } else {
+            ("response.reasoning_text.delta", "content_index")
+        };
+        self.event(out, kind)
+            .str("item_id", &id)
+            .num("output_index", n as u64)
+            .num(index_key, 0)
+            .str("delta", delta)
+            .end();
+    }
+
+    fn message_text(&mut self, refusal: bool, delta: &str, out: &mut Vec<u8>) {
+        self.streamed_chars = self.streamed_chars.saturating_add(delta.len() as u64);
+        let n = match self
+            .open
+            .filter(|&n| matches!(self.items[n].kind, Kind::Message { .. }))
+        {
+            Some(n) => n,
+            None => {
+                self.close_open(out);
+                let n = self.new_item("msg_", Kind::Message { parts: Vec::new() });
+                let added = message_item(&self.items[n].id, "in_progress", Vec::new());
+                self.event(out, "response.output_item.added")
+                    .num("output_index", n as u64)
+                    .value("item", &added)
+                    .end();
+                self.open = Some(n);
+                n
+            }
+        };
+        let id = self.items[n].id.clone();
+        let Kind::Message { parts } = &mut self.items[n].kind else {
+            return;
+        };
+        let same_part = parts.last().is_some_and(|(r, _)| *r == refusal);
+        let closing = if same_part {
+            None
+        } else {
+            parts.last().cloned().map(|p| (parts.len() - 1, p))
+        };
+        if !same_part {
+            parts.push((refusal, String::new()));
+        }
+        let index = parts.len() - 1;
+        parts[index].1.push_str(delta);
+        if let Some((at, (was_refusal, text))) = closing {
+            self.part_done(&id, n, at, was_refusal, &text, out);
+        }
+        if !same_part {
+            self.event(out, "response.content_part.added")
+                .str("item_id", &id)
+                .num("output_index", n as u64)
+                .num("content_index", index as u64)
+                .value("part", &content_part(refusal, ""))
+                .end();
+        }
+        let ev = self.event(
+            out,
+            if refusal {
+                "response.refusal.delta"
+            } else {
+                "response.output_text.delta"
+            },
+        );
+        let ev = ev
+            .str("item_id", &id)
+            .num("output_index", n as u64)
+            .num("content_index", index as u64)
+            .str("delta", delta);
+        if refusal {
+            ev
+        } else {
+            ev.raw("logprobs", b"[]")
+        }
+        .end();
+    }
+
+    fn part_done(
+        &mut self,
+        id: &str,
+        n: usize,
+        index: usize,
+        refusal: bool,
+        text: &str,
+        out: &mut Vec<u8>,
+    ) {
+        let ev = self.event(
+            out,
+            if refusal {
+                "response.refusal.done"
+            } else {
+                "response.output_text.done"
+            },
+        );
+        let ev = ev
+            .str("item_id", id)
+            .num("output_index", n as u64)
+            .num("content_index", index as u64);
+        if refusal {
+            ev.str("refusal", text)
+        } else {
+            ev.str("text", text).raw("logprobs", b"[]")
+        }
+        .end();
+        self.event(out, "response.content_part.done")
+            .str("item_id", id)
+            .num("output_index", n as u64)
+            .num("content_index", index as u64)
+            .value("part", &content_part(refusal, text))
+            .end();
+    }
+
+    fn tool_call(&mut self, position: usize, call: &ToolCall<'_>, out: &mut Vec<u8>) {
+        self.close_open(out);
+        let key = call.index.u64().unwrap_or(position as u64);
+        let function = call.function.obj();
+        let name = function.and_then(|f| f.name.text());
+        let arguments: Cow<'_, str> = match function.map(|f| &f.arguments) {
+            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
+            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
+            _ => Cow::Borrowed(""),
+        };
+        self.streamed_chars = self.streamed_chars.saturating_add(arguments.len() as u64);
+        let found = self
+            .items
+            .iter()
+            .position(|i| matches!(i.kind, Kind::Call { key: k, .. } if k == key) && !i.done);
+        let n = match found {
+            Some(n) => n,
+            None => {
+                let position = self.items.len();
+                let call_id = match call.id.text() {
+                    Some(id) => id.to_owned(),
+                    None => fallback_tool_id("call_", &self.response_id, position),
+                };
+                self.new_item(
+                    "fc_",
+                    Kind::Call {
+                        key,
+                        call_id,
+                        name: String::new(),
+                        arguments: String::new(),
+                        added: false,
+                    },
+                )
+            }
+        };
+        let mut announce = false;
+        if let Kind::Call {
+            name: held,
+            arguments: args,
+            added,
+            ..
+        } = &mut self.items[n].kind
+        {
+            if let (Some(name), false) = (name, *added) {
+                held.push_str(name);
+                *added = true;
+                announce = true;
+            }
+            args.push_str(&arguments);
+        }
+        if announce {
+            self.announce_call(n, out);
+        } else if !arguments.is_empty()
+            && matches!(self.items[n].kind, Kind::Call { added: true, .. })
+        {
+            let id = self.items[n].id.clone();
+            self.event(out, "response.function_call_arguments.delta")
+                .str("item_id", &id)
+                .num("output_index", n as u64)
+                .str("delta", &arguments)
+                .end();
+        }
+    }
+
+    /// `output_item.added` for a call whose name is now known, then the arguments held back so far.
+    fn announce_call(&mut self, n: usize, out: &mut Vec<u8>) {
+        let Kind::Call {
+            call_id,
+            name,
+            arguments,
+            ..
+        } = &self.items[n].kind
+        else {
+            return;
+        };
+        let id = self.items[n].id.clone();
+        let item = function_call_item(
+            &id,
+            "in_progress",
+            call_id,
+            self.opts.shape.names.split(name),
+            "",
+        );
+        let arguments = arguments.clone();
+        self.event(out, "response.output_item.added")
+            .num("output_index", n as u64)
+            .value("item", &item)
+            .end();
+        if !arguments.is_empty() {
+            self.event(out, "response.function_call_arguments.delta")
+                .str("item_id", &id)
+                .num("output_index", n as u64)
+                .str("delta", &arguments)
+                .end();
+        }
+    }
+
+    /// Closes the open reasoning or message item.
+    fn close_open(&mut self, out: &mut Vec<u8>) {
+        if let Some(n) = self.open.take() {
+            self.close(n, out);
+        }
+    }
+
+    fn close(&mut self, n: usize, out: &mut Vec<u8>) {
+        if self.items[n].done {
+            return;
+        }
+        self.items[n].done = true;
+        let id = self.items[n].id.clone();
+        let as_summary = self.opts.shape.reasoning_as_summary;
+        match &self.items[n].kind {
+            Kind::Reasoning { text } => {
+                let text = text.clone();
+                if as_summary {
+                    self.event(out, "response.reasoning_summary_text.done")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("summary_index", 0)
+                        .str("text", &text)
+                        .end();
+                    let part = serde_json::json!({ "type": "summary_text", "text": text });
+                    self.event(out, "response.reasoning_summary_part.done")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("summary_index", 0)
+                        .value("part", &part)
+                        .end();
+                } else {
+                    self.event(out, "response.reasoning_text.done")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("content_index", 0)
+                        .str("text", &text)
+                        .end();
+                    let part = serde_json::json!({ "type": "reasoning_text", "text": text });
+                    self.event(out, "response.content_part.done")
+                        .str("item_id", &id)
+                        .num("output_index", n as u64)
+                        .num("content_index", 0)
+                        .value("part", &part)
+                        .end();
+                }
+            }
+            Kind::Message { parts } => {
+                let last = parts
+                    .len()
+                    .checked_sub(1)
+                    .and_then(|i| parts.get(i).cloned().map(|p| (i, p)));
+                if let Some((index, (refusal, text))) = last {
+                    self.part_done(&id, n, index, refusal, &text, out);
+                }
+            }
+            Kind::Call {
+                arguments, added, ..
+            } => {
+                let (arguments, announced) = (arguments.clone(), *added);
+                if !announced {
+                    if let Kind::Call { added, .. } = &mut self.items[n].kind {
+                        *added = true;
+                    }
+                    self.announce_call(n, out);
+                }
+                self.event(out, "response.function_call_arguments.done")
+                    .str("item_id", &id)
+                    .num("output_index", n as u64)
+                    .str("arguments", &arguments)
+                    .end();
+            }
+        }
+        let item = self.item_json(n, "completed");
+        self.event(out, "response.output_item.done")
+            .num("output_index", n as u64)
+            .value("item", &item)
+            .end();
+    }
+
+    fn item_json(&self, n: usize, status: &str) -> Value {
+        let item = &self.items[n];
+        match &item.kind {
+            Kind::Reasoning { text } => {
+                reasoning_item(&item.id, text, self.opts.shape.reasoning_as_summary)
+            }
+            Kind::Message { parts } => message_item(
+                &item.id,
+                status,
+                parts.iter().map(|(r, t)| content_part(*r, t)).collect(),
+            ),
+            Kind::Call {
+                call_id,
+                name,
+                arguments,
+                ..
+            } => function_call_item(
+                &item.id,
+                status,
+                call_id,
+                self.opts.shape.names.split(name),
+                arguments,
+            ),
+        }
+    }
+
+    fn output(&self, status: &str) -> Vec<Value> {
+        (0..self.items.len())
+            .map(|n| {
+                self.item_json(
+                    n,
+                    if self.items[n].done {
+                        "completed"
+                    } else {
+                        status
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Closes every item and ends the response with its final status and usage.
+    fn complete(&mut self, data: &str, out: &mut Vec<u8>) {
+        self.start(None, data, out);
+        self.close_open(out);
+        for n in 0..self.items.len() {
+            self.close(n, out);
+        }
+        let status = status_for(self.finish_reason.as_deref());
+        let usage = self.usage.unwrap_or_else(|| self.estimated_usage());
+        let response = response_object(
+            &self.opts,
+            &self.response_id,
+            status,
+            self.output("completed"),
+            Some(usage),
+            None,
+        );
+        let kind = if matches!(status, Status::Incomplete(_)) {
+            "response.incomplete"
+        } else {
+            "response.completed"
+        };
+        self.event(out, kind).value("response", &response).end();
+        self.phase = Phase::Done;
+    }
+
+    fn estimated_usage(&self) -> ResponsesUsage {
+        ResponsesUsage {
+            output_tokens: self.streamed_chars.div_ceil(4),
+            ..ResponsesUsage::default()
+        }
+    }
+
+    /// Ends the stream with `response.failed`, keeping what was produced so far in its output.
+    fn fail_with(&mut self, code: &str, message: &str, out: &mut Vec<u8>) {
+        if self.phase == Phase::Done {
+            return;
+        }
+        self.start(None, message, out);
+        let response = response_object(
+            &self.opts,
+            &self.response_id,
+            Status::Failed,
+            self.output("incomplete"),
+            self.usage,
+            Some(failure(code, message)),
+        );
+        self.event(out, "response.failed")
+            .value("response", &response)
+            .end();
+        self.phase = Phase::Done;
+    }
+}
+
+impl StreamTranslator for ChatToResponsesStream {
+    fn parser_mut(&mut self) -> &mut SseParser {
+        &mut self.parser
+    }
+
+    fn on_event(&mut self, ev: SseEvent<'_>, out: &mut Vec<u8>) {
+        if self.phase == Phase::Done {
+            return;
+        }
+        let data = ev.data.trim();
+        if data == "[DONE]" {
+            self.complete(data, out);
+            return;
+        }
+        let parsed = loose::parse::<ChunkOf, _>(data, |v| self.on_chunk(v, data, out));
+        if parsed.is_err() && !data.is_empty() {
+            log::warn!("skipping a non-JSON upstream SSE data line");
+        }
+    }
+
+    fn on_eof(&mut self, out: &mut Vec<u8>) {
+        if self.finish_reason.is_some() {
+            self.complete("", out);
+        } else {
+            self.fail_with(
+                "server_error",
+                "the upstream stream ended before the model finished; retry the request",
+                out,
+            );
+        }
+    }
+
+    fn fail_into(&mut self, kind: StreamFailure, message: &str, out: &mut Vec<u8>) {
+        let _ = kind;
+        self.fail_with("server_error", message, out);
+    }
+
+    fn usage(&self) -> TokenUsage {
+        match self.usage {
+            Some(u) => u.token_usage(true),
+            None => self.estimated_usage().token_usage(false),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+}
