@@ -21,7 +21,10 @@ export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
 command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
 WORK=$(mktemp -d)
 MOCK_PID=""
-cleanup() { [[ -n $MOCK_PID ]] && kill "$MOCK_PID" 2>/dev/null; rm -rf "$WORK"; }
+cleanup() {
+  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 "$BIN" mock --listen "127.0.0.1:$((PORT + 2))" >"$WORK/mock.log" 2>&1 &

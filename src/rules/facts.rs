@@ -246,8 +246,7 @@ impl<'a> Facts<'a> {
     }
 
     /// One walk over `messages` (or `input`) for the count, the roles and the images — and none at
-    /// all when only images matter and the bytes `image` appear nowhere in it (every image block's
-    /// type has them), which one `memmem` over the value tells.
+    /// all when only images matter and [`may_hold_images`] says there are none.
     fn read_messages(&mut self, b: &'a [u8], spans: &FactSpans, needs: Needs) {
         if spans.get(FactField::PreviousResponseId).is_some() {
             self.conversation = Conversation::Continuing;
@@ -264,7 +263,7 @@ impl<'a> Facts<'a> {
             return;
         }
         let images = needs.intersects(Needs::IMAGES | Needs::INPUT_TOKENS)
-            && memchr::memmem::find(&b[span.0..span.1], b"image").is_some();
+            && may_hold_images(&b[span.0..span.1]);
         let roles = needs.contains(Needs::CONVERSATION);
         if !(images || roles || needs.contains(Needs::MESSAGES)) {
             return;
@@ -330,6 +329,16 @@ impl<'a> Facts<'a> {
             .find(|(n, _)| *n == name)
             .and_then(|(_, v)| *v)
     }
+}
+
+/// Whether `messages` may hold an image block: its type is the JSON string `"image"`, `"image_url"`
+/// or `"input_image"`, and those bytes, quotes included, can only be such a string — inside a text
+/// the quotes would be escaped (`\"image\"`). Three `memmem`s instead of a walk over every message:
+/// a false alarm (the string `"image"` as some other value) only costs the walk that settles it.
+fn may_hold_images(messages: &[u8]) -> bool {
+    [&b"\"image\""[..], b"\"image_url\"", b"\"input_image\""]
+        .iter()
+        .any(|needle| memchr::memmem::find(messages, needle).is_some())
 }
 
 fn thinking(b: &[u8], spans: &FactSpans) -> Thinking {

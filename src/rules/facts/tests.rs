@@ -157,7 +157,13 @@ fn images_are_counted_where_each_api_puts_them_and_kept_out_of_the_estimate() {
     facts(&openai, |f| assert_eq!(f.images, 1));
     let responses = json!({"model": "m", "input": [{"type": "message", "role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}]});
     facts(&responses, |f| assert_eq!((f.images, f.messages), (1, 1)));
-    // The word "image" in text is not an image.
+    // The word "image" in text is not an image, quoted or not.
+    assert!(!super::may_hold_images(
+        br#"[{"role":"user","content":"an image, \"image\", image_url"}]"#
+    ));
+    assert!(super::may_hold_images(
+        br#"[{"role":"user","content":[{"type":"image"}]}]"#
+    ));
     facts(
         &json!({"model": "m", "messages": [{"role": "user", "content": "{\"type\":\"image\"}"}]}),
         |f| assert_eq!(f.images, 0),
