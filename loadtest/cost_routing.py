@@ -413,12 +413,47 @@ def report(summaries, plan, results, args, elapsed):
         for rule, (n, c) in sorted(s["by_rule"].items(), key=lambda kv: -kv[1][1]):
             w(f"| `{rule}` | {n} | {pct(n, s['n']):.1f} % | {c:,.2f} | {pct(c, s['total']):.1f} % |")
         w("")
+    w(depends_on(base, routed, summaries[2:]))
     w("Prices used (USD per million tokens: input / output / cache write / cache read; above a threshold the whole "
       "request at the tier's rates): " + "; ".join(
           f"`{m}` {p['input']:g} / {p['output']:g} / {p['cache_write']:g} / {p['cache_read']:g}" +
           "".join(f" (over {a // 1000}k: {t['input']:g} / {t['output']:g} / {t['cache_write']:g} / {t['cache_read']:g})" for a, t in p.get("tiers", []))
           for m, p in PRICES.items()) + ".\n")
     return "\n".join(lines) + "\n", saving
+
+
+def depends_on(base, routed, others):
+    """What the saving depends on, with this run's numbers."""
+    claude = {k: v for k, v in routed["by_model"].items() if k.startswith("anthropic/")}
+    claude_n = sum(v["requests"] for v in claude.values())
+    claude_usd = sum(v["cost"] for v in claude.values())
+    thinking_n, thinking_usd = routed["by_rule"].get("thinking", [0, 0.0])
+    images_n, images_usd = routed["by_rule"].get("images", [0, 0.0])
+    bg_n, bg_usd = routed["by_rule"].get("background", [0, 0.0])
+    base_bg = sum(v["cost"] for k, v in base["by_model"].items() if "haiku" in k)
+    lines = ["What the saving depends on, in this run:\n",
+             f"- **How much still goes to Claude.** Claude serves {pct(claude_n, routed['n']):.0f} % of the shipped policy's requests and "
+             f"{pct(claude_usd, routed['total']):.0f} % of its dollars: the split's 20 % share, thinking turns and conversations with an image.",
+             f"- **Moves mid-conversation.** A thinking turn goes to Claude, which has none of that conversation's history in its "
+             f"prompt cache and writes it all (1.25× the input price) before it reads anything: thinking turns are "
+             f"{pct(thinking_n, routed['n']):.1f} % of the requests and {pct(thinking_usd, routed['total']):.0f} % of the dollars. "
+             f"An image moves its conversation to Claude for good ({pct(images_n, routed['n']):.1f} % of requests, "
+             f"{pct(images_usd, routed['total']):.0f} % of dollars)."]
+    for other in others:
+        lines.append(f"  The policy `{other['name']}` costs {other['per_1000']:,.2f} USD per 1,000 requests "
+                     f"({(1 - other['per_1000'] / base['per_1000']) * 100:.0f} % below all-Claude).")
+    lines += [
+        f"- **Prompt caching.** {base['cache_share']:.0f} % (all-Claude) and {routed['cache_share']:.0f} % (shipped) of input tokens are "
+        "cache reads, so the price that matters most is the cache-read price (Opus $0.50, GLM-4.6 $0.11 per million: 4.5×, "
+        "not the 8× of the input prices); a policy that makes conversations hop loses it.",
+        f"- **Background calls do not matter.** {pct(bg_n, routed['n']):.0f} % of the requests, {pct(base_bg, base['total']):.1f} % of the "
+        "all-Claude bill: small, uncached, cheap on Haiku already.",
+        "- **What this cannot measure.** Every policy replays the same conversations: a cheaper model that needs more turns, "
+        "or fails and falls back to Claude, for the same task costs more than this shows. Token counts are the mock's "
+        "(bytes / 4), prices the table below, the mix (thinking on 8 % of turns, a screenshot in 12 % of sessions, 10 % "
+        "long-context sessions, 6–24 turns) this script's.",
+        ""]
+    return "\n".join(lines)
 
 
 def main():
