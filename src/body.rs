@@ -488,6 +488,16 @@ pub fn members(body: &[u8], span: (usize, usize)) -> impl Iterator<Item = (&[u8]
     })
 }
 
+/// Whether the value at `span` is anything but an array with at least one element (`[]`, `[ ]`, not
+/// an array), looking at its first bytes only.
+pub fn is_empty_array(body: &[u8], span: (usize, usize)) -> bool {
+    let value = body.get(span.0..span.1).unwrap_or_default();
+    match value.strip_prefix(b"[") {
+        Some(inside) => inside.iter().find(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t')) == Some(&b']'),
+        None => true,
+    }
+}
+
 /// The value of `key` in the object at `span` (the last one when repeated).
 pub fn member(body: &[u8], span: (usize, usize), key: &[u8]) -> Option<(usize, usize)> {
     members(body, span).filter(|(k, _)| *k == key).last().map(|(_, v)| v)
@@ -718,6 +728,9 @@ mod tests {
         assert_eq!(elements(body, (d, body.len())).count(), 1);
         assert_eq!(string_at(br#""a\qb""#, (0, 6)), None);
         assert_eq!(integer_at(b"-1", (0, 2)), None);
+        for (value, empty) in [(&b"[]"[..], true), (b"[ \n]", true), (b"[1]", false), (b"[ {}]", false), (b"{}", true), (b"\"[]\"", true), (b"", true)] {
+            assert_eq!(is_empty_array(value, (0, value.len())), empty, "{}", String::from_utf8_lossy(value));
+        }
     }
 
     #[test]

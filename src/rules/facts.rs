@@ -237,7 +237,7 @@ impl<'a> Facts<'a> {
         let Some(span) = spans.get(FactField::Tools) else {
             return;
         };
-        self.tools_offered = body::elements(b, span).next().is_some();
+        self.tools_offered = !body::is_empty_array(b, span);
         if names {
             self.tools = body::elements(b, span)
                 .filter_map(|tool| tool_name(b, tool))
@@ -333,12 +333,16 @@ impl<'a> Facts<'a> {
 
 /// Whether `messages` may hold an image block: its type is the JSON string `"image"`, `"image_url"`
 /// or `"input_image"`, and those bytes, quotes included, can only be such a string — inside a text
-/// the quotes would be escaped (`\"image\"`). Three `memmem`s instead of a walk over every message:
-/// a false alarm (the string `"image"` as some other value) only costs the walk that settles it.
+/// the quotes would be escaped (`\\"image\\"`). One `memmem` pass for `image`, each hit checked for
+/// those quotes, instead of a walk over every message; a false alarm (the string `"image"` as some
+/// other value) only costs the walk that settles it.
 fn may_hold_images(messages: &[u8]) -> bool {
-    [&b"\"image\""[..], b"\"image_url\"", b"\"input_image\""]
-        .iter()
-        .any(|needle| memchr::memmem::find(messages, needle).is_some())
+    memchr::memmem::find_iter(messages, b"image").any(|at| {
+        let (before, after) = (&messages[..at], &messages[at + b"image".len()..]);
+        let closed = after.starts_with(b"\"") || after.starts_with(b"_url\"");
+        (before.ends_with(b"\"") && closed)
+            || (before.ends_with(b"\"input_") && after.starts_with(b"\""))
+    })
 }
 
 fn thinking(b: &[u8], spans: &FactSpans) -> Thinking {
