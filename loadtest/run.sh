@@ -75,7 +75,7 @@ if [[ $MODE == smoke ]]; then
   WARMUP=""
 else
   : "${DURATION:=10s}" "${CONC:=32}" "${RUNS:=3}" "${STREAMS:=2000}" "${STREAM_DELAY_MS:=500}" "${WITH_LITELLM:=1}"
-  COST_SESSIONS=${COST_SESSIONS:-40}
+  COST_SESSIONS=${COST_SESSIONS:-100}
   WARMUP=2s
 fi
 
