@@ -10,7 +10,7 @@ the Claude model it names; priced per request, with prompt-cache reads and write
 --also adds policies to compare (each a switchyard config reading the same environment as the shipped one).
 
 The script starts everything it needs and stops it by PID when it ends: for each policy a fresh
-`switchyard mock --prompt-cache` (so no policy inherits another's cache) and a gateway on that policy, with
+`switchyard mock` (whose prompt cache then starts empty, so no policy inherits another's cache) and a gateway on that policy, with
 `ANTHROPIC_BASE_URL` / `OPENROUTER_BASE_URL` pointed at the mock. Both policies get the same requests in the
 same order (the workload is generated from --seed).
 
@@ -28,7 +28,7 @@ The workload, built on the real Claude Code first turn (tests/fixtures/claude-co
   Output lengths are set per request with the mock's `x-mock-output-tokens` (tool turns 80-400 tokens, the last
   turn 600-1200, thinking turns 1500-4000 more, background calls 15-40).
 
-Token counts are the mock's (input = body bytes / 4, cache reads and writes as `cache.rs` simulates them), so the
+Token counts are the mock's (input = body bytes / 4, cache reads and writes as its `cache.rs` simulates them), so the
 dollars are those of this simulated workload; the ratio between the policies is the result.
 
 PRICES below mirror the usage ledger's price table (issue 12, conf/prices.yaml on its branch, not yet merged
@@ -256,7 +256,7 @@ class Procs:
 
 
 def start_mock(procs, binary):
-    p = procs.start([binary, "mock", "--listen", "127.0.0.1:0", "--prompt-cache"], env={**os.environ, "RUST_LOG": "warn"})
+    p = procs.start([binary, "mock", "--listen", "127.0.0.1:0"], env={**os.environ, "RUST_LOG": "warn"})
     deadline = time.time() + 20
     while time.time() < deadline:
         line = p.stdout.readline()
@@ -383,7 +383,7 @@ def report(summaries, plan, results, args, elapsed):
     w("## Cost routing: the shipped policy against all-Claude, on a Claude Code-shaped workload\n")
     also = "".join(f" --also {a}" for a in args.also)
     w(f"`python3 loadtest/cost_routing.py --sessions {args.sessions} --seed {args.seed}{also}` (switchyard `{os.path.relpath(args.bin)}`, "
-      f"{args.workers} sessions at a time, loopback, `switchyard mock --prompt-cache` as every provider; "
+      f"{args.workers} sessions at a time, loopback, `switchyard mock` (prompt cache per model) as every provider; "
       f"{', '.join(f'{t:.0f} s' for t in elapsed)} per policy).\n")
     w(f"Workload: {n_sessions} Claude Code sessions ({n_sessions - n_long - n_image} coding, {n_image} with a pasted screenshot, "
       f"{n_long} long-context), {base['n']} requests per policy: " +

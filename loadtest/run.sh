@@ -667,7 +667,7 @@ fi
 COST_MD=$OUT/cost-routing.md
 cost_rc=0
 if in_list cost-routing "$ONLY_SCEN" && target_enabled switchyard; then
-  # cost_routing.py starts its own mock (with prompt caching) and two gateways on COST_PORT..+3, and stops them.
+  # cost_routing.py starts its own mocks (a fresh prompt cache per policy) and two gateways on COST_PORT..+3, and stops them.
   log "cost routing: $COST_SESSIONS Claude Code sessions per policy (all-Claude, conf/claude-code-team.yaml)"
   timeout -k 5 1800 "$PY" "$LT/cost_routing.py" --bin "$SY_BIN" --fixtures "$FIXTURES" --sessions "$COST_SESSIONS" \
     --port-base "$COST_PORT" --out "$COST_MD" >"$LOGS/cost-routing.log" 2>&1 || cost_rc=$?

@@ -9,6 +9,7 @@ pub mod config;
 pub mod errors;
 pub mod metrics;
 pub mod mock;
+pub mod models;
 pub mod pool;
 pub mod proxy;
 pub mod reload;

@@ -48,34 +48,31 @@ enum Command {
         path: String,
     },
     /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
-    Mock(MockArgs),
-}
-
-#[derive(clap::Args)]
-struct MockArgs {
-    #[arg(long, default_value = "127.0.0.1:9000")]
-    listen: String,
-    /// Append every received request to this file as JSON lines.
-    #[arg(long)]
-    record: Option<PathBuf>,
-    /// Text deltas per streamed reply.
-    #[arg(long, default_value_t = 8)]
-    chunks: usize,
-    /// Delay between SSE events, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    stream_delay_ms: u64,
-    /// Fault applied to every request (e.g. `status:503`, `rate_limit:2`, `hang`).
-    #[arg(long)]
-    fault: Option<String>,
-    /// Provider key the mock requires (401 otherwise).
-    #[arg(long)]
-    require_key: Option<String>,
-    /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
-    #[arg(long = "key-fault")]
-    key_faults: Vec<String>,
-    /// Simulate prompt caching: report a conversation's repeated prefix as cache reads (and writes).
-    #[arg(long)]
-    prompt_cache: bool,
+    Mock {
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: String,
+        /// Append every received request to this file as JSON lines.
+        #[arg(long)]
+        record: Option<PathBuf>,
+        /// Text deltas per streamed reply.
+        #[arg(long, default_value_t = 8)]
+        chunks: usize,
+        /// Delay between SSE events, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        stream_delay_ms: u64,
+        /// Fault applied to every request (e.g. `status:503`, `rate_limit:2`, `hang`).
+        #[arg(long)]
+        fault: Option<String>,
+        /// Provider key the mock requires (401 otherwise).
+        #[arg(long)]
+        require_key: Option<String>,
+        /// `KEY=FAULT`: a fault for requests presenting that provider key (repeatable).
+        #[arg(long = "key-fault")]
+        key_faults: Vec<String>,
+        /// How OpenAI streams order parallel tool calls: `sequential` or `interleaved`.
+        #[arg(long, default_value = "sequential")]
+        tool_stream: switchyard::mock::ToolStream,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -93,7 +90,10 @@ fn main() -> ExitCode {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
-        Command::Mock(args) => mock(args),
+        Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
+            let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
+            mock(listen, options, fault, require_key, key_faults)
+        }
     }
 }
 
@@ -257,8 +257,7 @@ fn route(path: Option<PathBuf>, format: RouteFormat, request: &std::path::Path, 
     }
 }
 
-fn mock(args: MockArgs) -> ExitCode {
-    let MockArgs { listen, record, chunks, stream_delay_ms: delay_ms, fault, require_key, key_faults, prompt_cache } = args;
+fn mock(listen: String, options: switchyard::mock::MockOptions, fault: Option<String>, require_key: Option<String>, key_faults: Vec<String>) -> ExitCode {
     let mut parsed_key_faults = Vec::new();
     for spec in key_faults {
         let parsed = spec.split_once('=').map(|(k, f)| (k.to_string(), f.parse::<switchyard::mock::Fault>()));
@@ -281,15 +280,7 @@ fn mock(args: MockArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = switchyard::mock::MockOptions {
-        record,
-        chunks,
-        stream_delay: std::time::Duration::from_millis(delay_ms),
-        fault,
-        require_key,
-        key_faults: parsed_key_faults,
-        prompt_cache,
-    };
+    let options = switchyard::mock::MockOptions { fault, require_key, key_faults: parsed_key_faults, ..options };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -22,6 +22,8 @@ pub struct Reloader {
     pub current: Arc<ArcSwap<GatewayState>>,
     pub mock_addr: Option<SocketAddr>,
     pub readiness: Arc<Readiness>,
+    /// Told about every new config, so model discovery fetches the new providers' lists at once.
+    pub discovered: Arc<crate::models::Discovered>,
 }
 
 /// The process environment, plus the team key generated at start so a reload keeps it valid.
@@ -71,6 +73,7 @@ impl Reloader {
         }
         let state = GatewayState::new(new, self.mock_addr).map_err(|e| e.0)?;
         self.current.store(Arc::new(state));
+        self.discovered.config_changed();
         Ok(())
     }
 }

@@ -9,10 +9,14 @@ use arc_swap::ArcSwap;
 
 use pingora_core::server::configuration::{Opt, ServerConf};
 use pingora_core::server::{RunArgs, Server};
+use pingora_core::connectors::http::Connector;
+use pingora_core::connectors::ConnectorOptions;
+use pingora_core::services::background::background_service;
 use pingora_core::services::listening::Service;
 
 use crate::admin::{AdminApp, Readiness};
 use crate::config::{Config, Upstream};
+use crate::models::{Discovered, DiscoveryService};
 use crate::proxy::state::GatewayState;
 use crate::proxy::Gateway;
 use crate::reload::{self, Reloader};
@@ -53,7 +57,8 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let settings = config.server.clone();
     let listen = config.listen.clone();
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
-    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone() });
+    let discovered = Arc::new(Discovered::default());
+    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone(), discovered: discovered.clone() });
     reload::spawn_sighup_watcher(reloader).map_err(|e| StartError(format!("cannot start the reload watcher: {e}")))?;
 
     let conf = ServerConf {
@@ -76,9 +81,13 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone()), "switchyard proxy");
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone(), discovered.clone()), "switchyard proxy");
     proxy.add_tcp(&listen.proxy);
     server.add_service(proxy);
+
+    // The one owner of model discovery: stopped by the server's shutdown signal like every service.
+    let connector = Connector::new(Some(ConnectorOptions::from_server_conf(&conf)));
+    server.add_service(background_service("model discovery", DiscoveryService::new(state.clone(), discovered, connector)));
 
     let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone() });
     admin.add_tcp(&listen.admin);

@@ -75,8 +75,9 @@ fn team_model_globs_give_403_naming_the_model() {
     let body: serde_json::Value = r.json().unwrap();
     assert_eq!(body["error"]["type"], "permission_error");
     assert!(body["error"]["message"].as_str().unwrap().contains("claude-opus-4-5"));
-    let models: serde_json::Value = c.get(s.gw.url("/v1/models")).header("x-api-key", "limited-team-key-123").send().unwrap().json().unwrap();
-    assert_eq!(models["data"].as_array().unwrap().len(), 0, "no listed model matches claude-haiku-*: {models}");
+    // Of everything the providers list (see the next test), the team sees what its globs allow.
+    let ids = s.gw.model_ids("limited-team-key-123", 1);
+    assert_eq!(ids, ["claude-haiku-4-5"]);
 }
 
 #[test]
@@ -247,14 +248,17 @@ fn client_disconnect_cancels_the_upstream_stream() {
 fn connections_to_a_provider_are_reused() {
     let s = setup();
     let c = client();
+    // Model discovery fetches each provider's list once at start, on a connection of its own.
+    let connections = |stats: serde_json::Value| stats["connections"].as_u64().unwrap();
+    let (anthropic_before, openai_before) = (connections(s.anthropic.stats_after_discovery()), connections(s.openai.stats_after_discovery()));
     for _ in 0..20 {
         let r = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&messages("claude-haiku-4-5")).send().unwrap();
         assert_eq!(r.status(), 200);
     }
     // Each stats probe is one connection of its own.
     let stats = s.anthropic.stats();
-    assert_eq!(stats["connections"].as_u64().unwrap() - 1, 1, "20 sequential requests should share one pooled connection: {stats}");
-    assert_eq!(s.openai.stats()["connections"], 1, "the other provider saw nothing but the probe: pools are per provider");
+    assert_eq!(connections(stats.clone()) - anthropic_before - 1, 1, "20 sequential requests should share one pooled connection: {stats}");
+    assert_eq!(connections(s.openai.stats()), openai_before + 1, "the other provider saw nothing but the probe: pools are per provider");
 }
 
 #[test]
@@ -288,14 +292,42 @@ fn limits_and_malformed_input() {
 fn models_are_listed_per_team_in_both_formats() {
     let s = setup();
     let c = client();
+    // Aliases, then providers' configured models, then what each provider's own /v1/models lists (both
+    // mocks list the same six models), each under the name that routes to it.
+    let ids = s.gw.model_ids(TEAM_KEY, 14);
+    let expected = [
+        "sonnet", "openrouter/z-ai/glm-4.5-air",
+        "claude-opus-4-5", "claude-sonnet-4-5", "claude-haiku-4-5", "anthropic/gpt-4o", "anthropic/gpt-4o-mini", "anthropic/switchyard-mock",
+        "openrouter/claude-opus-4-5", "openrouter/claude-sonnet-4-5", "openrouter/claude-haiku-4-5", "gpt-4o", "gpt-4o-mini", "openrouter/switchyard-mock",
+    ];
+    assert_eq!(ids, expected);
+    for mock in [&s.anthropic, &s.openai] {
+        let fetched = mock.discovery_requests();
+        assert_eq!(recorded_header(&fetched[0], "user-agent").map(|ua| ua.starts_with("switchyard-model-discovery/")), Some(true));
+    }
+    assert_eq!(s.anthropic.discovery_requests()[0]["path"], "/v1/models?limit=1000");
+    assert_eq!(recorded_header(&s.anthropic.discovery_requests()[0], "x-api-key"), Some(ANTHROPIC_KEY));
+    assert_eq!(s.openai.discovery_requests()[0]["path"], "/v1/models");
+    assert_eq!(recorded_header(&s.openai.discovery_requests()[0], "authorization"), Some(format!("Bearer {OPENAI_KEY}").as_str()));
+    assert_eq!(recorded_header(&s.openai.discovery_requests()[0], "x-title"), Some("switchyard-tests"), "the provider's extra headers too");
+
     let openai: serde_json::Value = c.get(s.gw.url("/v1/models")).bearer_auth(TEAM_KEY).send().unwrap().json().unwrap();
     assert_eq!(openai["object"], "list");
-    let ids: Vec<&str> = openai["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec!["sonnet", "openrouter/z-ai/glm-4.5-air"]);
-    let anthropic: serde_json::Value = c.get(s.gw.url("/v1/models?limit=1000")).header("x-api-key", TEAM_KEY).header("anthropic-version", "2023-06-01").send().unwrap().json().unwrap();
-    assert_eq!(anthropic["data"][0]["type"], "model");
-    assert_eq!(anthropic["data"][1]["id"], "openrouter/z-ai/glm-4.5-air");
-    assert_eq!(anthropic["has_more"], false);
+    assert_eq!(openai["data"][1], json!({"id": "openrouter/z-ai/glm-4.5-air", "object": "model", "created": 0, "owned_by": "openrouter"}));
+    let anthropic_page = |query: &str| -> serde_json::Value {
+        c.get(s.gw.url(&format!("/v1/models?{query}"))).header("x-api-key", TEAM_KEY).header("anthropic-version", "2023-06-01").send().unwrap().json().unwrap()
+    };
+    let all = anthropic_page("limit=1000");
+    assert_eq!(all["data"][0]["type"], "model");
+    assert_eq!(all["data"].as_array().unwrap().len(), 14);
+    assert_eq!((&all["has_more"], &all["first_id"], &all["last_id"]), (&json!(false), &json!("sonnet"), &json!("openrouter/switchyard-mock")));
+    let first = anthropic_page("limit=5");
+    assert_eq!((&first["has_more"], &first["last_id"]), (&json!(true), &json!("claude-haiku-4-5")));
+    let next = anthropic_page("limit=5&after_id=claude-haiku-4-5");
+    assert_eq!(next["first_id"], "anthropic/gpt-4o");
+    let r = c.get(s.gw.url("/v1/models?limit=0")).header("x-api-key", TEAM_KEY).header("anthropic-version", "2023-06-01").send().unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<serde_json::Value>().unwrap()["error"]["type"], "invalid_request_error");
     assert_eq!(c.get(s.gw.url("/v1/models")).send().unwrap().status(), 401);
 }
 

@@ -251,3 +251,50 @@ fn a_stream_cut_midway_ends_with_an_event_the_client_understands() {
         "{events:?}"
     );
 }
+
+/// The `function_call` items of a streamed Response, as (name, arguments), checking that each item is
+/// whole — no event of another item between its `output_item.added` and its `output_item.done`.
+fn streamed_calls(text: &str) -> Vec<(String, Value)> {
+    let mut open = None;
+    let mut calls = Vec::new();
+    for (kind, e) in sse_events(text) {
+        let index = e.get("output_index").and_then(Value::as_u64);
+        if let (Some(open), Some(index)) = (open, index) {
+            assert_eq!(open, index, "{kind} of another item inside item {open}");
+        }
+        match kind.as_str() {
+            "response.output_item.added" => open = index,
+            "response.output_item.done" => {
+                open = None;
+                let item = &e["item"];
+                if item["type"] == "function_call" {
+                    let arguments = serde_json::from_str(item["arguments"].as_str().unwrap()).unwrap();
+                    calls.push((item["name"].as_str().unwrap().to_owned(), arguments));
+                }
+            }
+            _ => {}
+        }
+    }
+    calls
+}
+
+#[test]
+fn parallel_tool_calls_arrive_as_whole_function_call_items_natively_and_translated() {
+    let s = setup();
+    let body = json!({"input": "run: echo one\nrun: echo two", "stream": true,
+                      "tools": [{"type": "function", "name": "exec_command", "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}}}]});
+    // Natively (the mock's Responses API), from Anthropic, and from a chat server that interleaves the calls.
+    for model in ["codex", "claude/claude-haiku-4-5", "chat/glm"] {
+        let mut request = body.clone();
+        request["model"] = json!(model);
+        let r = post(&s, TEAM_KEY, &request.to_string(), &[("x-mock-tool-stream", "interleaved")]);
+        assert_eq!(r.status(), 200, "{model}");
+        assert_eq!(
+            streamed_calls(&r.text().unwrap()),
+            [("exec_command".to_owned(), json!({"cmd": "echo one"})), ("exec_command".to_owned(), json!({"cmd": "echo two"}))],
+            "{model}"
+        );
+    }
+    let chat = s.mock.received().pop().unwrap();
+    assert_eq!((chat["path"].as_str(), recorded_header(&chat, "x-mock-tool-stream")), (Some("/v1/chat/completions"), Some("interleaved")));
+}

@@ -58,9 +58,12 @@ fn setup() -> Setup {
 #[test]
 fn anthropic_sdk_native() {
     let s = setup();
+    // Both mocks list six models of their own; model discovery brings them in the background.
+    let listed = s.gw.model_ids(TEAM_KEY, 13);
+    assert_eq!(listed[..2], ["claude-haiku-4-5", "openrouter/z-ai/glm-4.5-air"]);
     let facts = run_sdk("anthropic_client.py", "basic", "claude-haiku-4-5", &s.gw.base);
     assert_eq!(facts["model"], "claude-haiku-4-5");
-    assert_eq!(facts["models"], serde_json::json!(["anthropic/claude-haiku-4-5", "openrouter/z-ai/glm-4.5-air"]));
+    assert_eq!(facts["models"], serde_json::json!(listed), "the SDK paged through the whole list");
     run_sdk("anthropic_client.py", "tools", "claude-haiku-4-5", &s.gw.base);
     run_sdk("anthropic_client.py", "image", "claude-haiku-4-5", &s.gw.base);
 }

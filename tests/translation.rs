@@ -140,3 +140,48 @@ fn captured_claude_code_requests_translate_for_an_openai_provider() {
         assert_eq!(upstream["messages"][0]["role"], "system");
     }
 }
+
+#[test]
+fn parallel_tool_calls_interleaved_by_the_provider_reach_the_client_as_whole_blocks() {
+    let s = setup();
+    let c = client();
+    let bash = json!({"name": "Bash", "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}});
+    let request = |stream: bool| json!({"model": "plain/glm", "max_tokens": 200, "stream": stream, "tools": [bash.clone()],
+        "messages": [{"role": "user", "content": "run: echo one\nrun: echo two"}]});
+    for order in ["interleaved", "sequential"] {
+        let text = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).header("x-mock-tool-stream", order).json(&request(true)).send().unwrap().text().unwrap();
+        let upstream = s.openai.received().pop().unwrap();
+        assert_eq!(recorded_header(&upstream, "x-mock-tool-stream"), Some(order));
+        let events = sse_events(&text);
+        let mut blocks: Vec<(serde_json::Value, String)> = Vec::new();
+        let mut open = None;
+        for (name, data) in &events {
+            match name.as_str() {
+                "content_block_start" => {
+                    assert_eq!(open, None, "{order}: a block opened inside another: {text}");
+                    open = data["index"].as_u64();
+                    if data["content_block"]["type"] == "tool_use" {
+                        blocks.push((data["content_block"].clone(), String::new()));
+                    }
+                }
+                "content_block_delta" => {
+                    assert_eq!(data["index"].as_u64(), open, "{order}: a delta outside its open block: {text}");
+                    if let Some(partial) = data["delta"]["partial_json"].as_str() {
+                        blocks.last_mut().unwrap().1.push_str(partial);
+                    }
+                }
+                "content_block_stop" => open = None,
+                _ => {}
+            }
+        }
+        let inputs: Vec<serde_json::Value> = blocks.iter().map(|(_, json)| serde_json::from_str(json).unwrap()).collect();
+        assert_eq!(inputs, [json!({"command": "echo one", "description": "mock"}), json!({"command": "echo two", "description": "mock"})], "{order}");
+        assert!(blocks.iter().all(|(b, _)| b["name"] == "Bash" && b["id"].as_str().unwrap().starts_with("call_")), "{order}");
+        assert_ne!(blocks[0].0["id"], blocks[1].0["id"]);
+        assert_eq!(events.iter().find(|(n, _)| n == "message_delta").unwrap().1["delta"]["stop_reason"], "tool_use");
+    }
+    let whole: serde_json::Value = c.post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&request(false)).send().unwrap().json().unwrap();
+    let tools: Vec<&serde_json::Value> = whole["content"].as_array().unwrap().iter().filter(|b| b["type"] == "tool_use").collect();
+    assert_eq!(tools.len(), 2, "{whole}");
+    assert_eq!(tools[1]["input"]["command"], "echo two");
+}

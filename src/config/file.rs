@@ -118,6 +118,10 @@ pub struct TranslationFile {
     pub reasoning_effort: Option<bool>,
     /// Cap on `max_tokens` sent upstream (Claude Code asks for up to 128000).
     pub max_output_tokens: Option<u64>,
+    /// Keep Anthropic `cache_control` markers on content parts and tools (default: on for openrouter.ai).
+    pub cache_control: Option<bool>,
+    /// Send OpenAI's `prompt_cache_key`, derived from the conversation (default: on for api.openai.com).
+    pub prompt_cache_key: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]

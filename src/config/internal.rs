@@ -110,6 +110,11 @@ pub struct Provider {
 pub struct TranslationSettings {
     pub reasoning_effort: bool,
     pub max_output_tokens: Option<u64>,
+    /// Keep Anthropic-style `cache_control` on content parts and tools (OpenRouter passes it to Anthropic
+    /// and Gemini models); otherwise markers are dropped.
+    pub cache_control: bool,
+    /// Send OpenAI's `prompt_cache_key`: a hash of the conversation identity, or a Responses client's own key.
+    pub prompt_cache_key: bool,
 }
 
 /// Where a provider lives. For the built-in mock, `address` is filled in when it starts.

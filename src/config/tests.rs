@@ -140,6 +140,38 @@ fn example_config_is_valid() {
 }
 
 #[test]
+fn model_names_with_control_characters_are_refused_where_they_are_written() {
+    let k = &[("TEAM_KEY", "k")];
+    let e = parse_err(&MINIMAL.replace("targets: [up/x]", "targets: [\"up/x\\ny\"]"), k);
+    assert_eq!(e.path, "models[0].targets[0]");
+    assert!(e.message.contains("`up/x\\ny` contains the control character U+000A"), "{}", e.message);
+    let e = parse_err(&MINIMAL.replace("name: m,", "name: \"m\\r\","), k);
+    assert_eq!(e.path, "models[0].name");
+    let e = parse_err(&format!("{MINIMAL}default_model: \"up/a\\u0000\"\n"), k);
+    assert_eq!(e.path, "default_model");
+    let e = parse_err(&MINIMAL.replace("enabled: true }", "enabled: true, models: [ok, \"b\\td\"] }"), k);
+    assert_eq!(e.path, "providers.up.models[1]");
+}
+
+#[test]
+fn cache_translation_defaults_follow_the_providers_host() {
+    let yaml = "
+providers:
+  openrouter: { kind: openai, base_url: 'https://openrouter.ai/api/v1', enabled: true }
+  openai: { kind: openai, base_url: 'https://api.openai.com/v1', enabled: true }
+  local: { kind: openai, base_url: 'http://127.0.0.1:1/v1', enabled: true }
+  forced: { kind: openai, base_url: 'https://openrouter.ai/api/v1', enabled: true, translation: { cache_control: false, prompt_cache_key: true } }
+models:
+  - { name: m, targets: [local/x] }
+teams:
+  - { name: t, keys: [{ env: TEAM_KEY }] }
+";
+    let c = parse(yaml, "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    let settings: Vec<(&str, bool, bool)> = c.providers.iter().map(|p| (p.name.as_str(), p.translation.cache_control, p.translation.prompt_cache_key)).collect();
+    assert_eq!(settings, [("forced", false, true), ("local", false, false), ("openai", false, true), ("openrouter", true, false)]);
+}
+
+#[test]
 fn responses_api_defaults_to_openai_itself_and_is_refused_where_it_cannot_apply() {
     let k = [("TEAM_KEY", "k")];
     let c = parse(MINIMAL, "test.yaml", &env(&k)).unwrap();

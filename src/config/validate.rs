@@ -86,6 +86,9 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     let mut skipped = Vec::new();
     for (name, group) in groups {
         let path = format!("groups.{name}");
+        if name.is_empty() || name.contains(|c: char| c == '/' || c.is_whitespace() || c.is_control()) {
+            return err(path, "a group name must be non-empty, without `/` or spaces (it is the prefix in `name/model`)");
+        }
         if router.provider(&name).is_some() || disabled.contains(&name) {
             return err(path, format!("`{name}` is also a provider name: a group needs a name of its own"));
         }
@@ -111,6 +114,7 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     let default_model = default_model.filter(|m| !m.trim().is_empty());
     if let Some(model) = &default_model {
+        model_name(model, "default_model")?;
         check_resolves(&router, model, "default_model", &providers, &mut skipped)?;
     }
     router.set_default_model(default_model);
@@ -124,6 +128,12 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
 
     Ok(Config { source: source.to_string(), listen, server, limits, providers, router, rules: global_rules, teams, generated_team_key, skipped })
+}
+
+/// A model name from the config, held to the rule client names are (see `routing::check_model_name`):
+/// every name the router can produce must fit in a response header.
+fn model_name(name: &str, path: &str) -> Result<(), FieldError> {
+    crate::routing::check_model_name(name).or_else(|e| err(path, e.0.replacen("`model`", &format!("`{}`", name.escape_debug()), 1)))
 }
 
 fn listen_addr(value: Option<String>, default: &str, path: &str) -> Result<String, FieldError> {
@@ -165,7 +175,7 @@ fn build_providers(files: BTreeMap<String, ProviderFile>) -> Result<(Vec<Arc<Pro
     let mut mocks = Vec::new();
     for (name, file) in files {
         let path = format!("providers.{name}");
-        if name.is_empty() || name.contains('/') || name.contains(char::is_whitespace) {
+        if name.is_empty() || name.contains('/') || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
             return err(path, "a provider name must be non-empty, without `/` or spaces (it is the prefix in `name/model`)");
         }
         let on = parse_enabled(file.enabled.clone(), &format!("{path}.enabled"))?;
@@ -238,6 +248,9 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         total: ms(timeouts.total_ms, 3_600_000, "total_ms")?,
         write: ms(timeouts.write_ms, 60_000, "write_ms")?,
     };
+    for (i, model) in models.iter().enumerate() {
+        model_name(model, &format!("{path}.models[{i}]"))?;
+    }
     let pool_settings = pool_settings(&pool, keys.iter().filter(|k| !k.trim().is_empty()).count(), path)?;
     let passthrough_family = match passthrough_family {
         Some(f) => match Family::parse(f.trim()) {
@@ -246,9 +259,13 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
         },
         None => default_family(kind, &upstream),
     };
+    // Hosted services whose caching the translator knows: OpenRouter honours `cache_control` on content
+    // parts, OpenAI routes by `prompt_cache_key`.
+    let openrouter = kind == ProviderKind::OpenAi && host_is(&upstream, "openrouter.ai");
+    let openai = kind == ProviderKind::OpenAi && host_is(&upstream, "api.openai.com");
     let responses_api = match (kind, responses_api) {
         (ProviderKind::OpenAi, Some(on)) => on,
-        (ProviderKind::OpenAi, None) => matches!(&upstream, Upstream::Url(u) if u.host == "api.openai.com"),
+        (ProviderKind::OpenAi, None) => openai,
         (ProviderKind::Mock, None) => true,
         (_, Some(_)) => {
             return err(
@@ -276,6 +293,8 @@ fn build_provider(name: &str, file: ProviderFile, path: &str) -> Result<Provider
                 Some(0) => return err(format!("{path}.translation.max_output_tokens"), "must be greater than 0 (omit it for no cap)"),
                 other => other,
             },
+            cache_control: translation.cache_control.unwrap_or(openrouter),
+            prompt_cache_key: translation.prompt_cache_key.unwrap_or(openai),
         },
         passthrough_family,
         pool: pool_settings,
@@ -309,6 +328,11 @@ fn pool_settings(pool: &super::file::PoolFile, key_count: usize, path: &str) -> 
         circuit_open: pool.circuit_open_seconds.map_or(defaults.circuit_open, Duration::from_secs),
         weights,
     })
+}
+
+/// Whether the provider's base URL host is `host`: the hosted services whose behaviour sets defaults.
+fn host_is(upstream: &Upstream, host: &str) -> bool {
+    matches!(upstream, Upstream::Url(u) if u.host.eq_ignore_ascii_case(host))
 }
 
 /// Which client credentials a provider can take by default: Anthropic's for Anthropic, and the
@@ -360,6 +384,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
     if name.trim().is_empty() {
         return err(format!("{path}.name"), "must not be empty");
     }
+    model_name(&name, &format!("{path}.name"))?;
     if targets.is_empty() {
         return err(format!("{path}.targets"), "needs at least one target `provider/upstream-model`");
     }
@@ -372,6 +397,7 @@ fn add_model_rule(router: &mut Router, model: ModelFile, i: usize, disabled: &Ha
         if upstream_model.is_empty() {
             return err(tpath, format!("`{target}` has no model after `/` (use `{provider}/*` to forward the requested name)"));
         }
+        model_name(target, &tpath)?;
         let dest = match (router.provider(provider), router.group(provider)) {
             (Some(entry), _) => Destination::Provider(entry.index),
             (None, Some(group)) => Destination::Group(group),
@@ -460,6 +486,7 @@ fn build_teams(
         };
         let default_model = default_model.filter(|m| !m.trim().is_empty());
         if let Some(m) = &default_model {
+            model_name(m, &format!("{path}.default_model"))?;
             check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
         let rules = super::rules::for_team(rules, &format!("{path}.rules"), defaults.rules, defaults.rules_context, skipped)?;

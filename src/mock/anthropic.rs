@@ -109,7 +109,8 @@ fn stop_reason(stop: Stop) -> &'static str {
 /// The ids and signature of one reply, derived from the request body's hash.
 struct Ids {
     message: String,
-    tool: String,
+    /// One per tool call, in order.
+    tools: Vec<String>,
     signature: String,
 }
 
@@ -117,11 +118,13 @@ impl Ids {
     fn new(reply: &Reply<'_>, seed: u64) -> Self {
         Ids {
             message: ids::anthropic_message_id(seed),
-            tool: if reply.tool.is_some() {
-                ids::anthropic_tool_id(seed)
-            } else {
-                String::new()
-            },
+            tools: reply
+                .tool
+                .iter()
+                .chain(&reply.more_tools)
+                .enumerate()
+                .map(|(n, _)| ids::anthropic_tool_id(ids::nth(seed, n)))
+                .collect(),
             signature: if reply.thinking.is_some() {
                 ids::thinking_signature(seed)
             } else {
@@ -141,9 +144,8 @@ fn message<'a>(reply: &'a Reply<'_>, model: &'a str, ids: &'a Ids, content: Vec<
         stop_reason: None,
         stop_sequence: None,
         usage: Usage {
-            // Anthropic counts cached tokens apart from `input_tokens`.
-            input_tokens: reply.input_tokens - reply.cache.read - reply.cache.written,
-            cache_creation_input_tokens: reply.cache.written,
+            input_tokens: reply.input_tokens.saturating_sub(reply.cache.read + reply.cache.write),
+            cache_creation_input_tokens: reply.cache.write,
             cache_read_input_tokens: reply.cache.read,
             output_tokens: reply.output_tokens,
         },
@@ -161,9 +163,9 @@ pub(crate) fn message_json(reply: &Reply<'_>, model: &str, seed: u64) -> Vec<u8>
         });
     }
     content.push(Block::Text { text: &reply.text });
-    if let Some(tool) = &reply.tool {
+    for (tool, id) in reply.tool.iter().chain(&reply.more_tools).zip(&ids.tools) {
         content.push(Block::ToolUse {
-            id: &ids.tool,
+            id,
             name: tool.name,
             input: &tool.input,
         });
@@ -234,11 +236,11 @@ pub(crate) fn message_events(reply: &Reply<'_>, model: &str, seed: u64, chunks: 
         );
     }
     emit(&mut w, Event::ContentBlockStop { index });
-    if let Some(tool) = &reply.tool {
+    let empty = Value::Object(Map::new());
+    for (tool, id) in reply.tool.iter().chain(&reply.more_tools).zip(&ids.tools) {
         index += 1;
-        let empty = Value::Object(Map::new());
         let block = Block::ToolUse {
-            id: &ids.tool,
+            id,
             name: tool.name,
             input: &empty,
         };
@@ -387,9 +389,10 @@ mod tests {
                 input: json!({"command": "ls", "description": "mock"}),
                 arguments: r#"{"command":"ls","description":"mock"}"#.to_owned(),
             }),
+            more_tools: Vec::new(),
+            cache: Default::default(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 12,
-            cache: Default::default(),
             output_tokens: 7,
             reasoning_tokens: 0,
         }

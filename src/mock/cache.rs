@@ -1,222 +1,200 @@
-//! Prompt caching, as the real providers report it, for cost simulations: a conversation resends its
-//! whole history every turn, and what it pays depends on how much of that prefix the provider had
-//! cached. Off unless the mock runs with `--prompt-cache` (or a request sends `x-mock-prompt-cache:
-//! on`), so tests that count tokens exactly keep `input tokens = ceil(bytes / 4)`.
+//! The mock's prompt cache: enough of what real providers do that cached-token usage shows up where it would,
+//! so a gateway's cache handling (markers forwarded, counters translated) can be tested end to end.
 //!
-//! The prompt is a sequence of blocks in the order the provider reads it — tools, then the system
-//! prompt, then each message's content blocks (Anthropic); tools, then each message (OpenAI) — and a
-//! prefix is identified by a hash chained over its blocks, per model. A prefix's tokens are its
-//! blocks' JSON bytes / 4, the mock's measure everywhere.
+//! A request's prompt is a sequence of items — `tools`, then (Anthropic) `system`, then each message (Responses
+//! API: `instructions`, then each `input` item) — and
+//! every item boundary is a prefix the cache may know. Prefixes are compared by content: `cache_control`
+//! markers are ignored and a string `content` reads as one text block, as the real APIs normalise them.
 //!
-//! - **Anthropic** caches explicitly: a block carrying `cache_control` is a breakpoint. A request reads
-//!   the longest prefix an earlier request wrote (`cache_read_input_tokens`) and writes the prefix up
-//!   to its last breakpoint (`cache_creation_input_tokens`: what the read did not cover), if that
-//!   prefix is at least [`MIN_TOKENS`] long. `input_tokens` is the rest. Changing `thinking` (on,
-//!   off, its budget) invalidates the cached messages but not the tools and system prompt, as
-//!   Anthropic documents for extended thinking.
-//! - **OpenAI-compatible** providers cache automatically: every message boundary of a prompt of at
-//!   least [`MIN_TOKENS`] is remembered, and a later prompt sharing a prefix reports it as
-//!   `prompt_tokens_details.cached_tokens`, in 128-token steps (within `prompt_tokens`).
+//! - **Explicit caching** (the request carries `cache_control` markers — Anthropic, or OpenRouter for
+//!   Anthropic and Gemini models): the prefixes ending at a marked item are written to the cache; a request
+//!   reads the longest known prefix ending at or before its last marker (Anthropic looks back from each
+//!   breakpoint). Reads are `cache_read_input_tokens` / `cached_tokens`; what the last breakpoint adds is
+//!   `cache_creation_input_tokens` / OpenRouter's `cache_write_tokens`.
+//! - **Automatic caching** (OpenAI API, no markers): every prefix is written; a request reads the longest
+//!   known one, in 128-token steps, as `cached_tokens`; writes are not reported.
 //!
-//! Entries live [`TTL`] (Anthropic's default five minutes, refreshed on each hit); the table is bounded
-//! by [`MAX_ENTRIES`] and forgets its oldest half when full.
+//! Only prefixes of at least [`MIN_CACHED_TOKENS`] count, as with the real services. Tokens are estimated as
+//! the bytes of a prefix's strings divided by four. The cache is per mock instance and bounded, and keyed by
+//! model as well as content: one mock standing in for several providers (a cost simulation) must not let one
+//! model read what another wrote. On the Anthropic API a change of `thinking` (on, off, budget) invalidates the
+//! cached messages but not the tools and system prompt, as Anthropic documents for extended thinking.
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub(crate) const MIN_TOKENS: u64 = 1024;
-pub(crate) const TTL: Duration = Duration::from_secs(300);
-const MAX_ENTRIES: usize = 1 << 20;
-/// OpenAI reports cached tokens in steps of this many.
-const OPENAI_STEP: u64 = 128;
+use crate::mock::respond::Api;
 
-/// What the cache did for one request.
+/// The shortest prefix the real services cache.
+pub(crate) const MIN_CACHED_TOKENS: u64 = 1024;
+/// OpenAI reports automatic cache hits in steps of this many tokens.
+const AUTOMATIC_STEP: u64 = 128;
+/// Prefixes remembered before the cache starts afresh.
+const MAX_ENTRIES: usize = 100_000;
+
+/// Cached input of one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct CacheUse {
+    /// Input tokens read from the cache.
     pub read: u64,
-    pub written: u64,
+    /// Input tokens written to the cache (explicit caching only).
+    pub write: u64,
+    /// The request used `cache_control` markers: report writes, in OpenRouter's shape on the OpenAI API.
+    pub explicit: bool,
 }
 
 #[derive(Default)]
 pub(crate) struct PromptCache {
-    entries: Mutex<HashMap<u64, Instant>>,
+    seen: Mutex<HashSet<u64>>,
 }
 
-/// One block boundary of a prompt: the hash of everything up to it, and its length in tokens.
+/// One prefix: its content digest, its token estimate, whether it ends at a marked item.
 struct Boundary {
-    hash: u64,
+    digest: u64,
     tokens: u64,
-    breakpoint: bool,
+    marked: bool,
 }
 
-/// The boundaries of `blocks`; `salt`, if any, is hashed in before block `salt.0` (it counts no tokens).
-fn boundaries(model: &str, blocks: &[&Value], salt: Option<(usize, &[u8])>) -> Vec<Boundary> {
-    let mut hasher = DefaultHasher::new();
-    model.hash(&mut hasher);
-    let mut bytes = 0u64;
-    blocks
-        .iter()
-        .enumerate()
-        .map(|(i, block)| {
-            if let Some((_, salt)) = salt.filter(|(at, _)| *at == i) {
-                salt.hash(&mut hasher);
-            }
-            // The content is the key, not where the breakpoints sit: a turn that moves its
-            // breakpoint to the newest message still reads what the last turn wrote.
-            let json = match block.get("cache_control") {
-                Some(_) => {
-                    let mut bare = (*block).clone();
-                    if let Some(map) = bare.as_object_mut() {
-                        map.remove("cache_control");
-                    }
-                    serde_json::to_vec(&bare).unwrap_or_default()
+impl PromptCache {
+    /// Looks the request's prefixes up, records the ones it writes, and says what was read and written.
+    pub(crate) fn account(&self, body: &Value, body_len: usize, api: Api) -> CacheUse {
+        if (body_len as u64) / 4 < MIN_CACHED_TOKENS {
+            // Too short for any prefix to be cached: the common load-test request costs no walk.
+            return CacheUse::default();
+        }
+        let boundaries = boundaries(body, api);
+        let explicit = boundaries.iter().any(|b| b.marked);
+        let Ok(mut seen) = self.seen.lock() else {
+            return CacheUse::default();
+        };
+        if seen.len() > MAX_ENTRIES {
+            seen.clear();
+        }
+        let cacheable = |b: &&Boundary| b.tokens >= MIN_CACHED_TOKENS;
+        // The longest prefix among `candidates` the cache already holds.
+        let longest_known = |candidates: &[Boundary]| {
+            let known = candidates.iter().filter(cacheable).filter(|b| seen.contains(&b.digest));
+            known.map(|b| b.tokens).max().unwrap_or(0)
+        };
+        if explicit {
+            let last_marked = boundaries.iter().rposition(|b| b.marked).unwrap_or(0);
+            let read = longest_known(&boundaries[..=last_marked]);
+            let mut write = 0;
+            for b in boundaries.iter().filter(|b| b.marked).filter(cacheable) {
+                if seen.insert(b.digest) {
+                    write = b.tokens.saturating_sub(read).max(write);
                 }
-                None => serde_json::to_vec(block).unwrap_or_default(),
-            };
-            bytes += json.len() as u64;
-            json.hash(&mut hasher);
+            }
+            CacheUse { read, write, explicit }
+        } else if api == Api::OpenAi {
+            let read = longest_known(&boundaries);
+            for b in boundaries.iter().filter(cacheable) {
+                seen.insert(b.digest);
+            }
+            CacheUse {
+                read: read / AUTOMATIC_STEP * AUTOMATIC_STEP,
+                write: 0,
+                explicit,
+            }
+        } else {
+            CacheUse::default()
+        }
+    }
+}
+
+/// The request's prefixes, shortest first.
+fn boundaries(body: &Value, api: Api) -> Vec<Boundary> {
+    let mut items: Vec<&Value> = Vec::new();
+    if let Some(tools) = body.get("tools").filter(|t| !t.is_null()) {
+        items.push(tools);
+    }
+    if api == Api::Anthropic {
+        if let Some(system) = body.get("system").filter(|s| !s.is_null()) {
+            items.push(system);
+        }
+    }
+    // The Responses API: `instructions` first, then the `input` items (a string `input` is one item).
+    if let Some(instructions) = body.get("instructions").filter(|i| !i.is_null()) {
+        items.push(instructions);
+    }
+    match body.get("input") {
+        Some(Value::Array(input)) => items.extend(input),
+        Some(input @ Value::String(_)) => items.push(input),
+        _ => {}
+    }
+    let messages_start = items.len();
+    items.extend(body.get("messages").and_then(Value::as_array).into_iter().flatten());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.get("model").and_then(Value::as_str).unwrap_or("").hash(&mut hasher);
+    let thinking = (api == Api::Anthropic).then(|| body.get("thinking").map(Value::to_string).unwrap_or_default());
+    let mut bytes = 0u64;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if let Some(thinking) = thinking.as_deref().filter(|_| i == messages_start) {
+                thinking.hash(&mut hasher);
+            }
+            let mut marked = false;
+            walk(item, &mut hasher, &mut bytes, &mut marked);
             Boundary {
-                hash: hasher.finish(),
+                digest: hasher.finish(),
                 tokens: bytes.div_ceil(4),
-                breakpoint: block.get("cache_control").is_some(),
+                marked,
             }
         })
         .collect()
 }
 
-/// Anthropic's reading order: tools, system, messages' content blocks; and where the messages start.
-fn anthropic_blocks(body: &Value) -> (Vec<&Value>, usize) {
-    let mut blocks: Vec<&Value> = Vec::new();
-    blocks.extend(
-        body.get("tools")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten(),
-    );
-    match body.get("system") {
-        Some(Value::Array(system)) => blocks.extend(system),
-        Some(other @ Value::String(_)) => blocks.push(other),
-        _ => {}
-    }
-    let messages_start = blocks.len();
-    for message in body
-        .get("messages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        match message.get("content") {
-            Some(Value::Array(content)) => blocks.extend(content),
-            _ => blocks.push(message),
-        }
-    }
-    (blocks, messages_start)
-}
-
-fn openai_blocks(body: &Value) -> Vec<&Value> {
-    let tools = body
-        .get("tools")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
-    tools
-        .chain(
-            body.get("messages")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten(),
-        )
-        .collect()
-}
-
-impl PromptCache {
-    /// Looks up and records an Anthropic Messages request of `total` input tokens.
-    pub(crate) fn anthropic(
-        &self,
-        model: &str,
-        body: &Value,
-        total: u64,
-        now: Instant,
-    ) -> CacheUse {
-        // Changing the thinking settings invalidates the cached messages (tools and system stay cached),
-        // as Anthropic documents: they are part of the messages' key.
-        let (blocks, messages_start) = anthropic_blocks(body);
-        let thinking = body
-            .get("thinking")
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-        let bounds = boundaries(model, &blocks, Some((messages_start, thinking.as_bytes())));
-        let mut entries = self.lock();
-        let read = self.longest_hit(&mut entries, &bounds, now);
-        let last_breakpoint = bounds
-            .iter()
-            .rev()
-            .find(|b| b.breakpoint && b.tokens >= MIN_TOKENS);
-        let written = last_breakpoint.map_or(0, |b| b.tokens.saturating_sub(read));
-        for b in bounds
-            .iter()
-            .filter(|b| b.breakpoint && b.tokens >= MIN_TOKENS)
-        {
-            Self::insert(&mut entries, b.hash, now);
-        }
-        let read = read.min(total);
-        CacheUse {
-            read,
-            written: written.min(total - read),
-        }
-    }
-
-    /// Looks up and records an OpenAI chat request of `total` prompt tokens.
-    pub(crate) fn openai(&self, model: &str, body: &Value, total: u64, now: Instant) -> CacheUse {
-        let bounds = boundaries(model, &openai_blocks(body), None);
-        let mut entries = self.lock();
-        let read = self.longest_hit(&mut entries, &bounds, now);
-        for b in bounds.iter().filter(|b| b.tokens >= MIN_TOKENS) {
-            Self::insert(&mut entries, b.hash, now);
-        }
-        CacheUse {
-            read: (read / OPENAI_STEP * OPENAI_STEP).min(total),
-            written: 0,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Instant>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Tokens of the longest prefix still cached; refreshes it, as a hit does.
-    fn longest_hit(
-        &self,
-        entries: &mut HashMap<u64, Instant>,
-        bounds: &[Boundary],
-        now: Instant,
-    ) -> u64 {
-        for b in bounds.iter().rev().filter(|b| b.tokens >= MIN_TOKENS) {
-            if let Some(at) = entries.get_mut(&b.hash) {
-                if now.saturating_duration_since(*at) < TTL {
-                    *at = now;
-                    return b.tokens;
+/// Feeds a value's content into the running digest, skipping `cache_control` (noting that it was there) and
+/// reading a string `content` as one text block.
+fn walk(v: &Value, h: &mut impl Hasher, bytes: &mut u64, marked: &mut bool) {
+    match v {
+        Value::Object(m) => {
+            h.write_u8(b'{');
+            for (k, v) in m {
+                if k == "cache_control" {
+                    *marked |= !v.is_null();
+                    continue;
+                }
+                text(k, h, bytes);
+                match (k.as_str(), v) {
+                    ("content", Value::String(s)) => {
+                        h.write_u8(b'[');
+                        h.write_u8(b'{');
+                        text("text", h, bytes);
+                        text(s, h, bytes);
+                        text("type", h, bytes);
+                        text("text", h, bytes);
+                        h.write_u8(b'}');
+                        h.write_u8(b']');
+                    }
+                    _ => walk(v, h, bytes, marked),
                 }
             }
+            h.write_u8(b'}');
         }
-        0
+        Value::Array(a) => {
+            h.write_u8(b'[');
+            for v in a {
+                walk(v, h, bytes, marked);
+            }
+            h.write_u8(b']');
+        }
+        Value::String(s) => text(s, h, bytes),
+        other => {
+            let s = other.to_string();
+            text(&s, h, bytes);
+        }
     }
+}
 
-    fn insert(entries: &mut HashMap<u64, Instant>, hash: u64, now: Instant) {
-        if entries.len() >= MAX_ENTRIES {
-            let mut ages: Vec<Instant> = entries.values().copied().collect();
-            ages.sort_unstable();
-            let cut = ages[ages.len() / 2];
-            entries.retain(|_, at| *at > cut);
-        }
-        entries.insert(hash, now);
-    }
+fn text(s: &str, h: &mut impl Hasher, bytes: &mut u64) {
+    s.hash(h);
+    *bytes += s.len() as u64;
 }
 
 #[cfg(test)]
@@ -224,154 +202,103 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn conversation(turns: usize) -> Value {
-        let mut messages = vec![
-            json!({"role": "user", "content": [{"type": "text", "text": "task ".repeat(400)}]}),
-        ];
-        for i in 0..turns {
-            messages.push(json!({"role": "assistant", "content": [{"type": "text", "text": format!("step {i} ").repeat(100)}]}));
-            messages.push(json!({"role": "user", "content": [{"type": "text", "text": format!("result {i} ").repeat(100), "cache_control": {"type": "ephemeral"}}]}));
-        }
-        json!({
-            "model": "claude-x",
-            "system": [{"type": "text", "text": "You are a coding agent. ".repeat(300), "cache_control": {"type": "ephemeral"}}],
-            "tools": [{"name": "Bash", "description": "run", "input_schema": {"type": "object"}}],
-            "messages": messages,
-        })
+    fn long(tag: &str) -> String {
+        format!("{tag} {}", "context ".repeat(700))
     }
 
     #[test]
-    fn anthropic_reads_what_the_last_turn_wrote() {
+    fn explicit_markers_write_their_prefix_and_the_next_turn_reads_it() {
         let cache = PromptCache::default();
-        let now = Instant::now();
-        let total = |v: &Value| (serde_json::to_vec(v).unwrap().len() as u64).div_ceil(4);
-        let first = conversation(1);
-        let u1 = cache.anthropic("claude-x", &first, total(&first), now);
-        assert_eq!(u1.read, 0);
-        assert!(u1.written > MIN_TOKENS, "{u1:?}");
-        let second = conversation(2);
-        let u2 = cache.anthropic("claude-x", &second, total(&second), now);
-        assert_eq!(u2.read, u1.written, "the whole prefix the first turn wrote");
+        let turn1 = json!({"system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
+                           "messages": [{"role": "user", "content": [{"type": "text", "text": long("q1"), "cache_control": {"type": "ephemeral"}}]}]});
+        let first = cache.account(&turn1, 1 << 20, Api::Anthropic);
         assert!(
-            u2.written > 0 && u2.written < u1.written,
-            "only the new turn is written: {u2:?}"
+            first.explicit && first.read == 0 && first.write > 2 * MIN_CACHED_TOKENS,
+            "{first:?}"
         );
-        // Another model, or after the TTL: nothing cached.
-        assert_eq!(
-            cache
-                .anthropic("claude-y", &second, total(&second), now)
-                .read,
-            0
+        // Turn 2: the old breakpoint's message is now a plain string, a new one is marked.
+        let turn2 = json!({"system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
+                           "messages": [{"role": "user", "content": long("q1")}, {"role": "assistant", "content": "a"},
+                                        {"role": "user", "content": [{"type": "text", "text": "q2", "cache_control": {"type": "ephemeral"}}]}]});
+        let second = cache.account(&turn2, 1 << 20, Api::Anthropic);
+        assert_eq!(second.read, first.write, "everything turn 1 wrote is read");
+        assert!(
+            second.write > 0 && second.write < 40,
+            "only the new tail is written: {second:?}"
         );
-        assert_eq!(
-            cache
-                .anthropic(
-                    "claude-x",
-                    &conversation(3),
-                    10_000,
-                    now + TTL + Duration::from_secs(1)
-                )
-                .read,
-            0
-        );
+        assert_eq!(cache.account(&turn2, 1 << 20, Api::Anthropic).write, 0);
     }
 
     #[test]
-    fn moving_a_breakpoint_keeps_the_cached_prefix() {
+    fn each_model_has_its_own_cache_and_thinking_changes_invalidate_the_messages() {
         let cache = PromptCache::default();
-        let now = Instant::now();
-        let first = conversation(1);
-        let written = cache.anthropic("claude-x", &first, 10_000, now).written;
-        let mut second = conversation(2);
-        // Claude Code keeps the breakpoint on the newest message only.
-        second["messages"][2]["content"][0]
-            .as_object_mut()
-            .unwrap()
-            .remove("cache_control");
+        let turn = |model: &str, thinking: Value| {
+            json!({"model": model, "thinking": thinking,
+                   "system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
+                   "messages": [{"role": "user", "content": [{"type": "text", "text": long("q1"), "cache_control": {"type": "ephemeral"}}]}]})
+        };
+        let adaptive = json!({"type": "adaptive"});
+        let written = cache
+            .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
+            .write;
         assert_eq!(
-            cache.anthropic("claude-x", &second, 10_000, now).read,
+            cache
+                .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
+                .read,
             written
         );
-    }
-
-    #[test]
-    fn switching_thinking_invalidates_the_messages_not_the_system_prompt() {
-        let cache = PromptCache::default();
-        let now = Instant::now();
-        let first = conversation(1);
-        let written = cache.anthropic("claude-x", &first, 10_000, now).written;
-        let mut thinking = conversation(2);
-        thinking["thinking"] = json!({"type": "enabled", "budget_tokens": 4000});
-        let read = cache.anthropic("claude-x", &thinking, 10_000, now).read;
+        assert_eq!(
+            cache
+                .account(&turn("claude-b", adaptive), 1 << 20, Api::Anthropic)
+                .read,
+            0,
+            "another model"
+        );
+        let enabled = cache.account(
+            &turn(
+                "claude-a",
+                json!({"type": "enabled", "budget_tokens": 4000}),
+            ),
+            1 << 20,
+            Api::Anthropic,
+        );
         assert!(
-            read > 0 && read < written,
-            "tools and system only: {read} of {written}"
+            enabled.read > 0 && enabled.read < written,
+            "the system prompt only: {enabled:?} of {written}"
         );
-        let mut back = conversation(3);
-        back.as_object_mut().unwrap().remove("thinking");
-        assert!(
-            cache.anthropic("claude-x", &back, 10_000, now).read >= written,
-            "the earlier prefix is still there"
-        );
-    }
-
-    #[test]
-    fn anthropic_needs_a_breakpoint_and_a_long_enough_prefix() {
-        let cache = PromptCache::default();
-        let now = Instant::now();
-        let mut plain = conversation(1);
-        plain["system"][0]
-            .as_object_mut()
-            .unwrap()
-            .remove("cache_control");
-        for m in plain["messages"].as_array_mut().unwrap() {
-            m["content"][0]
-                .as_object_mut()
-                .unwrap()
-                .remove("cache_control");
-        }
+        let openai = json!({"model": "glm", "messages": [{"role": "system", "content": long("sys")}, {"role": "user", "content": "hi"}]});
+        cache.account(&openai, 1 << 20, Api::OpenAi);
+        let mut other = openai.clone();
+        other["model"] = json!("qwen");
         assert_eq!(
-            cache.anthropic("claude-x", &plain, 5000, now),
-            CacheUse::default()
-        );
-        assert_eq!(
-            cache.anthropic("claude-x", &plain, 5000, now),
-            CacheUse::default()
-        );
-        let short = json!({"system": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}], "messages": []});
-        assert_eq!(
-            cache.anthropic("claude-x", &short, 10, now),
-            CacheUse::default()
-        );
-        assert_eq!(
-            cache.anthropic("claude-x", &short, 10, now),
-            CacheUse::default()
+            cache.account(&other, 1 << 20, Api::OpenAi).read,
+            0,
+            "no sharing across models"
         );
     }
 
     #[test]
-    fn openai_caches_shared_prefixes_automatically_in_steps() {
+    fn automatic_caching_is_openai_only_and_needs_a_long_prefix() {
         let cache = PromptCache::default();
-        let now = Instant::now();
-        let turn = |n: usize| {
-            let mut messages =
-                vec![json!({"role": "system", "content": "You are a coding agent. ".repeat(400)})];
-            for i in 0..n {
-                messages.push(json!({"role": "user", "content": format!("do {i} ").repeat(50)}));
-            }
-            json!({"model": "glm", "messages": messages})
-        };
-        assert_eq!(cache.openai("glm", &turn(1), 3000, now).read, 0);
-        let again = cache.openai("glm", &turn(2), 3200, now);
+        let body = json!({"messages": [{"role": "system", "content": long("sys")}, {"role": "user", "content": "hi"}]});
+        assert_eq!(cache.account(&body, 1 << 20, Api::OpenAi), CacheUse::default());
+        let again = cache.account(&body, 1 << 20, Api::OpenAi);
         assert!(
-            again.read >= MIN_TOKENS && again.read % OPENAI_STEP == 0,
+            again.read >= MIN_CACHED_TOKENS && again.read % AUTOMATIC_STEP == 0 && !again.explicit,
             "{again:?}"
         );
-        assert_eq!(again.written, 0);
+        let responses = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"}]});
+        assert_eq!(cache.account(&responses, 1 << 20, Api::OpenAi).read, 0);
+        let turn2 = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"},
+                                                                    {"type": "message", "role": "user", "content": "more"}]});
+        assert!(cache.account(&turn2, 1 << 20, Api::OpenAi).read >= MIN_CACHED_TOKENS, "Responses prefixes are cached too");
+        let short = json!({"messages": [{"role": "user", "content": "hi"}]});
+        cache.account(&short, 1 << 20, Api::OpenAi);
+        assert_eq!(cache.account(&short, 1 << 20, Api::OpenAi).read, 0);
         assert_eq!(
-            cache.openai("qwen", &turn(2), 3200, now).read,
-            0,
-            "per model"
+            cache.account(&body, 1 << 20, Api::Anthropic),
+            CacheUse::default(),
+            "Anthropic caches only at markers"
         );
     }
 }

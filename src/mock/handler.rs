@@ -20,7 +20,7 @@ use crate::mock::cache::PromptCache;
 use crate::mock::record::Recorder;
 use crate::mock::respond::{self, Api, Responder};
 use crate::mock::stats::Stats;
-use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions};
+use crate::mock::{anthropic, ids, openai, plan, request, responses, responses_request, Fault, MockOptions, ToolStream};
 
 /// Largest request body accepted (real Claude Code sessions reach several megabytes).
 const MAX_BODY: usize = 64 << 20;
@@ -34,12 +34,12 @@ pub(crate) struct Shared {
     fault: Option<Fault>,
     require_key: Option<String>,
     key_faults: Vec<(String, Fault)>,
+    tool_stream: ToolStream,
     recorder: Option<Recorder>,
-    prompt_cache: bool,
-    cache: PromptCache,
     pub stats: Arc<Stats>,
     models_anthropic: Bytes,
     models_openai: Bytes,
+    cache: PromptCache,
 }
 
 impl Shared {
@@ -51,7 +51,7 @@ impl Shared {
             fault,
             require_key,
             key_faults,
-            prompt_cache,
+            tool_stream,
         } = options;
         Ok(Shared {
             chunks: chunks.clamp(1, MAX_CHUNKS),
@@ -59,12 +59,12 @@ impl Shared {
             fault,
             require_key,
             key_faults,
+            tool_stream,
             recorder: record.as_deref().map(Recorder::open).transpose()?,
-            prompt_cache,
-            cache: PromptCache::default(),
             stats: Arc::new(Stats::default()),
             models_anthropic: Bytes::from(anthropic::models_json()),
             models_openai: Bytes::from(openai::models_json()),
+            cache: PromptCache::default(),
         })
     }
 }
@@ -127,9 +127,9 @@ struct Delivery {
     chunks: usize,
     delay: Duration,
     fault: Option<Fault>,
+    tool_stream: ToolStream,
     /// Pad the reply to this many output tokens.
     output_tokens: Option<u64>,
-    prompt_cache: bool,
 }
 
 impl Delivery {
@@ -155,17 +155,15 @@ impl Delivery {
             Some(v) => Some(v.parse::<Fault>().map_err(|e| format!("x-mock-fault: {e}"))?),
             None => key_fault.or_else(|| shared.fault.clone()),
         };
+        let tool_stream = match header("x-mock-tool-stream") {
+            Some(v) => v.parse::<ToolStream>().map_err(|e| format!("x-mock-tool-stream: {e}"))?,
+            None => shared.tool_stream,
+        };
         let output_tokens = match header("x-mock-output-tokens") {
             Some(v) => Some(v.parse::<u64>().map_err(|_| format!("x-mock-output-tokens must be a whole number of tokens, got {v:?}"))?),
             None => None,
         };
-        let prompt_cache = match header("x-mock-prompt-cache") {
-            Some("on") => true,
-            Some("off") => false,
-            Some(v) => return Err(format!("x-mock-prompt-cache must be on or off, got {v:?}")),
-            None => shared.prompt_cache,
-        };
-        Ok(Delivery { chunks, delay, fault, output_tokens, prompt_cache })
+        Ok(Delivery { chunks, delay, fault, tool_stream, output_tokens })
     }
 }
 
@@ -267,18 +265,12 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
             if let Some(target) = delivery.output_tokens {
                 plan::pad_output(&mut reply, target, conv.max_tokens);
             }
-            if delivery.prompt_cache {
-                let now = std::time::Instant::now();
-                reply.cache = match out.api {
-                    Api::Anthropic => shared.cache.anthropic(conv.model, &value, reply.input_tokens, now),
-                    Api::OpenAi => shared.cache.openai(conv.model, &value, reply.input_tokens, now),
-                };
-            }
+            reply.cache = shared.cache.account(&value, body.len(), out.api);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
                 Api::Anthropic => anthropic::message_events(&reply, model, seed, chunks),
-                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage),
+                Api::OpenAi => openai::completion_events(&reply, model, seed, chunks, conv.include_usage, delivery.tool_stream),
             };
             let json = || match api {
                 Api::Anthropic => Bytes::from(anthropic::message_json(&reply, model, seed)),
@@ -299,6 +291,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
             if let Some(target) = delivery.output_tokens {
                 plan::pad_output(&mut reply, target, conv.max_tokens);
             }
+            reply.cache = shared.cache.account(&value, body.len(), out.api);
             let seed = ids::body_seed(&body);
             let model = conv.model;
             let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);

@@ -64,6 +64,16 @@ pub(crate) fn anthropic_tool_id(seed: u64) -> String {
     with_base62("toolu_01", seed, 2, 22)
 }
 
+/// The seed for the `n`-th of several ids of one kind in a reply (parallel tool calls): the reply's own seed
+/// for the first, so a reply with one call keeps the ids it always had.
+pub(crate) fn nth(seed: u64, n: usize) -> u64 {
+    if n == 0 {
+        seed
+    } else {
+        mix(seed ^ (n as u64).wrapping_mul(GOLDEN))
+    }
+}
+
 /// `chatcmpl-` + 29 base62 characters, as OpenAI completion ids look.
 pub(crate) fn openai_completion_id(seed: u64) -> String {
     with_base62("chatcmpl-", seed, 3, 29)

@@ -45,6 +45,10 @@
 //!   `shell` `{"command": ["bash", "-lc", "<command>"]}`; any other tool gets arguments generated from its schema:
 //!   required properties only — strings `"mock"`, numbers `1`, booleans `true`, enums/consts their first value,
 //!   arrays `minItems` items, objects recursively — with keys in sorted order.
+//! - **Parallel tool calls**: when a shell tool is called for a `run:` line, every further `run:` line of the same
+//!   text adds one more call of it (`I'll use Bash and Bash.`), each with its own id. Anthropic replies carry them
+//!   as consecutive `tool_use` blocks, Responses replies as consecutive `function_call` items; OpenAI chat streams
+//!   send them one after the other, or interleaved (see `x-mock-tool-stream`).
 //! - **Reasoning**: an Anthropic request with `thinking.type` `enabled` or `adaptive` gets a `thinking` block
 //!   first (`Mock reasoning about: <the echoed text>` plus a deterministic base64 `signature`); an OpenAI request
 //!   with `reasoning_effort` (other than `"none"`) or a `reasoning` object gets the same text as
@@ -55,11 +59,13 @@
 //!   (OpenAI: `max_completion_tokens`, else `max_tokens`), the text is cut after `max_tokens` words, the tool call
 //!   is dropped and the stop reason is `max_tokens` / `length`. Reasoning does not count against the limit.
 //! - **Usage**: input tokens = ceil(body bytes / 4); output tokens = whitespace-separated words in reasoning, text
-//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words). Cache tokens are 0 unless prompt
-//!   caching is on ([`MockOptions::prompt_cache`], `--prompt-cache`): then a conversation's repeated prefix is
-//!   reported as the real APIs report it — Anthropic `cache_read_input_tokens` / `cache_creation_input_tokens`
-//!   at `cache_control` breakpoints (taken out of `input_tokens`), OpenAI `prompt_tokens_details.cached_tokens`
-//!   for any shared prefix of 1,024 tokens or more (within `prompt_tokens`); see `cache.rs`.
+//!   and tool arguments (OpenAI `reasoning_tokens` = the reasoning's words).
+//! - **Prompt cache**: each instance remembers the prompt prefixes it has seen, as providers do (see `cache.rs`):
+//!   with `cache_control` markers (Anthropic; OpenRouter-style on the OpenAI API) the prefixes up to each marker
+//!   are written and a later request reads the longest known one — `cache_read_input_tokens` /
+//!   `cache_creation_input_tokens`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens`; without
+//!   markers the OpenAI APIs (Chat Completions and Responses) cache every prefix automatically and report hits as
+//!   `cached_tokens` (128-token steps). Prefixes shorter than 1024 tokens are never cached, so short requests report 0.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with
@@ -73,7 +79,9 @@
 //! - `x-mock-fault: <fault>` — see [`Fault`]; overrides [`MockOptions::fault`].
 //! - `x-mock-output-tokens: N` — the reply's text is padded with filler words until the output tokens reach N
 //!   (within `max_tokens`), so a cost simulation can give each turn a realistic output length.
-//! - `x-mock-prompt-cache: on|off` — overrides [`MockOptions::prompt_cache`] for this request.
+//! - `x-mock-tool-stream: sequential|interleaved` — see [`ToolStream`]; overrides [`MockOptions::tool_stream`].
+//!   `interleaved` sends every call's header (`index`, `id`, `type`, `function.name`, empty `arguments`) in one
+//!   chunk, then one `{"index":i,"function":{"arguments":"…"}}` fragment per chunk, the calls taking turns.
 //!
 //! An unparsable override is a 400 naming the header and the valid syntax.
 //!
@@ -119,6 +127,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use fault::{Fault, ParseFaultError};
+pub use openai::ToolStream;
 
 /// How a mock instance behaves; per-request headers override `chunks`, `stream_delay` and `fault`.
 #[derive(Clone)]
@@ -135,8 +144,8 @@ pub struct MockOptions {
     pub require_key: Option<String>,
     /// Faults for requests presenting a given provider key, so one key of a pool can misbehave.
     pub key_faults: Vec<(String, Fault)>,
-    /// Simulate prompt caching and report cache reads and writes (off: every cache count is 0).
-    pub prompt_cache: bool,
+    /// How OpenAI streams order the pieces of parallel tool calls (default: one call after the other).
+    pub tool_stream: ToolStream,
 }
 
 impl Default for MockOptions {
@@ -148,7 +157,7 @@ impl Default for MockOptions {
             fault: None,
             require_key: None,
             key_faults: Vec::new(),
-            prompt_cache: false,
+            tool_stream: ToolStream::Sequential,
         }
     }
 }
@@ -162,7 +171,7 @@ impl fmt::Debug for MockOptions {
             fault,
             require_key,
             key_faults,
-            prompt_cache,
+            tool_stream,
         } = self;
         f.debug_struct("MockOptions")
             .field("record", record)
@@ -170,10 +179,21 @@ impl fmt::Debug for MockOptions {
             .field("stream_delay", stream_delay)
             .field("fault", fault)
             .field("require_key", &require_key.as_ref().map(|_| "*****"))
-            .field("key_faults", &key_faults.iter().map(|(_, f)| ("*****", f)).collect::<Vec<_>>())
-            .field("prompt_cache", prompt_cache)
+            .field(
+                "key_faults",
+                &key_faults
+                    .iter()
+                    .map(|(_, f)| ("*****", f))
+                    .collect::<Vec<_>>(),
+            )
+            .field("tool_stream", tool_stream)
             .finish()
     }
+}
+
+/// The ids of the models the mock lists in `GET /v1/models` (it answers for any name).
+pub fn model_ids() -> impl Iterator<Item = &'static str> {
+    catalog::MODELS.iter().map(|m| m.id)
 }
 
 /// Serves the mock on `listener` for as long as the future is polled.

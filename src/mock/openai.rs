@@ -1,7 +1,9 @@
 //! The OpenAI Chat Completions wire format: typed serde structs in the real API's field order, and the renderers
 //! that turn a planned [`Reply`] into a `chat.completion` body or the `chat.completion.chunk` SSE sequence (role
 //! chunk, `reasoning_content` and `content` deltas, tool-call deltas, the `finish_reason` chunk, the optional
-//! usage chunk, `[DONE]`), plus error bodies and the model list.
+//! usage chunk, `[DONE]`), plus error bodies and the model list. Parallel tool calls stream one after the
+//! other, as OpenAI sends them, or — [`ToolStream::Interleaved`] — the way vLLM-style servers do: every
+//! call's header in one chunk, then argument fragments of the calls in turn.
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -39,7 +41,7 @@ struct Message<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<[ToolCall<'a>; 1]>,
+    tool_calls: Option<Vec<ToolCall<'a>>>,
     refusal: Option<()>,
 }
 
@@ -69,6 +71,9 @@ struct Usage {
 #[derive(Serialize)]
 struct PromptDetails {
     cached_tokens: u64,
+    /// OpenRouter's count of input written to the cache; only for requests with `cache_control` markers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_write_tokens: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -106,7 +111,7 @@ struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<[ToolCallDelta<'a>; 1]>,
+    tool_calls: Option<Vec<ToolCallDelta<'a>>>,
 }
 
 #[derive(Serialize)]
@@ -126,6 +131,31 @@ struct FunctionDelta<'a> {
     arguments: &'a str,
 }
 
+/// How a streamed reply with several tool calls orders their pieces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolStream {
+    /// Each call whole before the next (header, then its argument fragments): OpenAI's order.
+    #[default]
+    Sequential,
+    /// Every call's header (`index`, `id`, `name`) in one chunk, then one argument fragment per chunk, the
+    /// calls taking turns.
+    Interleaved,
+}
+
+impl std::str::FromStr for ToolStream {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "sequential" => Ok(ToolStream::Sequential),
+            "interleaved" => Ok(ToolStream::Interleaved),
+            other => Err(format!(
+                "{other:?} is not a tool stream order: expected sequential or interleaved"
+            )),
+        }
+    }
+}
+
 fn finish_reason(stop: Stop) -> &'static str {
     match stop {
         Stop::EndTurn => "stop",
@@ -139,7 +169,10 @@ fn usage(reply: &Reply<'_>) -> Usage {
         prompt_tokens: reply.input_tokens,
         completion_tokens: reply.output_tokens,
         total_tokens: reply.input_tokens + reply.output_tokens,
-        prompt_tokens_details: PromptDetails { cached_tokens: reply.cache.read },
+        prompt_tokens_details: PromptDetails {
+            cached_tokens: reply.cache.read,
+            cache_write_tokens: reply.cache.explicit.then_some(reply.cache.write),
+        },
         completion_tokens_details: CompletionDetails {
             reasoning_tokens: reply.reasoning_tokens,
         },
@@ -149,16 +182,19 @@ fn usage(reply: &Reply<'_>) -> Usage {
 /// The non-streaming `chat.completion` body.
 pub(crate) fn completion_json(reply: &Reply<'_>, model: &str, seed: u64) -> Vec<u8> {
     let id = ids::openai_completion_id(seed);
-    let call_id = ids::openai_call_id(seed);
-    let tool_calls = reply.tool.as_ref().map(|tool| {
-        [ToolCall {
-            id: &call_id,
-            kind: "function",
-            function: Function {
-                name: tool.name,
-                arguments: &tool.arguments,
-            },
-        }]
+    let call_ids = call_ids(reply, seed);
+    let tool_calls = reply.tool.as_ref().map(|_| {
+        tools(reply)
+            .zip(&call_ids)
+            .map(|(tool, id)| ToolCall {
+                id,
+                kind: "function",
+                function: Function {
+                    name: tool.name,
+                    arguments: &tool.arguments,
+                },
+            })
+            .collect()
     });
     json_vec(&Completion {
         id: &id,
@@ -182,6 +218,51 @@ pub(crate) fn completion_json(reply: &Reply<'_>, model: &str, seed: u64) -> Vec<
     })
 }
 
+/// The first delta of a streamed tool call: its index, id and name, no arguments yet.
+fn header<'r>(index: usize, id: &'r str, name: &'r str) -> ToolCallDelta<'r> {
+    ToolCallDelta {
+        index: index as u32,
+        id: Some(id),
+        kind: Some("function"),
+        function: FunctionDelta {
+            name: Some(name),
+            arguments: "",
+        },
+    }
+}
+
+/// A later delta of a streamed tool call: a piece of its arguments.
+fn fragment(index: usize, piece: &str) -> ToolCallDelta<'_> {
+    ToolCallDelta {
+        index: index as u32,
+        id: None,
+        kind: None,
+        function: FunctionDelta {
+            name: None,
+            arguments: piece,
+        },
+    }
+}
+
+fn calls(tool_calls: Vec<ToolCallDelta<'_>>) -> Delta<'_> {
+    Delta {
+        tool_calls: Some(tool_calls),
+        ..Delta::default()
+    }
+}
+
+fn tools<'r, 'a>(reply: &'r Reply<'a>) -> impl Iterator<Item = &'r crate::mock::plan::ToolCall<'a>> {
+    reply.tool.iter().chain(&reply.more_tools)
+}
+
+/// One `call_…` id per tool call; the first is the one a single call always had.
+fn call_ids(reply: &Reply<'_>, seed: u64) -> Vec<String> {
+    tools(reply)
+        .enumerate()
+        .map(|(n, _)| ids::openai_call_id(ids::nth(seed, n)))
+        .collect()
+}
+
 /// The SSE events of a streamed completion, text and reasoning each split into `chunks` deltas; with
 /// `include_usage`, a final `choices: []` chunk carrying usage before `[DONE]`.
 pub(crate) fn completion_events(
@@ -190,9 +271,10 @@ pub(crate) fn completion_events(
     seed: u64,
     chunks: usize,
     include_usage: bool,
+    tool_stream: ToolStream,
 ) -> Vec<Bytes> {
     let id = ids::openai_completion_id(seed);
-    let call_id = ids::openai_call_id(seed);
+    let call_ids = call_ids(reply, seed);
     let created = ids::created(seed);
     let usage = usage(reply);
     let mut w = SseWriter::with_capacity(1024 + 240 * chunks * 3);
@@ -246,42 +328,33 @@ pub(crate) fn completion_events(
             None,
         );
     }
-    if let Some(tool) = &reply.tool {
-        let first = ToolCallDelta {
-            index: 0,
-            id: Some(&call_id),
-            kind: Some("function"),
-            function: FunctionDelta {
-                name: Some(tool.name),
-                arguments: "",
-            },
-        };
-        emit(
-            &mut w,
-            Delta {
-                tool_calls: Some([first]),
-                ..Delta::default()
-            },
-            None,
-        );
-        for piece in split_even(&tool.arguments, chunks) {
-            let fragment = ToolCallDelta {
-                index: 0,
-                id: None,
-                kind: None,
-                function: FunctionDelta {
-                    name: None,
-                    arguments: piece,
-                },
-            };
-            emit(
-                &mut w,
-                Delta {
-                    tool_calls: Some([fragment]),
-                    ..Delta::default()
-                },
-                None,
-            );
+    match tool_stream {
+        ToolStream::Sequential => {
+            for (index, tool) in tools(reply).enumerate() {
+                emit(&mut w, calls(vec![header(index, &call_ids[index], tool.name)]), None);
+                for piece in split_even(&tool.arguments, chunks) {
+                    emit(&mut w, calls(vec![fragment(index, piece)]), None);
+                }
+            }
+        }
+        ToolStream::Interleaved => {
+            let headers: Vec<ToolCallDelta<'_>> = tools(reply)
+                .enumerate()
+                .map(|(index, tool)| header(index, &call_ids[index], tool.name))
+                .collect();
+            if !headers.is_empty() {
+                emit(&mut w, calls(headers), None);
+            }
+            let mut pieces: Vec<std::vec::IntoIter<&str>> = tools(reply)
+                .map(|tool| split_even(&tool.arguments, chunks).into_iter())
+                .collect();
+            while pieces.iter().any(|p| p.len() > 0) {
+                for (index, rest) in pieces.iter_mut().enumerate() {
+                    if let Some(piece) = rest.next() {
+                        emit(&mut w, calls(vec![fragment(index, piece)]), None);
+                    }
+                }
+            }
         }
     }
     emit(&mut w, Delta::default(), Some(finish_reason(reply.stop)));
@@ -379,9 +452,10 @@ mod tests {
                 input: json!({"city": "mock"}),
                 arguments: r#"{"city":"mock"}"#.to_owned(),
             }),
+            more_tools: Vec::new(),
+            cache: Default::default(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 10,
-            cache: Default::default(),
             output_tokens: 3,
             reasoning_tokens: if thinking { 2 } else { 0 },
         }
@@ -415,7 +489,7 @@ mod tests {
 
     #[test]
     fn stream_has_the_real_chunk_sequence() {
-        let events = completion_events(&reply(true, true), "m", 1, 2, true);
+        let events = completion_events(&reply(true, true), "m", 1, 2, true, ToolStream::Sequential);
         let data: Vec<&str> = events
             .iter()
             .map(|e| {
@@ -452,9 +526,63 @@ mod tests {
         assert!(data[0].contains(r#","object":"chat.completion.chunk","created":"#));
         assert!(data[0].ends_with(r#""choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"usage":null}"#));
         // Without include_usage there is no usage field and no usage chunk.
-        let plain = completion_events(&reply(false, false), "m", 1, 8, false);
+        let plain = completion_events(&reply(false, false), "m", 1, 8, false, ToolStream::Interleaved);
         assert!(plain.iter().all(|e| !String::from_utf8_lossy(e).contains("usage")));
         assert_eq!(plain.len(), 1 + 6 + 1 + 1);
+    }
+
+    #[test]
+    fn parallel_calls_stream_one_after_the_other_or_interleaved() {
+        let mut two = reply(false, true);
+        two.more_tools.push(PlannedCall {
+            name: "Read",
+            input: json!({"file_path": "/a"}),
+            arguments: r#"{"file_path":"/a"}"#.to_owned(),
+        });
+        let tool_deltas = |order| -> Vec<Value> {
+            completion_events(&two, "m", 1, 2, false, order)
+                .iter()
+                .filter_map(|e| {
+                    serde_json::from_str::<Value>(
+                        std::str::from_utf8(e)
+                            .unwrap_or("")
+                            .trim_start_matches("data: ")
+                            .trim_end(),
+                    )
+                    .ok()
+                })
+                .filter_map(|c| c["choices"][0]["delta"].get("tool_calls").cloned())
+                .collect()
+        };
+        let (first, second) = (ids::openai_call_id(1), ids::openai_call_id(ids::nth(1, 1)));
+        assert_ne!(first, second);
+        let header = |index: u32, id: &str, name: &str| json!({"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": ""}});
+        let piece = |index: u32, text: &str| json!({"index": index, "function": {"arguments": text}});
+        assert_eq!(
+            tool_deltas(ToolStream::Sequential),
+            [
+                json!([header(0, &first, "get_weather")]),
+                json!([piece(0, "{\"city\"")]),
+                json!([piece(0, ":\"mock\"}")]),
+                json!([header(1, &second, "Read")]),
+                json!([piece(1, "{\"file_pa")]),
+                json!([piece(1, "th\":\"/a\"}")])
+            ]
+        );
+        assert_eq!(
+            tool_deltas(ToolStream::Interleaved),
+            [
+                json!([header(0, &first, "get_weather"), header(1, &second, "Read")]),
+                json!([piece(0, "{\"city\"")]),
+                json!([piece(1, "{\"file_pa")]),
+                json!([piece(0, ":\"mock\"}")]),
+                json!([piece(1, "th\":\"/a\"}")])
+            ]
+        );
+        let whole: Value = serde_json::from_slice(&completion_json(&two, "m", 1)).unwrap_or_default();
+        assert_eq!(whole["choices"][0]["message"]["tool_calls"][1]["id"], json!(second));
+        assert_eq!("interleaved".parse::<ToolStream>(), Ok(ToolStream::Interleaved));
+        assert!("zigzag".parse::<ToolStream>().is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::mock::cache::CacheUse;
 use crate::mock::request::{Conversation, Tool, ToolChoice};
 use crate::mock::schema;
 
@@ -20,11 +21,12 @@ pub(crate) struct Reply<'a> {
     pub thinking: Option<String>,
     pub text: String,
     pub tool: Option<ToolCall<'a>>,
+    /// Further calls made in parallel with `tool` (one more shell call per extra `run:` line).
+    pub more_tools: Vec<ToolCall<'a>>,
     pub stop: Stop,
-    /// All input tokens; the cache's share is in `cache`.
     pub input_tokens: u64,
-    /// What prompt caching read and wrote of `input_tokens` (zero when caching is off).
-    pub cache: crate::mock::cache::CacheUse,
+    /// How much of the input the prompt cache read and wrote (filled in by the handler, see `cache.rs`).
+    pub cache: CacheUse,
     /// Words in thinking + text + tool arguments.
     pub output_tokens: u64,
     /// Words in the thinking alone (OpenAI's `reasoning_tokens`).
@@ -51,6 +53,7 @@ pub(crate) enum Stop {
 
 /// Plans the reply to `conv`, whose request body was `body_len` bytes long.
 pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
+    let mut more_tools = Vec::new();
     let (subject, mut text, mut tool) = match &conv.tool_result {
         Some(result) => {
             let echoed = first_chars(result, RESULT_CHARS);
@@ -59,7 +62,13 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
         None => {
             let echoed = first_chars(conv.last_user_text, ECHO_CHARS);
             match choose_tool(conv) {
-                Some(call) => (echoed, format!("I'll use {}.", call.name), Some(call)),
+                Some(call) => {
+                    more_tools = more_shell_calls(conv, &call);
+                    let names: Vec<&str> = std::iter::once(call.name)
+                        .chain(more_tools.iter().map(|t| t.name))
+                        .collect();
+                    (echoed, format!("I'll use {}.", names.join(" and ")), Some(call))
+                }
                 None => (
                     echoed,
                     format!(
@@ -73,25 +82,28 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
     };
     let thinking = conv.thinking.then(|| format!("Mock reasoning about: {subject}"));
 
-    let argument_words = tool.as_ref().map_or(0, |t| words(&t.arguments));
+    let argument_words: u64 = tool.iter().chain(&more_tools).map(|t| words(&t.arguments)).sum();
     let mut stop = if tool.is_some() { Stop::ToolUse } else { Stop::EndTurn };
     if let Some(limit) = conv.max_tokens {
         if words(&text) + argument_words > limit {
             let kept = truncate_words(&text, limit).len();
             text.truncate(kept);
             tool = None;
+            more_tools.clear();
             stop = Stop::MaxTokens;
         }
     }
     let reasoning_tokens = thinking.as_deref().map_or(0, words);
-    let output_tokens = reasoning_tokens + words(&text) + tool.as_ref().map_or(0, |t| words(&t.arguments));
+    let output_tokens =
+        reasoning_tokens + words(&text) + tool.iter().chain(&more_tools).map(|t| words(&t.arguments)).sum::<u64>();
     Reply {
         thinking,
         text,
         tool,
+        more_tools,
         stop,
         input_tokens: (body_len as u64).div_ceil(4),
-        cache: Default::default(),
+        cache: CacheUse::default(),
         output_tokens,
         reasoning_tokens,
     }
@@ -153,10 +165,10 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
         ToolChoice::Any => bash().or_else(mentioned).or(conv.tools.first())?,
         ToolChoice::Auto => bash().or_else(mentioned)?,
     };
-    let input = match command.and_then(|c| shell_arguments(tool.name, c)) {
-        Some(args) => args,
-        None => schema::arguments_for(tool.schema),
-    };
+    if let Some(call) = command.and_then(|c| shell_call(tool.name, c)) {
+        return Some(call);
+    }
+    let input = schema::arguments_for(tool.schema);
     let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
     Some(ToolCall {
         name: tool.name,
@@ -167,9 +179,34 @@ fn choose_tool<'a>(conv: &Conversation<'a>) -> Option<ToolCall<'a>> {
 
 /// The command after `run:` up to the end of its line, if there is one.
 fn run_command(text: &str) -> Option<&str> {
-    let (_, rest) = text.split_once("run:")?;
-    let command = rest.split(['\n', '\r']).next().unwrap_or("").trim();
-    (!command.is_empty()).then_some(command)
+    run_commands(text).next()
+}
+
+/// Every `run:` command in the text, in order: the first is `run_command`, the rest are parallel calls.
+fn run_commands(text: &str) -> impl Iterator<Item = &str> {
+    text.split("run:").skip(1).filter_map(|rest| {
+        let command = rest.split(['\n', '\r']).next().unwrap_or("").trim();
+        (!command.is_empty()).then_some(command)
+    })
+}
+
+/// When the first call is a shell tool's for a `run:` line, one more call of that tool for each further `run:`
+/// line: the mock's way to make parallel tool calls.
+fn more_shell_calls<'a>(conv: &Conversation<'a>, first: &ToolCall<'a>) -> Vec<ToolCall<'a>> {
+    if run_command(conv.last_user_text).is_none() {
+        return Vec::new();
+    }
+    run_commands(conv.last_user_text)
+        .skip(1)
+        .map_while(|command| shell_call(first.name, command))
+        .collect()
+}
+
+/// A call of the shell tool `name` running `command`, if `name` is a shell tool.
+fn shell_call<'a>(name: &'a str, command: &str) -> Option<ToolCall<'a>> {
+    let input = shell_arguments(name, command)?;
+    let arguments = serde_json::to_string(&input).unwrap_or_else(|_| "{}".to_owned());
+    Some(ToolCall { name, input, arguments })
 }
 
 /// Whether `name` occurs in `text` as a whole word (case-sensitive).
@@ -295,6 +332,48 @@ mod tests {
             Some(("Bash", r#"{"command":"echo switchyard-tool-ok","description":"mock"}"#))
         );
         assert_eq!(reply.output_tokens, 3 + 2);
+    }
+
+    #[test]
+    fn several_run_lines_make_parallel_bash_calls() {
+        let schema = bash_schema();
+        let tools = vec![Tool {
+            name: "Bash",
+            schema: Some(&schema),
+        }];
+        let reply = plan(&conv("run: echo one\nrun: echo two\nrun:\n", tools), 0);
+        assert_eq!(reply.text, "I'll use Bash and Bash.");
+        let commands: Vec<&Value> = reply
+            .tool
+            .iter()
+            .chain(&reply.more_tools)
+            .map(|t| &t.input["command"])
+            .collect();
+        assert_eq!(commands, ["echo one", "echo two"]);
+        assert_eq!(reply.output_tokens, 5 + 2 + 2);
+    }
+
+    #[test]
+    fn several_run_lines_make_parallel_calls_of_codex_shell_tools_too() {
+        let tools = vec![Tool {
+            name: "exec_command",
+            schema: None,
+        }];
+        let reply = plan(&conv("run: echo one\nrun: echo two", tools), 0);
+        assert_eq!(reply.text, "I'll use exec_command and exec_command.");
+        let commands: Vec<&Value> = reply.tool.iter().chain(&reply.more_tools).map(|t| &t.input["cmd"]).collect();
+        assert_eq!(commands, ["echo one", "echo two"]);
+        // A forced tool that is not a shell makes one call, whatever the text says.
+        let mut c = conv(
+            "run: echo one\nrun: echo two",
+            vec![Tool {
+                name: "Read",
+                schema: None,
+            }],
+        );
+        c.tool_choice = ToolChoice::Named("Read");
+        let reply = plan(&c, 0);
+        assert!(reply.tool.is_some() && reply.more_tools.is_empty());
     }
 
     #[test]

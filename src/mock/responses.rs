@@ -9,7 +9,7 @@
 //! `text`, …) with the API's defaults for absent ones, as the real API does. A reasoning item comes first when
 //! reasoning was asked for, with a `summary_text` when `reasoning.summary` was set and an opaque
 //! `encrypted_content` when `include` asked for it; then the message (`I'll use <tool>.` before a call); then
-//! the function call (`fc_…` item id, `call_…` call id).
+//! one function call item per tool call, parallel calls included (`fc_…` item id, `call_…` call id each).
 
 use std::sync::OnceLock;
 
@@ -236,8 +236,9 @@ struct Render<'a> {
 struct Ids {
     reasoning: String,
     message: String,
-    function: String,
-    call: String,
+    /// One `(fc_… item id, call_… call id)` per tool call, in order; the first pair is the one a single call
+    /// always had.
+    functions: Vec<(String, String)>,
     encrypted: String,
 }
 
@@ -297,14 +298,26 @@ impl<'a> Render<'a> {
     }
 }
 
-fn ids(seed: u64) -> Ids {
+fn ids(reply: &Reply<'_>, seed: u64) -> Ids {
     Ids {
         reasoning: ids::responses_id("rs_", seed, 1),
         message: ids::responses_id("msg_", seed, 2),
-        function: ids::responses_id("fc_", seed, 3),
-        call: ids::openai_call_id(seed),
+        functions: tool_calls(reply)
+            .enumerate()
+            .map(|(n, _)| {
+                let seed = ids::nth(seed, n);
+                (ids::responses_id("fc_", seed, 3), ids::openai_call_id(seed))
+            })
+            .collect(),
         encrypted: ids::encrypted_reasoning(seed),
     }
+}
+
+/// The reply's tool calls in order: the first, then those made in parallel with it.
+fn tool_calls<'r, 'a>(
+    reply: &'r Reply<'a>,
+) -> impl Iterator<Item = &'r crate::mock::plan::ToolCall<'a>> {
+    reply.tool.iter().chain(&reply.more_tools)
 }
 
 fn items<'a>(reply: &'a Reply<'_>, ask: ResponsesAsk, ids: &'a Ids) -> Vec<Item<'a>> {
@@ -339,13 +352,13 @@ fn items<'a>(reply: &'a Reply<'_>, ask: ResponsesAsk, ids: &'a Ids) -> Vec<Item<
             role: "assistant",
         }));
     }
-    if let Some(tool) = &reply.tool {
+    for (tool, (id, call_id)) in tool_calls(reply).zip(&ids.functions) {
         items.push(Item::FunctionCall(FunctionCallItem {
-            id: &ids.function,
+            id,
             kind: "function_call",
             status: "completed",
             arguments: &tool.arguments,
-            call_id: &ids.call,
+            call_id,
             name: tool.name,
         }));
     }
@@ -365,8 +378,8 @@ fn usage(reply: &Reply<'_>) -> Usage {
     Usage {
         input_tokens: reply.input_tokens,
         input_tokens_details: InputDetails {
-            cached_tokens: 0,
-            cache_write_tokens: 0,
+            cached_tokens: reply.cache.read,
+            cache_write_tokens: reply.cache.write,
         },
         output_tokens: reply.output_tokens,
         output_tokens_details: OutputDetails {
@@ -403,7 +416,7 @@ pub(crate) fn response_json(
     seed: u64,
     ask: ResponsesAsk,
 ) -> Vec<u8> {
-    let ids = ids(seed);
+    let ids = ids(reply, seed);
     let r = render(reply, request, model, seed, ask, &ids);
     let status = if r.incomplete {
         "incomplete"
@@ -422,7 +435,7 @@ pub(crate) fn response_events(
     ask: ResponsesAsk,
     chunks: usize,
 ) -> Vec<Bytes> {
-    let ids = ids(seed);
+    let ids = ids(reply, seed);
     let r = render(reply, request, model, seed, ask, &ids);
     let mut w = SseWriter::with_capacity(
         4096 + 2 * request.get("tools").map_or(0, |t| t.to_string().len()) + 300 * chunks * 3,
@@ -673,6 +686,7 @@ mod tests {
                 input: json!({"cmd": "echo hi"}),
                 arguments: r#"{"cmd":"echo hi"}"#.to_owned(),
             }),
+            more_tools: Vec::new(),
             stop: if tool { Stop::ToolUse } else { Stop::EndTurn },
             input_tokens: 10,
             cache: Default::default(),
@@ -782,6 +796,88 @@ data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_"#
         assert_eq!(
             done["usage"]["output_tokens_details"]["reasoning_tokens"],
             json!(2)
+        );
+    }
+
+    #[test]
+    fn parallel_calls_are_one_function_call_item_each() {
+        let mut two = reply(false, true);
+        two.more_tools.push(ToolCall {
+            name: "exec_command",
+            input: json!({"cmd": "echo two"}),
+            arguments: r#"{"cmd":"echo two"}"#.to_owned(),
+        });
+        two.cache = crate::mock::cache::CacheUse {
+            read: 1024,
+            write: 0,
+            explicit: false,
+        };
+        let request = json!({"model": "m"});
+        let body: Value = serde_json::from_slice(&response_json(
+            &two,
+            &request,
+            "m",
+            9,
+            ResponsesAsk::default(),
+        ))
+        .unwrap_or_default();
+        let calls: Vec<(&str, &str, &str)> = body["output"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|i| i["type"] == "function_call")
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap_or(""),
+                    i["call_id"].as_str().unwrap_or(""),
+                    i["arguments"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        let first = (ids::responses_id("fc_", 9, 3), ids::openai_call_id(9));
+        let second = (
+            ids::responses_id("fc_", ids::nth(9, 1), 3),
+            ids::openai_call_id(ids::nth(9, 1)),
+        );
+        assert_eq!(
+            calls,
+            [
+                (first.0.as_str(), first.1.as_str(), r#"{"cmd":"echo hi"}"#),
+                (
+                    second.0.as_str(),
+                    second.1.as_str(),
+                    r#"{"cmd":"echo two"}"#
+                )
+            ],
+            "the first call keeps the ids a single call always had"
+        );
+        assert_eq!(
+            body["usage"]["input_tokens_details"]["cached_tokens"],
+            json!(1024)
+        );
+        let events = response_events(&two, &request, "m", 9, ResponsesAsk::default(), 1);
+        let done: Vec<Value> = events
+            .iter()
+            .filter_map(|e| {
+                std::str::from_utf8(e)
+                    .ok()?
+                    .strip_prefix("event: response.output_item.done\ndata: ")
+                    .map(str::to_owned)
+            })
+            .filter_map(|d| serde_json::from_str(d.trim_end()).ok())
+            .collect();
+        let indexes: Vec<(u64, &str)> = done
+            .iter()
+            .map(|d| {
+                (
+                    d["output_index"].as_u64().unwrap_or(99),
+                    d["item"]["type"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            indexes,
+            [(0, "message"), (1, "function_call"), (2, "function_call")]
         );
     }
 

@@ -57,11 +57,13 @@ pub struct Gateway {
     /// The current config generation; each request takes the one current at its start.
     state: Arc<ArcSwap<GatewayState>>,
     readiness: Arc<Readiness>,
+    /// Providers' own model lists, kept by the model discovery task (read by `GET /v1/models`).
+    discovered: Arc<crate::models::Discovered>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>) -> Self {
-        Gateway { state, readiness }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, discovered: Arc<crate::models::Discovered>) -> Self {
+        Gateway { state, readiness, discovered }
     }
 }
 
@@ -157,8 +159,10 @@ impl Gateway {
             })?);
         }
         if ctx.endpoint == Endpoint::Models {
-            let models: Vec<String> = state.config.router.listed_models().into_iter().filter(|m| team.may_use(m)).collect();
-            return Ok(Some((200, "application/json", respond::models_body(ctx.format, &models))));
+            let sources = crate::models::Sources { router: &state.config.router, providers: &state.config.providers, discovered: &self.discovered };
+            let models = crate::models::usable_models(&sources, team.default_model.as_deref(), |m| team.may_use(m));
+            let body = crate::models::body(ctx.format, session.req_header().uri.query(), &models).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e))?;
+            return Ok(Some((200, "application/json", body)));
         }
 
         let limits = &state.config.limits;
@@ -174,6 +178,7 @@ impl Gateway {
             .model
             .filter(|m| !m.is_empty())
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
+        crate::routing::check_model_name(&model).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         ctx.stream = peek.stream;
         let headers = &session.req_header().headers;
         ctx.session = if peek.session.is_empty() {
@@ -221,7 +226,7 @@ impl Gateway {
     fn prepare_body(&self, ctx: &mut RequestCtx, upstream_model: &str, provider: &crate::config::Provider) -> Result<Bytes, GatewayError> {
         ctx.translation_notes.clear();
         if ctx.wire != ctx.format {
-            let (body, notes, shape) = translation::request(ctx.format, ctx.wire, &ctx.body, upstream_model, provider)?;
+            let (body, notes, shape) = translation::request(ctx.format, ctx.wire, &ctx.body, upstream_model, provider, &ctx.session)?;
             ctx.translation_notes = notes;
             ctx.client_shape = shape;
             return Ok(body);

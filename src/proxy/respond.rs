@@ -1,5 +1,5 @@
-//! Responses the gateway writes itself: errors in the caller's format, health answers and
-//! the model list. All carry `x-request-id` so a user can quote it.
+//! Responses the gateway writes itself: errors in the caller's format and local answers (health,
+//! the model list built by `models`). All carry `x-request-id` so a user can quote it.
 
 use bytes::Bytes;
 use pingora_error::Result;
@@ -42,31 +42,6 @@ pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &Gateway
     session.write_response_header(Box::new(header), false).await?;
     session.write_response_body(Some(Bytes::from(body)), true).await?;
     Ok(true)
-}
-
-/// `GET /v1/models` for a team, in the caller's format.
-pub fn models_body(format: ApiFormat, models: &[String]) -> Vec<u8> {
-    let value = match format {
-        ApiFormat::OpenAi | ApiFormat::Responses => serde_json::json!({
-            "object": "list",
-            "data": models.iter().map(|id| serde_json::json!({
-                "id": id, "object": "model", "created": 0, "owned_by": owner(id),
-            })).collect::<Vec<_>>(),
-        }),
-        ApiFormat::Anthropic => serde_json::json!({
-            "data": models.iter().map(|id| serde_json::json!({
-                "type": "model", "id": id, "display_name": id, "created_at": "1970-01-01T00:00:00Z",
-            })).collect::<Vec<_>>(),
-            "has_more": false,
-            "first_id": models.first(),
-            "last_id": models.last(),
-        }),
-    };
-    serde_json::to_vec(&value).unwrap_or_default()
-}
-
-fn owner(id: &str) -> &str {
-    id.split_once('/').map_or("switchyard", |(provider, _)| provider)
 }
 
 /// A gateway error as one SSE event in the caller's streaming format.

@@ -28,7 +28,8 @@ pub struct ClientShape {
 
 /// Translates a client request body for a provider spoken to in `wire`.
 /// Returns the upstream body, what was dropped or degraded (for a response header), and the client shape.
-pub fn request(client: ApiFormat, wire: ApiFormat, body: &[u8], upstream_model: &str, provider: &Provider) -> Result<(Bytes, String, ClientShape), GatewayError> {
+/// `session` is the conversation identity (see `body::Peek::session`), for OpenAI's `prompt_cache_key`.
+pub fn request(client: ApiFormat, wire: ApiFormat, body: &[u8], upstream_model: &str, provider: &Provider, session: &[u8]) -> Result<(Bytes, String, ClientShape), GatewayError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, format!("request body is not valid JSON: {e}")))?;
     let client_model = value.get("model").and_then(|m| m.as_str()).unwrap_or_default().to_string();
     let mut responses_shape = ResponsesShape::default();
@@ -37,6 +38,8 @@ pub fn request(client: ApiFormat, wire: ApiFormat, body: &[u8], upstream_model: 
             let mut opts = ToOpenAiOptions::new(upstream_model);
             opts.reasoning_effort = provider.translation.reasoning_effort;
             opts.max_output_tokens = provider.translation.max_output_tokens;
+            opts.cache_control = provider.translation.cache_control;
+            opts.prompt_cache_key = provider.translation.prompt_cache_key.then(|| translate::prompt_cache_key(session)).flatten();
             translate::anthropic_request_to_openai(&value, &opts)
         }
         (ApiFormat::OpenAi, ApiFormat::Anthropic) => {
@@ -44,7 +47,12 @@ pub fn request(client: ApiFormat, wire: ApiFormat, body: &[u8], upstream_model: 
             translate::openai_request_to_anthropic(&value, &opts)
         }
         (ApiFormat::Responses, ApiFormat::OpenAi) => {
-            let target = responses::Target::Chat { reasoning_effort: provider.translation.reasoning_effort, max_output_tokens: provider.translation.max_output_tokens };
+            let target = responses::Target::Chat {
+                reasoning_effort: provider.translation.reasoning_effort,
+                max_output_tokens: provider.translation.max_output_tokens,
+                prompt_cache_key: provider.translation.prompt_cache_key,
+                gateway_cache_key: provider.translation.prompt_cache_key.then(|| translate::prompt_cache_key(session)).flatten(),
+            };
             responses::responses_request_to_chat(&value, upstream_model, &target).map(|t| {
                 responses_shape = t.shape;
                 Translated { body: serde_json::to_vec(&t.chat).unwrap_or_default(), notes: t.notes }

@@ -11,9 +11,13 @@
 //! Routing rules (`crate::rules`) run before this and may pick another name for the request, which
 //! is then resolved here by [`Router::resolve_rule`].
 
+mod names;
+
 use std::collections::HashMap;
 
 use globset::{Glob, GlobMatcher};
+
+pub use names::{check_model_name, BadModelName, MAX_MODEL_NAME_CHARS};
 
 /// The upstream model a target asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +263,11 @@ impl Router {
             }
         }
         Route { targets, budget }
+    }
+
+    /// Exact (non-glob) rule names from `models:`, in file order: aliases and fallback chains.
+    pub fn exact_names(&self) -> &[String] {
+        &self.exact_order
     }
 
     /// Public names worth listing in `/v1/models`: exact rules, then `provider/model` for listed models.

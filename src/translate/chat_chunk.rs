@@ -1,6 +1,8 @@
 //! The `chat.completion.chunk` as the stream translators read it (Chat → Anthropic, Chat → Responses):
 //! typed, borrowing and forgiving (`loose`), one definition for both.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -57,6 +59,9 @@ pub(crate) struct CompletionDetails<'a> {
 pub(crate) struct PromptDetails<'a> {
     #[serde(borrow)]
     pub(crate) cached_tokens: Loose<'a>,
+    /// OpenRouter: input written to the cache (Anthropic and Gemini models with `cache_control`).
+    #[serde(borrow)]
+    pub(crate) cache_write_tokens: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,24 +123,68 @@ pub(crate) struct Function<'a> {
 impl Usage<'_> {
     pub(crate) fn token_usage(&self) -> TokenUsage {
         let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let cached = self
-            .prompt_tokens_details
-            .obj()
-            .map_or(0, |d| n(&d.cached_tokens));
+        let details = self.prompt_tokens_details.obj();
+        let cached = details.map_or(0, |d| n(&d.cached_tokens));
+        let writes = details.map_or(0, |d| n(&d.cache_write_tokens));
         TokenUsage::from_openai_counts(
             n(&self.prompt_tokens),
             n(&self.completion_tokens),
             cached,
             n(&self.prompt_cache_hit_tokens),
         )
+        .with_cache_writes(writes)
     }
 }
 
+/// One piece of a tool call in a delta, ready for `tool_calls::ToolCalls`: absent and empty values read as
+/// `None`, arguments as text.
+pub(crate) struct ToolPiece<'d> {
+    pub(crate) index: Option<u64>,
+    pub(crate) id: Option<&'d str>,
+    pub(crate) name: Option<&'d str>,
+    /// A JSON string normally; an object a server sent is serialized.
+    pub(crate) arguments: Cow<'d, str>,
+}
+
 impl Delta<'_> {
+    /// The delta's tool-call pieces in order: the `tool_calls` entries, then the older single
+    /// `function_call` (which has neither index nor id).
+    pub(crate) fn tool_pieces(&self) -> impl Iterator<Item = ToolPiece<'_>> {
+        let entries = self.tool_calls.0.iter().map(|call| {
+            let call = call.obj();
+            let f = call.and_then(|c| c.function.obj());
+            ToolPiece::new(
+                call.and_then(|c| c.index.u64()),
+                call.and_then(|c| c.id.text()),
+                f,
+            )
+        });
+        let legacy = self
+            .function_call
+            .obj()
+            .map(|f| ToolPiece::new(None, None, Some(f)));
+        entries.chain(legacy)
+    }
+
     /// `reasoning_content` or else `reasoning`, when non-empty.
     pub(crate) fn reasoning(&self) -> Option<&str> {
         self.reasoning_content
             .text()
             .or_else(|| self.reasoning.text())
+    }
+}
+
+impl<'d> ToolPiece<'d> {
+    fn new(index: Option<u64>, id: Option<&'d str>, f: Option<&'d Function<'_>>) -> Self {
+        ToolPiece {
+            index,
+            id: id.filter(|i| !i.is_empty()),
+            name: f.and_then(|f| f.name.str()).filter(|n| !n.is_empty()),
+            arguments: match f.map(|f| &f.arguments) {
+                Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
+                Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
+                _ => Cow::Borrowed(""),
+            },
+        }
     }
 }

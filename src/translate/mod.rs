@@ -21,13 +21,15 @@
 //! translates to Chat Completions and composes with the translators above for Anthropic.
 //!
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
-//! `to_anthropic/` builds Anthropic ones. Shared pieces: `sse` (the one incremental SSE parser), `stream`
+//! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `chat_chunk` (the one `chat.completion.chunk` reader), `tool_calls` (parallel
+//! tool calls assembled whole, in index order, for both Chat → Anthropic and Chat → Responses), `sse` (the SSE parser), `stream`
 //! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
 //! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
 //! `error`.
 //!
 //! Every translation returns [`Notes`]: stable names of what was dropped or degraded, for a response header
-//! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control`,
+//! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control` (unless
+//! the provider keeps markers, `ToOpenAiOptions::cache_control`),
 //! `context_management`, `thinking` and `effort` (target without reasoning support), `thinking_blocks`,
 //! `redacted_thinking`, `server_tools`, `server_tool_blocks`, `schema_keys` (`$schema`), `defer_loading`,
 //! `tool_strict`, `input_examples`, `citations`, `pdf_documents`, `file_sources`, `unknown_content_blocks`,
@@ -42,6 +44,7 @@
 //! `temperature_clamped`, `tool_choice`, `function_messages`, `tool_arguments_unparsable`. Responses:
 //! `extra_choices`, `tool_arguments_unparsable`, `redacted_thinking`, `server_tool_blocks`.
 
+pub mod cache_key;
 pub(crate) mod chat_chunk;
 pub mod effort;
 pub mod error;
@@ -53,6 +56,7 @@ pub mod responses;
 pub mod sse;
 pub(crate) mod stop;
 pub mod stream;
+pub(crate) mod tool_calls;
 pub mod to_anthropic;
 pub mod to_openai;
 pub mod tokens;
@@ -62,6 +66,7 @@ pub mod usage;
 #[cfg(test)]
 mod tests;
 
+pub use cache_key::prompt_cache_key;
 pub use error::TranslateError;
 pub use notes::{Notes, Translated};
 pub use stream::{StreamFailure, StreamTranslator};

@@ -1,7 +1,8 @@
 //! Token counts in one shape for both directions. Anthropic reports uncached input, cache reads and cache
 //! writes separately; OpenAI reports one `prompt_tokens` total with the cached part inside it
-//! (`prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`). The gateway accounts
-//! from this struct whichever direction a request took.
+//! (`prompt_tokens_details.cached_tokens`, or DeepSeek's `prompt_cache_hit_tokens`) and, from OpenRouter,
+//! the part written to the cache (`prompt_tokens_details.cache_write_tokens`, for Anthropic and Gemini
+//! models with `cache_control`). The gateway accounts from this struct whichever direction a request took.
 
 use serde_json::{json, Value};
 
@@ -45,6 +46,16 @@ impl TokenUsage {
             count(u.pointer("/prompt_tokens_details/cached_tokens")),
             count(u.get("prompt_cache_hit_tokens")),
         )
+        .with_cache_writes(count(u.pointer("/prompt_tokens_details/cache_write_tokens")))
+    }
+
+    /// Moves `writes` input tokens (OpenRouter's `cache_write_tokens`, part of `prompt_tokens`) from
+    /// uncached input to cache creation, Anthropic's split.
+    pub(crate) fn with_cache_writes(mut self, writes: u64) -> Self {
+        let writes = writes.min(self.input_tokens);
+        self.input_tokens -= writes;
+        self.cache_creation_input_tokens = self.cache_creation_input_tokens.saturating_add(writes);
+        self
     }
 
     /// The counters of an OpenAI `usage` object, however they were read: `cached` is

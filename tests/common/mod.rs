@@ -152,8 +152,18 @@ impl Mock {
         format!("http://{}", self.addr)
     }
 
-    /// Every request the mock received, as recorded JSON lines.
+    /// Every request the mock received for a client, as recorded JSON lines: the gateway's own model
+    /// discovery requests (see `discovery_requests`) are left out.
     pub fn received(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(|r| !is_discovery(r)).collect()
+    }
+
+    /// The `GET /v1/models` requests the gateway's model discovery sent.
+    pub fn discovery_requests(&self) -> Vec<serde_json::Value> {
+        self.all_received().into_iter().filter(is_discovery).collect()
+    }
+
+    fn all_received(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(&self.record)
             .unwrap_or_default()
             .lines()
@@ -161,11 +171,30 @@ impl Mock {
             .collect()
     }
 
+    /// Waits until the gateway's model discovery has fetched this mock's list and closed its connection,
+    /// so tests that count connections start after it; returns the mock's stats then (the probe's own
+    /// connection included, as always).
+    pub fn stats_after_discovery(&self) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let stats = self.stats();
+            if !self.discovery_requests().is_empty() && stats["open_connections"] == 0 {
+                return stats;
+            }
+            assert!(Instant::now() < deadline, "the gateway never fetched this mock's model list: {stats}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn stats(&self) -> serde_json::Value {
         reqwest::blocking::get(format!("{}/mock/stats", self.url()))
             .and_then(|r| r.json())
             .expect("mock stats")
     }
+}
+
+fn is_discovery(request: &serde_json::Value) -> bool {
+    recorded_header(request, "user-agent").is_some_and(|ua| ua.starts_with("switchyard-model-discovery/"))
 }
 
 /// A header's value in a recorded request (names compared case-insensitively).
@@ -223,6 +252,20 @@ impl Gateway {
         reqwest::blocking::get(format!("{}/metrics", self.admin))
             .and_then(|r| r.text())
             .unwrap_or_default()
+    }
+
+    /// The model ids `key`'s team sees in `GET /v1/models` (OpenAI shape), asked again until there are at
+    /// least `len` — model discovery fills providers' lists in the background — or 20 s have passed.
+    pub fn model_ids(&self, key: &str, len: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let list: serde_json::Value = client().get(self.url("/v1/models")).bearer_auth(key).send().and_then(|r| r.json()).unwrap_or_default();
+            let ids: Vec<String> = list["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect();
+            if ids.len() >= len || Instant::now() > deadline {
+                return ids;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// The value of one metric sample (exact label set as rendered), or 0.

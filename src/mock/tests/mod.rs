@@ -2,9 +2,9 @@
 //! with reqwest, checking the bytes a gateway would see. Helpers live here; the scenarios are split by concern.
 
 mod anthropic_api;
-mod cache_and_length;
 mod faults;
 mod openai_api;
+mod output_length;
 mod server;
 
 use std::net::SocketAddr;

@@ -33,6 +33,12 @@ pub enum Target {
         reasoning_effort: bool,
         /// Cap on `max_tokens` (the provider's `translation.max_output_tokens`).
         max_output_tokens: Option<u64>,
+        /// The server routes by `prompt_cache_key` (the provider's `translation.prompt_cache_key`): the
+        /// client's own key (and `prompt_cache_retention`) is sent on unchanged, else `gateway_cache_key`.
+        /// Off: the client's key is dropped with a note.
+        prompt_cache_key: bool,
+        /// The gateway's hashed key for this conversation, sent when the client gave none.
+        gateway_cache_key: Option<String>,
     },
     /// The Chat → Anthropic translator: `max_tokens` is always set (Anthropic requires it) and reasoning
     /// always becomes `reasoning_effort`, which that translator turns into a thinking budget.
@@ -178,6 +184,7 @@ pub fn responses_request_to_chat(
         out.insert("stream".into(), json!(true));
         out.insert("stream_options".into(), json!({ "include_usage": true }));
     }
+    let cache_key_sent = prompt_cache_key(m, &root, target, &mut out)?;
     if opt_bool(m, "store", &root, SIDE)? != Some(false) && m.contains_key("store") {
         notes.drop("store");
     }
@@ -185,6 +192,9 @@ pub fn responses_request_to_chat(
         notes.drop("truncation");
     }
     for (field, note) in DROPPED_FIELDS {
+        if cache_key_sent && field.starts_with("prompt_cache_") {
+            continue;
+        }
         if m.get(*field).is_some_and(|v| !v.is_null()) {
             notes.drop(note);
         }
@@ -207,6 +217,32 @@ pub fn responses_request_to_chat(
         notes,
         shape,
     })
+}
+
+/// `prompt_cache_key` for a Chat server that routes by it: the client's own key wins over the gateway's, so a
+/// client keeps the cache it chose. Returns whether the client's cache fields were sent on.
+fn prompt_cache_key(
+    m: &Map<String, Value>,
+    root: &Path,
+    target: &Target,
+    out: &mut Map<String, Value>,
+) -> Res<bool> {
+    let Target::Chat {
+        prompt_cache_key: true,
+        gateway_cache_key,
+        ..
+    } = target
+    else {
+        return Ok(false);
+    };
+    let client_key = opt_str(m, "prompt_cache_key", root, SIDE)?;
+    if let Some(key) = client_key.or(gateway_cache_key.as_deref()) {
+        out.insert("prompt_cache_key".into(), json!(key));
+    }
+    if let Some(retention) = opt_str(m, "prompt_cache_retention", root, SIDE)? {
+        out.insert("prompt_cache_retention".into(), json!(retention));
+    }
+    Ok(true)
 }
 
 /// Requests that only a provider keeping responses can answer.

@@ -1,8 +1,9 @@
 //! Chat Completions response → Responses API Response object (non-streaming). The output order Codex
 //! expects: a `reasoning` item (from `reasoning_content` or `reasoning`), the assistant `message`
 //! (`output_text`, and a `refusal` part when the model refused), then one `function_call` item per tool
-//! call, with namespaced functions given back their `namespace`. Call ids are kept verbatim so the next
-//! turn's `function_call_output` reaches the upstream with its own ids.
+//! call (assembled by `translate::tool_calls`, as in a stream), with namespaced functions given back their
+//! `namespace`. Call ids are kept verbatim so the next turn's `function_call_output` reaches the upstream with
+//! its own ids; missing or repeated ones are generated.
 
 use serde_json::Value;
 
@@ -11,10 +12,10 @@ use super::objects::{
     response_object, status_for, ResponsesUsage, ToResponsesOptions,
 };
 use crate::translate::error::TranslateError;
-use crate::translate::ids::fallback_tool_id;
 use crate::translate::notes::{Notes, Translated};
-use crate::translate::read::{as_object, count, opt_array, to_bytes, to_string, Path, Side};
+use crate::translate::read::{as_object, count, opt_array, to_bytes, Path, Side};
 use crate::translate::to_anthropic::response::{error_message, message_text, reasoning_text};
+use crate::translate::tool_calls::whole_calls;
 
 const SIDE: Side = Side::Response;
 
@@ -81,33 +82,18 @@ pub fn chat_response_to_responses(
                 parts,
             ));
         }
-        let calls = msg
-            .get("tool_calls")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
-        for call in calls {
-            let f = call.get("function").unwrap_or(&Value::Null);
-            let name = f.get("name").and_then(Value::as_str).unwrap_or("");
-            let arguments = match f.get("arguments") {
-                Some(Value::String(s)) => s.clone(),
-                None | Some(Value::Null) => "{}".to_owned(),
-                Some(other) => to_string(other),
-            };
-            let n = output.len();
-            let call_id = match call
-                .get("id")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-            {
-                Some(cid) => cid.to_owned(),
-                None => fallback_tool_id("call_", &id, n),
+        for call in whole_calls(msg, &id, "call_") {
+            let arguments = if call.arguments.is_empty() {
+                "{}"
+            } else {
+                &call.arguments
             };
             output.push(function_call_item(
-                &item_id("fc_", &id, n),
+                &item_id("fc_", &id, output.len()),
                 "completed",
-                &call_id,
-                opts.shape.names.split(name),
-                &arguments,
+                &call.id,
+                opts.shape.names.split(&call.name),
+                arguments,
             ));
         }
     }

@@ -7,20 +7,20 @@
 //!                        reasoning_summary_text.delta | reasoning_text.delta
 //!  content delta      ─▶ message item: output_item.added, content_part.added, output_text.delta
 //!  refusal delta      ─▶ message item: content_part.added (refusal), refusal.delta
-//!  tool_calls[i]      ─▶ function_call item: output_item.added, function_call_arguments.delta
+//!  tool_calls[i]      ─▶ tool_calls::ToolCalls ─▶ function_call items, whole and in index order:
+//!                        output_item.added, function_call_arguments.delta, ….done, output_item.done
 //!  a change of kind   ─▶ the open reasoning/message item closes: …done events, output_item.done
 //!  finish_reason, usage ─▶ remembered
-//!  data: [DONE] (or EOF after a finish_reason) ─▶ open items close (function calls: arguments.done,
-//!                        output_item.done), then response.completed — or response.incomplete for
+//!  data: [DONE] (or EOF after a finish_reason) ─▶ open and waiting items close, then response.completed
+//!                        — or response.incomplete for
 //!                        `length` / `content_filter` — carrying the whole output and the usage
 //!  {"error": …} chunk, EOF before a finish, gateway abort ─▶ response.failed (never a silent cut)
 //! ```
 //!
-//! Function-call items stay open until the end, so argument deltas of parallel calls that a server
-//! interleaves still land in their own item (the SDKs accumulate by `output_index`). A call whose name has
-//! not arrived yet is held back until it does.
-
-use std::borrow::Cow;
+//! Parallel tool calls go through the same assembler as Chat → Anthropic ([`ToolCalls`]): one function-call
+//! item after the other, in the server's `index` order, however it interleaves their pieces — the current
+//! call streams live, fragments of later ones wait for their turn, a call opens only once its name is known,
+//! and ids the server left out or repeated are generated (`call_…`).
 
 use serde_json::Value;
 
@@ -28,12 +28,12 @@ use super::objects::{
     content_part, failure, function_call_item, item_id, message_item, reasoning_item, response_id,
     response_object, status_for, EventWriter, ResponsesUsage, Status, ToResponsesOptions,
 };
-use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolCall, Usage};
-use crate::translate::ids::fallback_tool_id;
+use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolPiece, Usage};
 use crate::translate::loose::{self, Loose};
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::to_anthropic::response::error_message;
+use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
 use crate::translate::usage::TokenUsage;
 
 /// A Chat usage object in the Responses API's terms (reasoning tokens included).
@@ -69,11 +69,9 @@ enum Kind {
         parts: Vec<(bool, String)>,
     },
     Call {
-        key: u64,
         call_id: String,
         name: String,
         arguments: String,
-        added: bool,
     },
 }
 
@@ -95,6 +93,8 @@ pub struct ChatToResponsesStream {
     items: Vec<Item>,
     /// The reasoning or message item deltas go to, if one is open.
     open: Option<usize>,
+    /// Tool calls, assembled into whole items in index order.
+    tools: ToolCalls,
     finish_reason: Option<String>,
     usage: Option<ResponsesUsage>,
     streamed_chars: u64,
@@ -110,6 +110,7 @@ impl ChatToResponsesStream {
             response_id: String::new(),
             items: Vec::new(),
             open: None,
+            tools: ToolCalls::new("call_"),
             finish_reason: None,
             usage: None,
             streamed_chars: 0,
@@ -158,10 +159,8 @@ impl ChatToResponsesStream {
             if let Some(t) = delta.refusal.text() {
                 self.message_text(true, t, out);
             }
-            for (position, call) in delta.tool_calls.0.iter().enumerate() {
-                if let Some(call) = call.obj() {
-                    self.tool_call(position, call, out);
-                }
+            for piece in delta.tool_pieces() {
+                self.tool_piece(&piece, out);
             }
         }
         if let Some(reason) = choice.finish_reason.str() {
@@ -211,6 +210,7 @@ impl ChatToResponsesStream {
         {
             Some(n) => n,
             None => {
+                self.settle_tools(true, out);
                 self.close_open(out);
                 let n = self.new_item(
                     "rs_",
@@ -268,6 +268,7 @@ impl ChatToResponsesStream {
         {
             Some(n) => n,
             None => {
+                self.settle_tools(true, out);
                 self.close_open(out);
                 let n = self.new_item("msg_", Kind::Message { parts: Vec::new() });
                 let added = message_item(&self.items[n].id, "in_progress", Vec::new());
@@ -361,77 +362,77 @@ impl ChatToResponsesStream {
             .end();
     }
 
-    fn tool_call(&mut self, position: usize, call: &ToolCall<'_>, out: &mut Vec<u8>) {
+    /// One piece of a tool call: its arguments go to the call's item if that is open, else wait in
+    /// [`ToolCalls`]; then whatever items are due open and close.
+    fn tool_piece(&mut self, piece: &ToolPiece<'_>, out: &mut Vec<u8>) {
         self.close_open(out);
-        let key = call.index.u64().unwrap_or(position as u64);
-        let function = call.function.obj();
-        let name = function.and_then(|f| f.name.text());
-        let arguments: Cow<'_, str> = match function.map(|f| &f.arguments) {
-            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
-            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
-            _ => Cow::Borrowed(""),
-        };
+        let arguments = &piece.arguments;
         self.streamed_chars = self.streamed_chars.saturating_add(arguments.len() as u64);
-        let found = self
-            .items
-            .iter()
-            .position(|i| matches!(i.kind, Kind::Call { key: k, .. } if k == key) && !i.done);
-        let n = match found {
-            Some(n) => n,
-            None => {
-                let position = self.items.len();
-                let call_id = match call.id.text() {
-                    Some(id) => id.to_owned(),
-                    None => fallback_tool_id("call_", &self.response_id, position),
-                };
-                self.new_item(
-                    "fc_",
-                    Kind::Call {
-                        key,
-                        call_id,
-                        name: String::new(),
-                        arguments: String::new(),
-                        added: false,
-                    },
-                )
+        match self.tools.fragment(Fragment::streamed(piece)) {
+            Route::Live(n) => {
+                self.push_arguments(n, arguments);
+                let id = self.items[n].id.clone();
+                self.event(out, "response.function_call_arguments.delta")
+                    .str("item_id", &id)
+                    .num("output_index", n as u64)
+                    .str("delta", arguments)
+                    .end();
             }
-        };
-        let mut announce = false;
-        if let Kind::Call {
-            name: held,
-            arguments: args,
-            added,
-            ..
-        } = &mut self.items[n].kind
-        {
-            if let (Some(name), false) = (name, *added) {
-                held.push_str(name);
-                *added = true;
-                announce = true;
-            }
-            args.push_str(&arguments);
+            // The item is done (a server sent more after complete arguments): no event may follow its
+            // `output_item.done`, but the final Response carries the arguments as they came.
+            Route::Late(n) => self.push_arguments(n, arguments),
+            Route::Held => {}
         }
-        if announce {
-            self.announce_call(n, out);
-        } else if !arguments.is_empty()
-            && matches!(self.items[n].kind, Kind::Call { added: true, .. })
+        self.settle_tools(false, out);
+    }
+
+    fn push_arguments(&mut self, n: usize, more: &str) {
+        if let Some(Item {
+            kind: Kind::Call { arguments, .. },
+            ..
+        }) = self.items.get_mut(n)
         {
-            let id = self.items[n].id.clone();
-            self.event(out, "response.function_call_arguments.delta")
-                .str("item_id", &id)
-                .num("output_index", n as u64)
-                .str("delta", &arguments)
-                .end();
+            arguments.push_str(more);
         }
     }
 
-    /// `output_item.added` for a call whose name is now known, then the arguments held back so far.
+    /// Opens and closes the function-call items that are due: an item closes when the next call may begin;
+    /// with `finishing` (the response ends, or reasoning or text follows) every call still waiting is
+    /// written, in order.
+    fn settle_tools(&mut self, finishing: bool, out: &mut Vec<u8>) {
+        loop {
+            let mut next = self.items.len();
+            let Some(step) = self.tools.step(finishing, &self.response_id, &mut next) else {
+                return;
+            };
+            match step {
+                Step::Open {
+                    id,
+                    name,
+                    arguments,
+                    ..
+                } => {
+                    let n = self.new_item(
+                        "fc_",
+                        Kind::Call {
+                            call_id: id,
+                            name,
+                            arguments,
+                        },
+                    );
+                    self.announce_call(n, out);
+                }
+                Step::Close { block } => self.close(block, out),
+            }
+        }
+    }
+
+    /// `output_item.added` for a call, then the arguments held back for it so far.
     fn announce_call(&mut self, n: usize, out: &mut Vec<u8>) {
         let Kind::Call {
             call_id,
             name,
             arguments,
-            ..
         } = &self.items[n].kind
         else {
             return;
@@ -514,16 +515,8 @@ impl ChatToResponsesStream {
                     self.part_done(&id, n, index, refusal, &text, out);
                 }
             }
-            Kind::Call {
-                arguments, added, ..
-            } => {
-                let (arguments, announced) = (arguments.clone(), *added);
-                if !announced {
-                    if let Kind::Call { added, .. } = &mut self.items[n].kind {
-                        *added = true;
-                    }
-                    self.announce_call(n, out);
-                }
+            Kind::Call { arguments, .. } => {
+                let arguments = arguments.clone();
                 self.event(out, "response.function_call_arguments.done")
                     .str("item_id", &id)
                     .num("output_index", n as u64)
@@ -582,6 +575,7 @@ impl ChatToResponsesStream {
     /// Closes every item and ends the response with its final status and usage.
     fn complete(&mut self, data: &str, out: &mut Vec<u8>) {
         self.start(None, data, out);
+        self.settle_tools(true, out);
         self.close_open(out);
         for n in 0..self.items.len() {
             self.close(n, out);

@@ -180,3 +180,85 @@ fn fixture_02_tool_round_trip_keeps_ids() {
     );
     assert_eq!(back["tools"].as_array().unwrap().len(), 12);
 }
+
+/// Every `cache_control` value in a tree, with the path of the object that carries it.
+fn markers(v: &Value, path: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("cache_control") {
+                out.push(path.clone());
+            }
+            for (k, v) in m {
+                markers(v, format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                markers(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn without_markers(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(m) => {
+            m.remove("cache_control");
+            for x in m.values_mut() {
+                *x = without_markers(x.take());
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                *x = without_markers(x.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+#[test]
+fn cache_markers_stay_on_the_blocks_claude_code_marked_when_the_provider_honours_them() {
+    let opts = ToOpenAiOptions {
+        cache_control: true,
+        ..ToOpenAiOptions::new("anthropic/claude-sonnet-4.5")
+    };
+    let translate = |file: &str| {
+        let t = anthropic_request_to_openai(&body(file), &opts).unwrap();
+        (json_of(&t.body), t.notes)
+    };
+    let (first, notes) = translate("01-opus-stream-first-turn.json");
+    assert!(!notes.dropped.contains(&"cache_control"), "{:?}", notes.dropped);
+    let mut found = Vec::new();
+    markers(&first["messages"], "messages".into(), &mut found);
+    // system[1] and system[2] (system[0], the billing header, is dropped), and the mid-conversation system message.
+    assert_eq!(found, ["messages[0].content[0]", "messages[0].content[1]", "messages[2].content[0]"]);
+    assert_eq!(first["messages"][0]["content"][0]["cache_control"], serde_json::json!({ "type": "ephemeral" }));
+    assert_eq!(first["messages"][1]["content"].as_array().map(Vec::len), Some(2), "one part per user block");
+
+    let (second, _) = translate("02-opus-stream-tool-result-turn.json");
+    let mut found = Vec::new();
+    markers(&second["messages"], "messages".into(), &mut found);
+    assert_eq!(found, ["messages[0].content[0]", "messages[0].content[1]", "messages[4].content[0]"]);
+    assert_eq!(second["messages"][4]["role"], "tool", "the tool_result's marker rides on the tool message");
+    // The prefix reads the same on both turns: only the markers moved.
+    assert_eq!(without_markers(first["messages"].clone()), without_markers(serde_json::json!(second["messages"].as_array().unwrap()[..3])));
+}
+
+#[test]
+fn without_cache_support_the_prefix_is_byte_identical_across_turns() {
+    let opts = ToOpenAiOptions::new("gpt-5");
+    let first = anthropic_request_to_openai(&body("01-opus-stream-first-turn.json"), &opts).unwrap();
+    let second = anthropic_request_to_openai(&body("02-opus-stream-tool-result-turn.json"), &opts).unwrap();
+    assert!(first.notes.dropped.contains(&"cache_control"));
+    let (first, second) = (json_of(&first.body), json_of(&second.body));
+    let prefix = |v: &Value| serde_json::to_string(&v["messages"].as_array().unwrap()[..3]).unwrap();
+    assert_eq!(prefix(&first), prefix(&second), "system prompt, first user turn and environment message are stable");
+    assert!(first["messages"][0]["content"].is_string());
+    assert_eq!(serde_json::to_string(&first["tools"]).unwrap(), serde_json::to_string(&second["tools"]).unwrap());
+    let mut found = Vec::new();
+    markers(&first, String::new(), &mut found);
+    assert!(found.is_empty(), "{found:?}");
+}

@@ -87,8 +87,8 @@ fn claude_code_style_conversation_to_openai() {
     assert_eq!(
         notes.dropped,
         [
-            "cache_control",
             "billing_header",
+            "cache_control",
             "thinking_blocks",
             "schema_keys",
             "server_tools",

@@ -412,3 +412,178 @@ pub(super) fn arb_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// One parallel tool call as a server might stream it: its header (`index`, maybe an `id`, `name`) and its
+/// arguments cut into fragments.
+#[derive(Debug, Clone)]
+pub(super) struct StreamedCall {
+    pub(super) index: u64,
+    pub(super) id: Option<String>,
+    pub(super) name: String,
+    pub(super) input: Value,
+    pieces: Vec<String>,
+}
+
+pub(super) fn streamed_calls() -> impl Strategy<Value = Vec<StreamedCall>> {
+    let input = proptest::collection::btree_map(
+        proptest::sample::select(vec!["command", "file_path", "pattern", "n"]),
+        prop_oneof![text().prop_map(Value::from), (0i64..1000).prop_map(Value::from)],
+        0..3,
+    );
+    let call = (
+        proptest::option::of(prop_oneof![Just(String::new()), "call_[a-z0-9]{4}"]),
+        proptest::sample::select(vec!["Bash", "Read", "Edit", "Grep"]),
+        input,
+        proptest::collection::vec(any::<usize>(), 0..5),
+    );
+    proptest::collection::vec(call, 1..5).prop_map(|calls| {
+        calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, name, input, cuts))| {
+                let args = serde_json::to_string(&input).unwrap();
+                let chars: Vec<(usize, char)> = args.char_indices().collect();
+                let mut points: Vec<usize> = cuts.iter().map(|c| chars[c % chars.len()].0).collect();
+                points.sort_unstable();
+                points.dedup();
+                let mut pieces = Vec::new();
+                let mut prev = 0;
+                for p in points.into_iter().chain([args.len()]) {
+                    pieces.push(args[prev..p].to_owned());
+                    prev = p;
+                }
+                StreamedCall { index: i as u64, id: id.map(|id| if id.is_empty() { id } else { format!("{id}_{i}") }), name: name.to_owned(), input: Value::Object(input.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()), pieces }
+            })
+            .collect()
+    })
+}
+
+/// `order` picks, step by step, which call sends its next piece; the header always comes first for each
+/// call. `repeat` re-sends the id and name on later fragments; `group` packs consecutive pieces into one
+/// chunk. Returns the `tool_calls` entries, chunk by chunk.
+pub(super) fn interleave(calls: &[StreamedCall], order: &[usize], repeat: bool, group: &[bool]) -> Vec<Vec<Value>> {
+    let mut next = vec![0usize; calls.len()];
+    let mut entries = Vec::new();
+    let mut k = 0;
+    loop {
+        let live: Vec<usize> = (0..calls.len()).filter(|&c| next[c] < calls[c].pieces.len()).collect();
+        if live.is_empty() {
+            break;
+        }
+        let c = live[order.get(k).copied().unwrap_or(0) % live.len()];
+        k += 1;
+        let call = &calls[c];
+        let first = next[c] == 0;
+        let mut entry = json!({ "index": call.index, "function": { "arguments": call.pieces[next[c]] } });
+        if first || repeat {
+            if let Some(id) = &call.id {
+                entry["id"] = json!(id);
+            }
+            entry["type"] = json!("function");
+            entry["function"]["name"] = json!(call.name);
+        }
+        next[c] += 1;
+        entries.push(entry);
+    }
+    let mut chunks: Vec<Vec<Value>> = Vec::new();
+    for (i, entry) in entries.into_iter().enumerate() {
+        match chunks.last_mut() {
+            Some(last) if group.get(i).copied().unwrap_or(false) => last.push(entry),
+            _ => chunks.push(vec![entry]),
+        }
+    }
+    chunks
+}
+
+/// The `tool_use` blocks of an Anthropic stream as (id, name, input), checking on the way that every
+/// delta goes to the open block and the blocks are numbered in order.
+fn streamed_tool_blocks(out: &[u8]) -> Vec<(String, String, Value)> {
+    let mut blocks: Vec<(String, String, String)> = Vec::new();
+    let mut open: Option<u64> = None;
+    let mut next = 0;
+    let mut tool_at = std::collections::HashMap::new();
+    for (name, v) in sse_events(out) {
+        match name.as_str() {
+            "content_block_start" => {
+                assert_eq!(open, None, "a block started inside another");
+                assert_eq!(v["index"], json!(next));
+                open = Some(next);
+                next += 1;
+                let b = &v["content_block"];
+                if b["type"] == "tool_use" {
+                    tool_at.insert(v["index"].as_u64().unwrap(), blocks.len());
+                    blocks.push((b["id"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned(), String::new()));
+                }
+            }
+            "content_block_delta" => {
+                assert_eq!(v["index"].as_u64(), open, "a delta outside the open block");
+                if let Some(&at) = tool_at.get(&v["index"].as_u64().unwrap()) {
+                    blocks[at].2.push_str(v["delta"]["partial_json"].as_str().unwrap());
+                }
+            }
+            "content_block_stop" => {
+                assert_eq!(v["index"].as_u64(), open);
+                open = None;
+            }
+            "error" => panic!("error event: {v}"),
+            _ => {}
+        }
+    }
+    blocks.into_iter().map(|(id, name, json)| (id, name, serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}")))).collect()
+}
+
+pub(super) fn parallel_stream(chunks: &[Vec<Value>], text_first: bool) -> Vec<u8> {
+    let chunk = |delta: Value, finish: Value| format!("data: {}\n\n", json!({ "id": "chatcmpl-par", "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] }));
+    let mut s = chunk(json!({ "role": "assistant", "content": if text_first { json!("Running them.") } else { Value::Null } }), Value::Null);
+    for c in chunks {
+        s.push_str(&chunk(json!({ "tool_calls": c }), Value::Null));
+    }
+    s.push_str(&chunk(json!({}), json!("tool_calls")));
+    s.push_str("data: [DONE]\n\n");
+    s.into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any interleaving of the same parallel calls, chunked anyhow, with ids missing or names repeated,
+    /// gives the same `tool_use` blocks — in index order, ids kept where given and generated (unique,
+    /// `toolu_…`) where not, inputs whole — streamed and non-streamed alike.
+    #[test]
+    fn parallel_tool_calls_give_the_same_blocks_in_any_interleaving(
+        calls in streamed_calls(),
+        order_a in proptest::collection::vec(any::<usize>(), 0..40),
+        order_b in proptest::collection::vec(any::<usize>(), 0..40),
+        group in proptest::collection::vec(any::<bool>(), 0..40),
+        repeat in any::<bool>(),
+        text_first in any::<bool>(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..8),
+    ) {
+        let sequential: Vec<usize> = vec![0; 64];
+        let reference = streamed_tool_blocks(&feed_cut(&mut OpenAiToAnthropicStream::new(ToAnthropicOptions::new("c")), &parallel_stream(&interleave(&calls, &sequential, false, &[]), false), &[]));
+        prop_assert_eq!(reference.len(), calls.len());
+        for (block, call) in reference.iter().zip(&calls) {
+            match call.id.as_deref().filter(|id| !id.is_empty()) {
+                Some(id) => prop_assert_eq!(&block.0, id),
+                None => prop_assert!(block.0.starts_with("toolu_") && block.0.len() == 30, "{}", block.0),
+            }
+            prop_assert_eq!(&block.1, &call.name);
+            prop_assert_eq!(&block.2, &call.input);
+        }
+        let mut ids: Vec<&String> = reference.iter().map(|b| &b.0).collect();
+        ids.sort();
+        ids.dedup();
+        prop_assert_eq!(ids.len(), calls.len(), "ids are unique");
+
+        for order in [&order_a, &order_b] {
+            let chunks = interleave(&calls, order, repeat, &group);
+            let out = feed_cut(&mut OpenAiToAnthropicStream::new(ToAnthropicOptions::new("c")), &parallel_stream(&chunks, text_first), &cuts);
+            prop_assert_eq!(&streamed_tool_blocks(&out), &reference);
+            let message = json!({ "role": "assistant", "content": null, "tool_calls": chunks.concat() });
+            let body = json!({ "id": "chatcmpl-par", "choices": [{ "index": 0, "message": message, "finish_reason": "tool_calls" }] });
+            let whole: Value = serde_json::from_slice(&openai_response_to_anthropic(&serde_json::to_vec(&body).unwrap(), &ToAnthropicOptions::new("c")).unwrap().body).unwrap();
+            let blocks: Vec<(String, String, Value)> = whole["content"].as_array().unwrap().iter().map(|b| (b["id"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned(), b["input"].clone())).collect();
+            prop_assert_eq!(&blocks, &reference);
+        }
+    }
+}

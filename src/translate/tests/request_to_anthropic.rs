@@ -266,3 +266,20 @@ fn invalid_openai_requests_name_the_path() {
         }
     }
 }
+
+#[test]
+fn openrouter_style_cache_markers_on_parts_stay_on_their_blocks() {
+    let eph = json!({ "type": "ephemeral" });
+    let (out, _) = to_anthropic(json!({ "model": "m", "messages": [
+        { "role": "system", "content": [{ "type": "text", "text": "rules", "cache_control": eph }] },
+        { "role": "user", "content": [{ "type": "text", "text": "a" }, { "type": "text", "text": "b", "cache_control": eph }] },
+        { "role": "assistant", "content": null, "tool_calls": [{ "id": "c1", "type": "function", "function": { "name": "f", "arguments": "{}" } }] },
+        { "role": "tool", "tool_call_id": "c1", "content": [{ "type": "text", "text": "done", "cache_control": eph }] }
+    ] }));
+    assert_eq!(out["system"], json!([{ "type": "text", "text": "rules", "cache_control": eph }]));
+    assert_eq!(out["messages"][0]["content"][1], json!({ "type": "text", "text": "b", "cache_control": eph }));
+    assert!(out["messages"][0]["content"][0].get("cache_control").is_none());
+    assert_eq!(out["messages"][2]["content"][0]["cache_control"], eph);
+    let (plain, _) = to_anthropic(json!({ "model": "m", "messages": [{ "role": "system", "content": "s" }, { "role": "user", "content": "u" }] }));
+    assert_eq!(plain["system"], "s", "no markers: the system prompt stays one string");
+}

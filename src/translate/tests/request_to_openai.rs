@@ -536,3 +536,29 @@ fn invalid_input_names_the_field_path() {
     );
     assert_eq!(err.status(), 400);
 }
+
+#[test]
+fn tool_markers_and_the_prompt_cache_key_go_where_the_provider_reads_them() {
+    let req = json!({ "model": "m", "max_tokens": 10,
+        "tools": [{ "name": "Bash", "input_schema": { "type": "object" }, "cache_control": { "type": "ephemeral", "ttl": "1h" } }],
+        "messages": [{ "role": "user", "content": [{ "type": "image", "source": { "type": "url", "url": "https://x/i.png" }, "cache_control": { "type": "ephemeral" } }] },
+                     { "role": "assistant", "content": [{ "type": "text", "text": "ok", "cache_control": { "type": "ephemeral" } },
+                                                        { "type": "tool_use", "id": "t1", "name": "Bash", "input": {}, "cache_control": { "type": "ephemeral" } }] }] });
+    let opts = ToOpenAiOptions {
+        cache_control: true,
+        prompt_cache_key: Some("sy-abc".into()),
+        ..ToOpenAiOptions::new("up")
+    };
+    let (out, notes) = to_openai_with(req.clone(), &opts);
+    assert_eq!(out["tools"][0]["cache_control"], json!({ "type": "ephemeral", "ttl": "1h" }));
+    assert_eq!(out["messages"][0]["content"][0]["cache_control"], json!({ "type": "ephemeral" }));
+    assert_eq!(out["messages"][1]["content"], json!([{ "type": "text", "text": "ok", "cache_control": { "type": "ephemeral" } }]));
+    assert_eq!(out["prompt_cache_key"], "sy-abc");
+    assert_eq!(notes.dropped, ["cache_control"], "only the tool_use block's marker has nowhere to go");
+
+    let (plain, notes) = to_openai(req);
+    assert!(plain.get("prompt_cache_key").is_none());
+    assert!(plain["tools"][0].get("cache_control").is_none());
+    assert_eq!(plain["messages"][1]["content"], "ok");
+    assert_eq!(notes.dropped, ["cache_control"]);
+}

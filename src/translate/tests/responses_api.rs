@@ -14,6 +14,8 @@ use crate::translate::{Notes, StreamFailure, StreamTranslator};
 const CHAT: Target = Target::Chat {
     reasoning_effort: true,
     max_output_tokens: None,
+    prompt_cache_key: false,
+    gateway_cache_key: None,
 };
 
 fn to_chat(req: Value) -> (Value, Notes, ResponsesShape) {
@@ -143,6 +145,47 @@ fn namespace_tools_are_flattened_and_hosted_ones_dropped() {
 }
 
 #[test]
+fn a_prompt_cache_key_goes_to_servers_that_route_by_it_and_the_clients_own_wins() {
+    let routes = |gateway: Option<&str>| Target::Chat {
+        reasoning_effort: true,
+        max_output_tokens: None,
+        prompt_cache_key: true,
+        gateway_cache_key: gateway.map(str::to_owned),
+    };
+    let with_key = json!({ "model": "m", "input": "hi", "prompt_cache_key": "codex-session", "prompt_cache_retention": "24h" });
+    let t = responses_request_to_chat(&with_key, "up", &routes(Some("sy-gateway"))).unwrap();
+    assert_eq!(
+        (
+            &t.chat["prompt_cache_key"],
+            &t.chat["prompt_cache_retention"]
+        ),
+        (&json!("codex-session"), &json!("24h")),
+        "Codex's own key is not overridden"
+    );
+    assert!(
+        !t.notes.dropped.contains(&"prompt_cache_key"),
+        "{:?}",
+        t.notes.dropped
+    );
+    let without = json!({ "model": "m", "input": "hi" });
+    let t = responses_request_to_chat(&without, "up", &routes(Some("sy-gateway"))).unwrap();
+    assert_eq!(t.chat["prompt_cache_key"], "sy-gateway");
+    let t = responses_request_to_chat(&without, "up", &routes(None)).unwrap();
+    assert!(
+        t.chat.get("prompt_cache_key").is_none(),
+        "no identity, no key"
+    );
+    let t = responses_request_to_chat(&with_key, "up", &CHAT).unwrap();
+    assert!(
+        t.chat.get("prompt_cache_key").is_none() && t.chat.get("prompt_cache_retention").is_none()
+    );
+    assert!(
+        t.notes.dropped.contains(&"prompt_cache_key"),
+        "a server that takes no key: dropped, with a note"
+    );
+}
+
+#[test]
 fn reasoning_needs_support_and_state_needs_the_native_api() {
     let req = json!({ "model": "m", "input": "hi", "reasoning": { "effort": "medium" }, "max_output_tokens": 9000 });
     let t = responses_request_to_chat(
@@ -151,6 +194,8 @@ fn reasoning_needs_support_and_state_needs_the_native_api() {
         &Target::Chat {
             reasoning_effort: false,
             max_output_tokens: Some(4096),
+            prompt_cache_key: false,
+            gateway_cache_key: None,
         },
     )
     .unwrap();
@@ -380,10 +425,11 @@ fn chat_stream_becomes_the_typed_event_sequence() {
 }
 
 #[test]
-fn interleaved_parallel_calls_keep_their_own_items() {
+fn interleaved_parallel_calls_become_whole_items_in_index_order() {
+    // vLLM-style: both headers first (index 1 before index 0), then fragments in turns.
     let upstream = openai_stream(
         &[
-            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 0, "id": "call_a", "function": { "name": "f", "arguments": "{\"a\":" } }, { "index": 1, "id": "call_b", "function": { "name": "g", "arguments": "{\"b\":" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 1, "id": "call_b", "function": { "name": "g", "arguments": "{\"b\":" } }, { "index": 0, "id": "call_a", "function": { "name": "f", "arguments": "{\"a\":" } }] } }] }),
             json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "index": 1, "function": { "arguments": "2}" } }, { "index": 0, "function": { "arguments": "1}" } }] } }] }),
             json!({ "id": "c", "choices": [{ "delta": {}, "finish_reason": "tool_calls" }] }),
         ],
@@ -394,22 +440,75 @@ fn interleaved_parallel_calls_keep_their_own_items() {
     let events = sse_events(&out);
     let done = &events.last().unwrap().1["response"]["output"];
     assert_eq!(
-        (&done[0]["arguments"], &done[1]["arguments"]),
-        (&json!("{\"a\":1}"), &json!("{\"b\":2}"))
+        [
+            &done[0]["call_id"],
+            &done[0]["arguments"],
+            &done[1]["call_id"],
+            &done[1]["arguments"]
+        ],
+        [
+            &json!("call_a"),
+            &json!("{\"a\":1}"),
+            &json!("call_b"),
+            &json!("{\"b\":2}")
+        ]
     );
-    let deltas: Vec<(u64, &str)> = events
+    let item_events: Vec<(&str, u64)> = events
         .iter()
-        .filter(|(k, _)| k == "response.function_call_arguments.delta")
-        .map(|(_, e)| {
+        .filter_map(|(k, e)| Some((k.as_str(), e.get("output_index")?.as_u64()?)))
+        .collect();
+    assert_eq!(
+        item_events,
+        [
+            ("response.output_item.added", 0),
+            ("response.function_call_arguments.delta", 0),
+            ("response.function_call_arguments.delta", 0),
+            ("response.function_call_arguments.done", 0),
+            ("response.output_item.done", 0),
+            ("response.output_item.added", 1),
+            ("response.function_call_arguments.delta", 1),
+            ("response.function_call_arguments.done", 1),
+            ("response.output_item.done", 1),
+        ],
+        "one whole item after the other; call b's fragments waited for its turn"
+    );
+}
+
+#[test]
+fn calls_without_index_or_id_are_told_apart_and_given_ids() {
+    // A server that sends no `index` and no `id`: a new name starts a new call.
+    let upstream = openai_stream(
+        &[
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "name": "f", "arguments": "{}" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "name": "g", "arguments": "{\"x\"" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": { "tool_calls": [{ "function": { "arguments": ":1}" } }] } }] }),
+            json!({ "id": "c", "choices": [{ "delta": {}, "finish_reason": "tool_calls" }] }),
+        ],
+        true,
+    );
+    let mut t = ChatToResponsesStream::new(opts(ResponsesShape::default()));
+    let out = [t.feed(upstream.as_bytes()), t.finish()].concat();
+    let events = sse_events(&out);
+    let output = &events.last().unwrap().1["response"]["output"];
+    let calls: Vec<(&str, &str)> = output
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
             (
-                e["output_index"].as_u64().unwrap(),
-                e["delta"].as_str().unwrap(),
+                i["name"].as_str().unwrap(),
+                i["arguments"].as_str().unwrap(),
             )
         })
         .collect();
-    assert_eq!(
-        deltas,
-        [(0, "{\"a\":"), (1, "{\"b\":"), (1, "2}"), (0, "1}")]
+    assert_eq!(calls, [("f", "{}"), ("g", "{\"x\":1}")]);
+    let (a, b) = (
+        output[0]["call_id"].as_str().unwrap(),
+        output[1]["call_id"].as_str().unwrap(),
+    );
+    assert!(
+        a.starts_with("call_") && b.starts_with("call_") && a != b,
+        "{a} {b}"
     );
 }
 

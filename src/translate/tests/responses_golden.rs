@@ -65,6 +65,8 @@ fn codex_first_turn_to_chat_completions() {
         &Target::Chat {
             reasoning_effort: true,
             max_output_tokens: None,
+            prompt_cache_key: false,
+            gateway_cache_key: None,
         },
     )
     .unwrap();

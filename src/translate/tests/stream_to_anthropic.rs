@@ -113,7 +113,7 @@ fn text_only_stream() {
     );
     assert_eq!(
         md["usage"],
-        json!({ "output_tokens": 3, "input_tokens": 12, "cache_read_input_tokens": 0 })
+        json!({ "output_tokens": 3, "input_tokens": 12, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0 })
     );
     let u = t.usage();
     assert!(u.reported);
@@ -226,7 +226,7 @@ fn text_and_two_parallel_tool_calls() {
     assert_eq!(md["delta"]["stop_reason"], "tool_use");
     assert_eq!(
         md["usage"],
-        json!({ "output_tokens": 40, "input_tokens": 40, "cache_read_input_tokens": 60 })
+        json!({ "output_tokens": 40, "input_tokens": 40, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 0 })
     );
 }
 
@@ -431,4 +431,22 @@ fn fields_of_the_wrong_type_read_as_absent() {
     assert_eq!(deltas(&ev)[&1], "{\"a\":1}");
     assert_eq!(message_delta(&ev)["delta"]["stop_reason"], "max_tokens");
     assert_eq!((t.usage().input_tokens, t.usage().output_tokens), (0, 2));
+}
+
+#[test]
+fn openrouter_cache_reads_and_writes_become_anthropic_cache_counters() {
+    let usage = json!({ "id": "chatcmpl-abc", "choices": [], "usage": { "prompt_tokens": 1000, "completion_tokens": 5,
+        "prompt_tokens_details": { "cached_tokens": 600, "cache_write_tokens": 300 } } });
+    let input = openai_stream(&[chunk(json!({ "content": "ok" }), Some("stop")), usage.clone()], true);
+    let (ev, t) = run(&input);
+    assert_eq!(
+        message_delta(&ev)["usage"],
+        json!({ "output_tokens": 5, "input_tokens": 100, "cache_read_input_tokens": 600, "cache_creation_input_tokens": 300 })
+    );
+    assert_eq!(t.usage().prompt_tokens(), 1000);
+    let body = json!({ "id": "chatcmpl-abc", "choices": [{ "index": 0, "message": { "role": "assistant", "content": "ok" }, "finish_reason": "stop" }],
+        "usage": usage["usage"] });
+    let whole = crate::translate::openai_response_to_anthropic(&serde_json::to_vec(&body).unwrap(), &ToAnthropicOptions::new("c")).unwrap();
+    let whole: Value = serde_json::from_slice(&whole.body).unwrap();
+    assert_eq!(whole["usage"], json!({ "input_tokens": 100, "output_tokens": 5, "cache_read_input_tokens": 600, "cache_creation_input_tokens": 300 }));
 }

@@ -91,7 +91,8 @@ pub(super) fn block_stop(out: &mut Vec<u8>, index: usize) {
     end(out);
 }
 
-/// `message_delta` then `message_stop`. The input counters go in only when the upstream reported them.
+/// `message_delta` then `message_stop`. The input and cache counters go in only when the upstream reported
+/// them (Claude Code shows and accounts the cache counters from here).
 pub(super) fn message_end(
     out: &mut Vec<u8>,
     stop_reason: &str,
@@ -108,7 +109,9 @@ pub(super) fn message_end(
     }
     out.extend_from_slice(br#"},"type":"message_delta","usage":{"#);
     if usage.reported {
-        out.extend_from_slice(br#""cache_read_input_tokens":"#);
+        out.extend_from_slice(br#""cache_creation_input_tokens":"#);
+        json_u64(out, usage.cache_creation_input_tokens);
+        out.extend_from_slice(br#","cache_read_input_tokens":"#);
         json_u64(out, usage.cache_read_input_tokens);
         out.extend_from_slice(br#","input_tokens":"#);
         json_u64(out, usage.input_tokens);

@@ -2,7 +2,8 @@
 //! top-level `system` (Anthropic has no system role in `messages`; lifting one that came mid-conversation
 //! is reported). `role: "tool"` messages become `tool_result` blocks of a user turn, consecutive ones
 //! merged into one user message with the results first, as Anthropic requires. Images given as data URLs
-//! become base64 sources, http(s) URLs become url sources.
+//! become base64 sources, http(s) URLs become url sources. A part's `cache_control` (the OpenRouter convention
+//! for Anthropic prompt caching) stays on the block it becomes, so such clients keep their cache breakpoints.
 
 use serde_json::{json, Value};
 
@@ -15,8 +16,39 @@ const SIDE: Side = Side::Request;
 
 /// The translated conversation.
 pub(super) struct Conversation {
-    pub(super) system: Vec<String>,
+    /// System texts, each with the `cache_control` its part carried.
+    pub(super) system: Vec<(String, Option<Value>)>,
     pub(super) messages: Vec<Value>,
+}
+
+impl Conversation {
+    /// The top-level `system`: one string, or text blocks when a part carried a cache marker.
+    pub(super) fn system_value(&self) -> Option<Value> {
+        if self.system.is_empty() {
+            return None;
+        }
+        if self.system.iter().all(|(_, c)| c.is_none()) {
+            let texts: Vec<&str> = self.system.iter().map(|(t, _)| t.as_str()).collect();
+            return Some(json!(texts.join("\n\n")));
+        }
+        let blocks = self
+            .system
+            .iter()
+            .map(|(t, c)| with_cache(json!({ "type": "text", "text": t }), c.as_ref()));
+        Some(Value::Array(blocks.collect()))
+    }
+}
+
+/// A part's `cache_control`, if it has one.
+fn cache_of(part: &serde_json::Map<String, Value>) -> Option<&Value> {
+    part.get("cache_control").filter(|c| !c.is_null())
+}
+
+fn with_cache(mut block: Value, cache: Option<&Value>) -> Value {
+    if let (Some(c), Some(b)) = (cache, block.as_object_mut()) {
+        b.insert("cache_control".into(), c.clone());
+    }
+    block
 }
 
 /// Translates the OpenAI `messages` array.
@@ -38,9 +70,9 @@ pub(super) fn translate_messages(
                 if !turns.is_empty() {
                     notes.degrade("system_messages_moved");
                 }
-                let text = plain_text(content, &content_at)?;
+                let (text, cache) = plain_text(content, &content_at)?;
                 if !text.is_empty() {
-                    system.push(text);
+                    system.push((text, cache));
                 }
                 continue;
             }
@@ -48,16 +80,14 @@ pub(super) fn translate_messages(
             "assistant" => ("assistant", assistant_blocks(m, &at, i, notes)?),
             "tool" => {
                 let id = req_str(m, "tool_call_id", &at, SIDE)?;
-                let text = plain_text(content, &content_at)?;
-                (
-                    "user",
-                    vec![json!({ "type": "tool_result", "tool_use_id": id, "content": text })],
-                )
+                let (text, cache) = plain_text(content, &content_at)?;
+                let block = json!({ "type": "tool_result", "tool_use_id": id, "content": text });
+                ("user", vec![with_cache(block, cache.as_ref())])
             }
             "function" => {
                 notes.degrade("function_messages");
                 let name = opt_str(m, "name", &at, SIDE)?.unwrap_or("function");
-                let text = plain_text(content, &content_at)?;
+                let (text, _) = plain_text(content, &content_at)?;
                 (
                     "user",
                     vec![json!({ "type": "text", "text": format!("[result of {name}]\n{text}") })],
@@ -89,20 +119,23 @@ pub(super) fn translate_messages(
     Ok(Conversation { system, messages })
 }
 
-/// Content that must be text (system, tool results): a string or text parts, joined.
-fn plain_text(content: &Value, at: &Path) -> Res<String> {
+/// Content that must be text (system, tool results): a string or text parts, joined; with the last
+/// `cache_control` a part carried.
+fn plain_text(content: &Value, at: &Path) -> Res<(String, Option<Value>)> {
     match content {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok((String::new(), None)),
+        Value::String(s) => Ok((s.clone(), None)),
         Value::Array(parts) => {
             let mut texts = Vec::new();
+            let mut cache = None;
             for (i, p) in parts.iter().enumerate() {
                 let p = as_object(p, &at.index(i), SIDE)?;
                 if let Some(t) = opt_str(p, "text", &at.index(i), SIDE)? {
                     texts.push(t);
                 }
+                cache = cache_of(p).or(cache);
             }
-            Ok(texts.join("\n\n"))
+            Ok((texts.join("\n\n"), cache.cloned()))
         }
         _ => Err(at.err(SIDE, "a string or an array of content parts")),
     }
@@ -123,8 +156,11 @@ fn user_blocks(content: &Value, at: &Path, notes: &mut Notes) -> Res<Vec<Value>>
     for (i, part) in parts.iter().enumerate() {
         let at = at.index(i);
         let p = as_object(part, &at, SIDE)?;
+        let cache = cache_of(p);
         match req_str(p, "type", &at, SIDE)? {
-            "text" => out.extend(text_block(req_str(p, "text", &at, SIDE)?)),
+            "text" => {
+                out.extend(text_block(req_str(p, "text", &at, SIDE)?).map(|b| with_cache(b, cache)))
+            }
             "image_url" => {
                 let url_at = at.key("image_url");
                 let url = match p.get("image_url") {
@@ -132,7 +168,8 @@ fn user_blocks(content: &Value, at: &Path, notes: &mut Notes) -> Res<Vec<Value>>
                     Some(Value::Object(o)) => req_str(o, "url", &url_at, SIDE)?,
                     _ => return Err(url_at.err(SIDE, "an object with a url")),
                 };
-                out.push(json!({ "type": "image", "source": url_source(url, &url_at)? }));
+                let block = json!({ "type": "image", "source": url_source(url, &url_at)? });
+                out.push(with_cache(block, cache));
             }
             "file" => {
                 let f = p.get("file").and_then(Value::as_object);
@@ -181,7 +218,8 @@ fn assistant_blocks(
                     .or_else(|| p.get("refusal"))
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                out.extend(text_block(t));
+                let cache = p.as_object().and_then(cache_of);
+                out.extend(text_block(t).map(|b| with_cache(b, cache)));
             }
         }
         _ => {

@@ -103,8 +103,8 @@ pub fn openai_request_to_anthropic(
 
     let mut out = Map::new();
     out.insert("model".into(), json!(opts.upstream_model));
-    if !conv.system.is_empty() {
-        out.insert("system".into(), json!(conv.system.join("\n\n")));
+    if let Some(system) = conv.system_value() {
+        out.insert("system".into(), system);
     }
     out.insert("messages".into(), Value::Array(conv.messages));
     let mut max_tokens = match opt_u64(m, "max_completion_tokens", &root, SIDE)? {

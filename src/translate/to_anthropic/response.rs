@@ -1,15 +1,17 @@
 //! OpenAI Chat Completions response → Anthropic Messages response. The content order Claude Code expects
 //! is thinking (from `reasoning_content` or OpenRouter's `reasoning`), then text, then `tool_use` blocks.
-//! Tool-call ids are kept verbatim so the next turn's `tool_result` reaches the upstream with its own ids.
+//! Tool-call ids are kept verbatim so the next turn's `tool_result` reaches the upstream with its own ids;
+//! tool calls are assembled by `translate::tool_calls`, as in a stream.
 
 use serde_json::{json, Value};
 
 use super::{parse_arguments, ToAnthropicOptions};
 use crate::translate::error::TranslateError;
-use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
+use crate::translate::ids::{anthropic_message_id, derive};
 use crate::translate::notes::{Notes, Translated};
 use crate::translate::read::{as_object, opt_array, to_bytes, Path, Side};
 use crate::translate::stop::anthropic_stop_reason;
+use crate::translate::tool_calls::{whole_calls, WholeCall};
 use crate::translate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
@@ -72,33 +74,16 @@ pub fn openai_response_to_anthropic(
             refused = true;
             content.push(json!({ "type": "text", "text": r }));
         }
-        let mut calls: Vec<&Value> = msg
-            .get("tool_calls")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().collect())
-            .unwrap_or_default();
-        let legacy = msg
-            .get("function_call")
-            .filter(|f| f.is_object())
-            .map(|f| json!({ "function": f }));
-        calls.extend(legacy.as_ref());
-        let mut used_ids: Vec<String> = Vec::new();
-        for (i, call) in calls.into_iter().enumerate() {
-            let f = call.get("function").unwrap_or(&Value::Null);
-            let name = f.get("name").and_then(Value::as_str).unwrap_or("");
-            let (input, ok) = parse_arguments(f.get("arguments").unwrap_or(&Value::Null));
+        for WholeCall {
+            id: tid,
+            name,
+            arguments,
+        } in whole_calls(msg, &id, "toolu_")
+        {
+            let (input, ok) = parse_arguments(&Value::String(arguments));
             if !ok {
                 notes.degrade("tool_arguments_unparsable");
             }
-            let mut tid = call
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
-            if tid.is_empty() || used_ids.contains(&tid) {
-                tid = fallback_tool_id("toolu_", &id, i);
-            }
-            used_ids.push(tid.clone());
             content.push(json!({ "type": "tool_use", "id": tid, "name": name, "input": input }));
         }
     }

@@ -4,7 +4,7 @@
 //!  upstream chunk ─▶ SseParser ─▶ data JSON ─▶ on_chunk ─┬─ first chunk ─▶ message_start, ping
 //!                                                         ├─ reasoning    ─▶ thinking block  (thinking_delta)
 //!                                                         ├─ content      ─▶ text block      (text_delta)
-//!                                                         ├─ tool_calls[] ─▶ tool_use block per call index (input_json_delta)
+//!                                                         ├─ tool_calls[] ─▶ tool_calls::ToolCalls ─▶ tool_use blocks in index order
 //!                                                         ├─ finish_reason ─▶ close the open block, remember why
 //!                                                         ├─ usage        ─▶ remember
 //!                                                         └─ {"error":…}  ─▶ error event, done
@@ -12,25 +12,25 @@
 //!  EOF before any finish_reason ─▶ error event (never a silent cut)
 //! ```
 //!
-//! A change of kind (thinking → text → tool) or a new tool-call index closes the open block and opens the
-//! next with the next `index`. If a provider interleaves argument deltas of two calls, the late delta is
-//! sent to the already-closed block's index; the Anthropic SDKs accumulate by index, so the input stays
-//! whole. Thinking blocks get `signature: ""` in `content_block_start` and no `signature_delta`: an
-//! OpenAI-compatible model has no Anthropic signature, and inventing one would only be rejected later.
-
-use std::borrow::Cow;
+//! A change of kind (thinking → text → tool) closes the open block and opens the next with the next `index`.
+//! Tool calls go through [`ToolCalls`], which keeps each `tool_use` block whole however the server orders
+//! the pieces of parallel calls: the current call streams live, fragments of later ones wait for their
+//! turn (see `translate::tool_calls` for the rule). Thinking blocks get `signature: ""` in `content_block_start`
+//! and no `signature_delta`: an OpenAI-compatible model has no Anthropic signature, and inventing one would
+//! only be rejected later.
 
 use serde_json::Value;
 
 use super::events::{self, DeltaKind};
 use super::response::{error_message, matched_stop};
 use super::ToAnthropicOptions;
-use crate::translate::ids::{anthropic_message_id, derive, fallback_tool_id};
-use crate::translate::chat_chunk::{ChunkData, ChunkOf, Choice, Delta, Function, ToolCall};
-use crate::translate::loose::{self, Loose};
+use crate::translate::chat_chunk::{Choice, ChunkData, ChunkOf, Delta, ToolPiece};
+use crate::translate::ids::{anthropic_message_id, derive};
+use crate::translate::loose;
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
+use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
 use crate::translate::usage::TokenUsage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +47,6 @@ enum Open {
     Tool(usize),
 }
 
-#[derive(Debug)]
-struct ToolSlot {
-    /// The upstream's tool-call `index` (or a synthetic key when it sent none).
-    key: u64,
-    /// The Anthropic content-block index.
-    block: usize,
-    id: String,
-}
-
 /// Translates one OpenAI-compatible SSE response into the Anthropic event stream Claude Code expects.
 #[derive(Debug)]
 pub struct OpenAiToAnthropicStream {
@@ -65,7 +56,7 @@ pub struct OpenAiToAnthropicStream {
     message_id: String,
     next_block: usize,
     open: Option<Open>,
-    tools: Vec<ToolSlot>,
+    tools: ToolCalls,
     finish_reason: Option<String>,
     matched_stop: Option<String>,
     refused: bool,
@@ -82,7 +73,7 @@ impl OpenAiToAnthropicStream {
             message_id: String::new(),
             next_block: 0,
             open: None,
-            tools: Vec::new(),
+            tools: ToolCalls::new("toolu_"),
             finish_reason: None,
             matched_stop: None,
             refused: false,
@@ -129,6 +120,7 @@ impl OpenAiToAnthropicStream {
                 );
                 return;
             }
+            self.settle_tools(true, out);
             self.close_open(out);
             self.finish_reason = Some(reason.to_owned());
         }
@@ -148,13 +140,8 @@ impl OpenAiToAnthropicStream {
             let block = self.ensure_open(Open::Text(0), out);
             self.delta(block, DeltaKind::Text, t, out);
         }
-        let absent = ToolCall::default();
-        for call in &delta.tool_calls.0 {
-            let call = call.obj().unwrap_or(&absent);
-            self.on_tool_delta(call.id.text(), call.index.u64(), call.function.obj(), out);
-        }
-        if let Some(f) = delta.function_call.obj() {
-            self.on_tool_delta(None, Some(u64::MAX), Some(f), out);
+        for piece in delta.tool_pieces() {
+            self.on_tool_piece(&piece, out);
         }
     }
 
@@ -174,67 +161,42 @@ impl OpenAiToAnthropicStream {
         events::ping(out);
     }
 
-    fn on_tool_delta(
-        &mut self,
-        id: Option<&str>,
-        index: Option<u64>,
-        f: Option<&Function<'_>>,
-        out: &mut Vec<u8>,
-    ) {
-        let key = match index {
-            Some(k) => k,
-            None => self.key_without_index(id),
-        };
-        let block = match self.tools.iter().find(|t| t.key == key) {
-            Some(slot) => slot.block,
-            None => {
-                let name = f.and_then(|f| f.name.str()).unwrap_or("");
-                self.open_tool(key, id, name, out)
+    fn on_tool_piece(&mut self, piece: &ToolPiece<'_>, out: &mut Vec<u8>) {
+        match self.tools.fragment(Fragment::streamed(piece)) {
+            Route::Live(block) | Route::Late(block) => {
+                self.delta(block, DeltaKind::InputJson, &piece.arguments, out)
             }
-        };
-        let args = match f.map(|f| &f.arguments) {
-            Some(Loose::Str(s)) => Cow::Borrowed(s.as_ref()),
-            Some(Loose::Obj(v)) => Cow::Owned(crate::translate::read::to_string(v)),
-            _ => Cow::Borrowed(""),
-        };
-        if !args.is_empty() {
-            self.delta(block, DeltaKind::InputJson, &args, out);
+            Route::Held => {}
         }
+        self.settle_tools(false, out);
     }
 
-    /// Closes the open block and starts a `tool_use` block for a new call; returns its index.
-    fn open_tool(&mut self, key: u64, id: Option<&str>, name: &str, out: &mut Vec<u8>) -> usize {
-        self.close_open(out);
-        let block = self.next_block;
-        self.next_block += 1;
-        let id = id
-            .map(str::to_owned)
-            .unwrap_or_else(|| fallback_tool_id("toolu_", &self.message_id, block));
-        events::tool_use_start(out, block, &id, name);
-        self.tools.push(ToolSlot { key, block, id });
-        self.open = Some(Open::Tool(block));
-        block
-    }
-
-    /// Providers that omit `index`: a new id starts a new call, no id continues the open call.
-    fn key_without_index(&self, id: Option<&str>) -> u64 {
-        let synthetic = 1_000_000 + self.tools.len() as u64;
-        match id {
-            Some(id) => self
-                .tools
-                .iter()
-                .find(|t| t.id == id)
-                .map(|t| t.key)
-                .unwrap_or(synthetic),
-            None => match self.open {
-                Some(Open::Tool(b)) => self
-                    .tools
-                    .iter()
-                    .find(|t| t.block == b)
-                    .map(|t| t.key)
-                    .unwrap_or(synthetic),
-                _ => synthetic,
-            },
+    /// Writes the tool blocks that are due: a block closes when the next call may begin; with `finishing`
+    /// (the message ends, or text or thinking follows) every call still waiting is written, in order.
+    fn settle_tools(&mut self, finishing: bool, out: &mut Vec<u8>) {
+        while let Some(step) = self
+            .tools
+            .step(finishing, &self.message_id, &mut self.next_block)
+        {
+            match step {
+                Step::Open {
+                    block,
+                    id,
+                    name,
+                    arguments,
+                } => {
+                    self.close_open(out);
+                    events::tool_use_start(out, block, &id, &name);
+                    self.open = Some(Open::Tool(block));
+                    if !arguments.is_empty() {
+                        self.delta(block, DeltaKind::InputJson, &arguments, out);
+                    }
+                }
+                Step::Close { block } => {
+                    events::block_stop(out, block);
+                    self.open = None;
+                }
+            }
         }
     }
 
@@ -245,6 +207,9 @@ impl OpenAiToAnthropicStream {
                 return i
             }
             _ => {}
+        }
+        if self.tools.unfinished() {
+            self.settle_tools(true, out);
         }
         self.close_open(out);
         let index = self.next_block;
@@ -282,13 +247,14 @@ impl OpenAiToAnthropicStream {
         if self.phase == Phase::Waiting {
             self.start(None, "", out);
         }
+        self.settle_tools(true, out);
         self.close_open(out);
         let stop_reason = if self.refused {
             "refusal"
         } else {
             anthropic_stop_reason(
                 self.finish_reason.as_deref(),
-                !self.tools.is_empty(),
+                self.tools.any(),
                 self.matched_stop.is_some(),
             )
         };

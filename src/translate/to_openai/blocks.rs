@@ -1,7 +1,9 @@
 //! Anthropic content blocks read into a small closed set the message builder can place: text, image URL,
 //! tool call, tool result, thinking. Everything OpenAI cannot carry is reported in `Notes` here, at the one
-//! place that sees each block: `cache_control`, server-tool blocks, PDF documents (replaced by a visible
-//! placeholder so the model knows something was there), unknown block types.
+//! place that sees each block: server-tool blocks, PDF documents (replaced by a visible placeholder so the
+//! model knows something was there), unknown block types, and `cache_control` on blocks that cannot keep it
+//! (tool calls, thinking). Text, image and tool-result blocks keep their `cache_control` for the message
+//! builder, which sends it on or drops it (and reports that) as the provider's settings say.
 
 use serde_json::Value;
 
@@ -12,12 +14,15 @@ use crate::translate::read::{
 
 const SIDE: Side = Side::Request;
 
+/// A block's `cache_control` as the client wrote it, if any.
+pub(super) type Cache = Option<Value>;
+
 /// One Anthropic content block, reduced to what an OpenAI message can hold.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Block {
-    Text(String),
+    Text(String, Cache),
     /// An image as a URL: `data:<media>;base64,<data>` or the source URL.
-    Image(String),
+    Image(String, Cache),
     ToolUse {
         id: String,
         name: String,
@@ -28,6 +33,7 @@ pub(super) enum Block {
         text: String,
         images: Vec<String>,
         is_error: bool,
+        cache: Cache,
     },
     /// Earlier-turn reasoning (`thinking` text; `redacted_thinking` is dropped at read time).
     Thinking(String),
@@ -36,7 +42,7 @@ pub(super) enum Block {
 /// Reads `content`: a string or an array of blocks.
 pub(super) fn read_content(content: &Value, at: &Path, notes: &mut Notes) -> Res<Vec<Block>> {
     match content {
-        Value::String(s) => Ok(vec![Block::Text(s.clone())]),
+        Value::String(s) => Ok(vec![Block::Text(s.clone(), None)]),
         Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
@@ -53,7 +59,8 @@ pub(super) fn read_content(content: &Value, at: &Path, notes: &mut Notes) -> Res
 fn read_block(v: &Value, at: &Path, notes: &mut Notes) -> Res<Option<Block>> {
     let b = as_object(v, at, SIDE)?;
     let kind = req_str(b, "type", at, SIDE)?;
-    if b.get("cache_control").is_some_and(|c| !c.is_null()) {
+    let cache = b.get("cache_control").filter(|c| !c.is_null()).cloned();
+    if cache.is_some() && !matches!(kind, "text" | "image" | "document" | "search_result" | "tool_result") {
         notes.drop("cache_control");
     }
     let block = match kind {
@@ -61,13 +68,13 @@ fn read_block(v: &Value, at: &Path, notes: &mut Notes) -> Res<Option<Block>> {
             if b.get("citations").is_some_and(|c| !c.is_null()) {
                 notes.drop("citations");
             }
-            Block::Text(req_str(b, "text", at, SIDE)?.to_owned())
+            Block::Text(req_str(b, "text", at, SIDE)?.to_owned(), cache)
         }
         "image" => match image_url(b, at, notes)? {
-            Some(url) => Block::Image(url),
+            Some(url) => Block::Image(url, cache),
             None => return Ok(None),
         },
-        "document" => Block::Text(document_text(b, at, notes)?),
+        "document" => Block::Text(document_text(b, at, notes)?, cache),
         "search_result" => {
             let title = opt_str(b, "title", at, SIDE)?.unwrap_or("");
             let source = opt_str(b, "source", at, SIDE)?.unwrap_or("");
@@ -75,7 +82,7 @@ fn read_block(v: &Value, at: &Path, notes: &mut Notes) -> Res<Option<Block>> {
                 Some(c) => joined_text(&read_content(c, &at.key("content"), notes)?),
                 None => String::new(),
             };
-            Block::Text(format!("[search result: {title} ({source})]\n{body}"))
+            Block::Text(format!("[search result: {title} ({source})]\n{body}"), cache)
         }
         "tool_use" => {
             let input = b
@@ -97,10 +104,17 @@ fn read_block(v: &Value, at: &Path, notes: &mut Notes) -> Res<Option<Block>> {
             };
             let mut images = Vec::new();
             let mut texts = Vec::new();
+            let mut inner_cache = None;
             for block in inner {
                 match block {
-                    Block::Text(t) => texts.push(t),
-                    Block::Image(url) => images.push(url),
+                    Block::Text(t, c) => {
+                        texts.push(t);
+                        inner_cache = c.or(inner_cache);
+                    }
+                    Block::Image(url, c) => {
+                        images.push(url);
+                        inner_cache = c.or(inner_cache);
+                    }
                     _ => notes.drop("unknown_content_blocks"),
                 }
             }
@@ -109,6 +123,7 @@ fn read_block(v: &Value, at: &Path, notes: &mut Notes) -> Res<Option<Block>> {
                 text: texts.join("\n\n"),
                 images,
                 is_error,
+                cache: cache.or(inner_cache),
             }
         }
         "thinking" => Block::Thinking(opt_str(b, "thinking", at, SIDE)?.unwrap_or("").to_owned()),
@@ -205,7 +220,7 @@ pub(super) fn joined_text(blocks: &[Block]) -> String {
     let texts: Vec<&str> = blocks
         .iter()
         .filter_map(|b| match b {
-            Block::Text(t) => Some(t.as_str()),
+            Block::Text(t, _) => Some(t.as_str()),
             _ => None,
         })
         .collect();
@@ -221,7 +236,7 @@ const BILLING_HEADER_PREFIX: &str = "x-anthropic-billing-header:";
 pub(super) fn system_blocks(system: &Value, at: &Path, notes: &mut Notes) -> Res<Vec<Block>> {
     let mut blocks = read_content(system, at, notes)?;
     blocks.retain(|b| match b {
-        Block::Text(t) if t.trim_start().starts_with(BILLING_HEADER_PREFIX) => {
+        Block::Text(t, _) if t.trim_start().starts_with(BILLING_HEADER_PREFIX) => {
             notes.drop("billing_header");
             false
         }

@@ -5,10 +5,16 @@
 //! inserted right after the assistant message that made the calls, the user's own text follows them, and
 //! calls left without a result get a stated placeholder rather than an upstream 400.
 //! Consecutive user or assistant messages are merged so strict chat templates see alternating roles.
+//!
+//! With `keep_cache` (providers that honour Anthropic-style `cache_control` on content parts, such as
+//! OpenRouter), content keeps the client's block structure — an array with one part per block, each carrying
+//! the `cache_control` the client put on that block — so the provider's cache breakpoints are where Claude
+//! Code put them and a message reads the same on every turn whether or not it is marked. Without it, text is
+//! joined into strings and markers are dropped (and reported).
 
 use serde_json::{json, Map, Value};
 
-use super::blocks::{read_content, Block};
+use super::blocks::{read_content, Block, Cache};
 use super::request::MidSystem;
 use crate::translate::notes::Notes;
 use crate::translate::read::{as_object, opt_object, opt_str, req_str, Path, Res, Side};
@@ -17,9 +23,12 @@ const SIDE: Side = Side::Request;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Part {
-    Text(String),
-    Image(String),
+    Text(String, Cache),
+    Image(String, Cache),
 }
+
+/// Text with the `cache_control` of the block it came from.
+type Text = (String, Cache);
 
 #[derive(Debug, Clone, PartialEq)]
 struct Call {
@@ -30,16 +39,17 @@ struct Call {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Msg {
-    System(String),
+    System(Vec<Text>),
     User(Vec<Part>),
     Assistant {
-        text: Vec<String>,
+        text: Vec<Text>,
         reasoning: Vec<String>,
         calls: Vec<Call>,
     },
     Tool {
         id: String,
         content: String,
+        cache: Cache,
     },
 }
 
@@ -48,23 +58,53 @@ pub(super) struct Conversation {
     msgs: Vec<Msg>,
     mid_system: MidSystem,
     replay_reasoning: bool,
+    keep_cache: bool,
     /// The latest per-turn `output_config.effort` found on a `role: "system"` message.
     pub(super) turn_effort: Option<String>,
 }
 
 impl Conversation {
-    pub(super) fn new(mid_system: MidSystem, replay_reasoning: bool) -> Self {
+    pub(super) fn new(mid_system: MidSystem, replay_reasoning: bool, keep_cache: bool) -> Self {
         Conversation {
             msgs: Vec::new(),
             mid_system,
             replay_reasoning,
+            keep_cache,
             turn_effort: None,
         }
     }
 
     /// The top-level `system` prompt, always first.
-    pub(super) fn push_system(&mut self, text: String) {
-        self.msgs.push(Msg::System(text));
+    pub(super) fn push_system(&mut self, blocks: Vec<Block>, notes: &mut Notes) {
+        let texts = self.texts(blocks, notes);
+        if !texts.is_empty() {
+            self.msgs.push(Msg::System(texts));
+        }
+    }
+
+    /// A block's `cache_control`, kept when the provider honours it; otherwise dropped and reported.
+    fn cache(&self, cache: Cache, notes: &mut Notes) -> Cache {
+        match cache {
+            Some(c) if self.keep_cache => Some(c),
+            Some(_) => {
+                notes.drop("cache_control");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The non-empty text blocks of a system prompt; anything else is reported and skipped.
+    fn texts(&self, blocks: Vec<Block>, notes: &mut Notes) -> Vec<Text> {
+        let mut texts = Vec::new();
+        for b in blocks {
+            match b {
+                Block::Text(t, c) if !t.is_empty() => texts.push((t, self.cache(c, notes))),
+                Block::Text(..) => {}
+                _ => notes.drop("unknown_content_blocks"),
+            }
+        }
+        texts
     }
 
     /// Adds one Anthropic message.
@@ -93,16 +133,18 @@ impl Conversation {
     }
 
     fn add_system(&mut self, blocks: Vec<Block>, notes: &mut Notes) {
-        let text = text_only(blocks, notes);
-        if text.is_empty() {
+        let texts = self.texts(blocks, notes);
+        if texts.is_empty() {
             return;
         }
         match self.mid_system {
-            MidSystem::InPlace => self.msgs.push(Msg::System(text)),
+            MidSystem::InPlace => self.msgs.push(Msg::System(texts)),
             MidSystem::AsUser => {
                 notes.degrade("system_messages_as_user");
+                let cache = texts.iter().rev().find_map(|(_, c)| c.clone());
+                let text = joined(&texts);
                 let wrapped = format!("<system-reminder>\n{text}\n</system-reminder>");
-                self.push_merging(Msg::User(vec![Part::Text(wrapped)]));
+                self.push_merging(Msg::User(vec![Part::Text(wrapped, cache)]));
             }
         }
     }
@@ -111,8 +153,8 @@ impl Conversation {
         let (mut text, mut reasoning, mut calls) = (Vec::new(), Vec::new(), Vec::new());
         for block in blocks {
             match block {
-                Block::Text(t) if t.is_empty() => {}
-                Block::Text(t) => text.push(t),
+                Block::Text(t, _) if t.is_empty() => {}
+                Block::Text(t, c) => text.push((t, self.cache(c, notes))),
                 Block::ToolUse {
                     id,
                     name,
@@ -124,7 +166,7 @@ impl Conversation {
                 }),
                 Block::Thinking(t) if self.replay_reasoning => reasoning.push(t),
                 Block::Thinking(_) => notes.drop("thinking_blocks"),
-                Block::Image(_) | Block::ToolResult { .. } => notes.drop("unknown_content_blocks"),
+                Block::Image(..) | Block::ToolResult { .. } => notes.drop("unknown_content_blocks"),
             }
         }
         if text.is_empty() && calls.is_empty() {
@@ -143,14 +185,15 @@ impl Conversation {
         let mut moved_images = Vec::new();
         for block in blocks {
             match block {
-                Block::Text(t) if t.is_empty() => {}
-                Block::Text(t) => parts.push(Part::Text(t)),
-                Block::Image(url) => parts.push(Part::Image(url)),
+                Block::Text(t, _) if t.is_empty() => {}
+                Block::Text(t, c) => parts.push(Part::Text(t, self.cache(c, notes))),
+                Block::Image(url, c) => parts.push(Part::Image(url, self.cache(c, notes))),
                 Block::ToolResult {
                     id,
                     text,
                     images,
                     is_error,
+                    cache,
                 } => {
                     let content = if is_error {
                         format!("Error: {text}")
@@ -159,20 +202,26 @@ impl Conversation {
                     };
                     if !images.is_empty() {
                         notes.degrade("tool_result_images");
-                        moved_images
-                            .push(Part::Text(format!("[image(s) returned by tool call {id}]")));
-                        moved_images.extend(images.into_iter().map(Part::Image));
+                        moved_images.push(Part::Text(
+                            format!("[image(s) returned by tool call {id}]"),
+                            None,
+                        ));
+                        moved_images.extend(images.into_iter().map(|url| Part::Image(url, None)));
                     }
-                    results.push((id, content));
+                    let cache = self.cache(cache, notes);
+                    results.push((id, content, cache));
                 }
                 Block::Thinking(_) | Block::ToolUse { .. } => notes.drop("unknown_content_blocks"),
             }
         }
         let mut orphans = Vec::new();
-        for (id, content) in results {
-            if !self.place_tool_result(&id, &content) {
+        for (id, content, cache) in results {
+            if !self.place_tool_result(&id, &content, &cache) {
                 notes.degrade("orphan_tool_results");
-                orphans.push(Part::Text(format!("[result of tool call {id}]\n{content}")));
+                orphans.push(Part::Text(
+                    format!("[result of tool call {id}]\n{content}"),
+                    cache,
+                ));
             }
         }
         let mut all = orphans;
@@ -185,7 +234,7 @@ impl Conversation {
 
     /// Inserts a tool message after the latest assistant message that made the call (after the results
     /// already placed there). Returns false when no such unanswered call exists.
-    fn place_tool_result(&mut self, id: &str, content: &str) -> bool {
+    fn place_tool_result(&mut self, id: &str, content: &str, cache: &Cache) -> bool {
         let Some(anchor) = self
             .msgs
             .iter()
@@ -208,6 +257,7 @@ impl Conversation {
             Msg::Tool {
                 id: id.to_owned(),
                 content: content.to_owned(),
+                cache: cache.clone(),
             },
         );
         true
@@ -254,7 +304,14 @@ impl Conversation {
                         notes.degrade("missing_tool_results");
                         let content =
                             "Error: no result was provided for this tool call.".to_owned();
-                        self.msgs.insert(end, Msg::Tool { id, content });
+                        self.msgs.insert(
+                            end,
+                            Msg::Tool {
+                                id,
+                                content,
+                                cache: None,
+                            },
+                        );
                         end += 1;
                     }
                 }
@@ -263,21 +320,31 @@ impl Conversation {
                 i += 1;
             }
         }
-        let replay = self.replay_reasoning;
+        let (replay, keep_cache) = (self.replay_reasoning, self.keep_cache);
         self.msgs
             .into_iter()
-            .map(|m| render_one(m, replay))
+            .map(|m| render_one(m, replay, keep_cache))
             .collect()
     }
 }
 
-fn render_one(msg: Msg, replay_reasoning: bool) -> Value {
+fn render_one(msg: Msg, replay_reasoning: bool, keep_cache: bool) -> Value {
     match msg {
-        Msg::System(text) => json!({ "role": "system", "content": text }),
-        Msg::Tool { id, content } => {
+        Msg::System(texts) if keep_cache => {
+            json!({ "role": "system", "content": text_parts(texts) })
+        }
+        Msg::System(texts) => json!({ "role": "system", "content": joined(&texts) }),
+        Msg::Tool { id, content, cache } => {
+            let content = if keep_cache {
+                text_parts(vec![(content, cache)])
+            } else {
+                json!(content)
+            };
             json!({ "role": "tool", "tool_call_id": id, "content": content })
         }
-        Msg::User(parts) => json!({ "role": "user", "content": render_parts(parts) }),
+        Msg::User(parts) => {
+            json!({ "role": "user", "content": render_parts(parts, keep_cache) })
+        }
         Msg::Assistant {
             text,
             reasoning,
@@ -287,8 +354,10 @@ fn render_one(msg: Msg, replay_reasoning: bool) -> Value {
             m.insert("role".into(), json!("assistant"));
             let content = if text.is_empty() {
                 Value::Null
+            } else if keep_cache {
+                text_parts(text)
             } else {
-                json!(text.join("\n\n"))
+                json!(joined(&text))
             };
             m.insert("content".into(), content);
             if replay_reasoning && !reasoning.is_empty() {
@@ -306,35 +375,40 @@ fn render_one(msg: Msg, replay_reasoning: bool) -> Value {
     }
 }
 
+/// Texts joined by blank lines: how blocks become one string.
+fn joined(texts: &[Text]) -> String {
+    let texts: Vec<&str> = texts.iter().map(|(t, _)| t.as_str()).collect();
+    texts.join("\n\n")
+}
+
+/// One `text` part per block, each with the `cache_control` its block had.
+fn text_parts(texts: Vec<Text>) -> Value {
+    Value::Array(texts.into_iter().map(|(t, c)| part(json!({ "type": "text", "text": t }), c)).collect())
+}
+
+fn part(mut p: Value, cache: Cache) -> Value {
+    if let (Some(c), Some(m)) = (cache, p.as_object_mut()) {
+        m.insert("cache_control".into(), c);
+    }
+    p
+}
+
 /// Text-only content becomes one string (blocks joined by blank lines), which every OpenAI-compatible
-/// server accepts; content with images becomes an array of parts.
-fn render_parts(parts: Vec<Part>) -> Value {
-    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
+/// server accepts; content with images — or any content when markers are kept — becomes an array of parts.
+fn render_parts(parts: Vec<Part>, keep_cache: bool) -> Value {
+    if !keep_cache && parts.iter().all(|p| matches!(p, Part::Text(..))) {
         let texts: Vec<String> = parts
             .into_iter()
-            .filter_map(|p| if let Part::Text(t) = p { Some(t) } else { None })
+            .filter_map(|p| if let Part::Text(t, _) = p { Some(t) } else { None })
             .collect();
         return json!(texts.join("\n\n"));
     }
     let arr: Vec<Value> = parts
         .into_iter()
         .map(|p| match p {
-            Part::Text(t) => json!({ "type": "text", "text": t }),
-            Part::Image(url) => json!({ "type": "image_url", "image_url": { "url": url } }),
+            Part::Text(t, c) => part(json!({ "type": "text", "text": t }), c),
+            Part::Image(url, c) => part(json!({ "type": "image_url", "image_url": { "url": url } }), c),
         })
         .collect();
     Value::Array(arr)
-}
-
-/// Text of blocks that can only be text (system prompts); anything else is reported and skipped.
-pub(super) fn text_only(blocks: Vec<Block>, notes: &mut Notes) -> String {
-    let mut texts = Vec::new();
-    for b in blocks {
-        match b {
-            Block::Text(t) if !t.is_empty() => texts.push(t),
-            Block::Text(_) => {}
-            _ => notes.drop("unknown_content_blocks"),
-        }
-    }
-    texts.join("\n\n")
 }

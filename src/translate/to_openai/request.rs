@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use super::blocks::system_blocks;
-use super::messages::{text_only, Conversation};
+use super::messages::Conversation;
 use super::tools::{translate_tool_choice, translate_tools};
 use crate::translate::effort::Effort;
 use crate::translate::ids::sha256_hex;
@@ -60,10 +60,18 @@ pub struct ToOpenAiOptions {
     /// The model's output limit: a larger `max_tokens` (Claude Code asks 32000–128000) is lowered to it
     /// and reported as `max_tokens_clamped`, instead of the upstream rejecting the request.
     pub max_output_tokens: Option<u64>,
+    /// The target honours Anthropic-style `cache_control` on content parts and tools (OpenRouter for
+    /// Anthropic and Gemini models): content keeps its block structure and markers (see `messages.rs`).
+    /// Otherwise markers are dropped and reported.
+    pub cache_control: bool,
+    /// OpenAI's `prompt_cache_key`, sent as is: a stable, hashed conversation identity that routes a
+    /// conversation's turns to the same cache (see `cache_key.rs`).
+    pub prompt_cache_key: Option<String>,
 }
 
 impl ToOpenAiOptions {
-    /// Defaults: no reasoning support, `max_tokens`, no reasoning replay, system messages in place, no cap.
+    /// Defaults: no reasoning support, `max_tokens`, no reasoning replay, system messages in place, no cap,
+    /// cache markers dropped, no `prompt_cache_key`.
     pub fn new(upstream_model: impl Into<String>) -> Self {
         ToOpenAiOptions {
             upstream_model: upstream_model.into(),
@@ -72,6 +80,8 @@ impl ToOpenAiOptions {
             replay_reasoning_content: false,
             mid_system: MidSystem::InPlace,
             max_output_tokens: None,
+            cache_control: false,
+            prompt_cache_key: None,
         }
     }
 }
@@ -117,15 +127,10 @@ pub fn anthropic_request_to_openai(
     let messages_at = root.key("messages");
     let messages = opt_array(m, "messages", &root, SIDE)?
         .ok_or_else(|| messages_at.err(SIDE, "an array (required)"))?;
-    let mut conv = Conversation::new(opts.mid_system, opts.replay_reasoning_content);
+    let mut conv = Conversation::new(opts.mid_system, opts.replay_reasoning_content, opts.cache_control);
     if let Some(system) = m.get("system").filter(|s| !s.is_null()) {
-        let text = text_only(
-            system_blocks(system, &root.key("system"), &mut notes)?,
-            &mut notes,
-        );
-        if !text.is_empty() {
-            conv.push_system(text);
-        }
+        let blocks = system_blocks(system, &root.key("system"), &mut notes)?;
+        conv.push_system(blocks, &mut notes);
     }
     for (i, msg) in messages.iter().enumerate() {
         conv.add(msg, &messages_at.index(i), &mut notes)?;
@@ -155,11 +160,14 @@ pub fn anthropic_request_to_openai(
     if let Some(user) = user_field(m, &root, &mut notes)? {
         out.insert("user".into(), json!(user));
     }
+    if let Some(key) = &opts.prompt_cache_key {
+        out.insert("prompt_cache_key".into(), json!(key));
+    }
     if opt_bool(m, "stream", &root, SIDE)? == Some(true) {
         out.insert("stream".into(), json!(true));
         out.insert("stream_options".into(), json!({ "include_usage": true }));
     }
-    tools_fields(m, &root, &mut out, &mut notes)?;
+    tools_fields(m, &root, opts.cache_control, &mut out, &mut notes)?;
     reasoning_fields(m, &root, turn_effort.as_deref(), opts, &mut out, &mut notes)?;
 
     for (field, note) in DROPPED_FIELDS {
@@ -218,11 +226,12 @@ fn user_field(m: &Map<String, Value>, root: &Path, notes: &mut Notes) -> Res<Opt
 fn tools_fields(
     m: &Map<String, Value>,
     root: &Path,
+    keep_cache: bool,
     out: &mut Map<String, Value>,
     notes: &mut Notes,
 ) -> Res<()> {
     let tools = match opt_array(m, "tools", root, SIDE)? {
-        Some(list) => translate_tools(list, &root.key("tools"), notes)?,
+        Some(list) => translate_tools(list, &root.key("tools"), keep_cache, notes)?,
         None => Vec::new(),
     };
     let choice = match m.get("tool_choice").filter(|v| !v.is_null()) {

@@ -1,7 +1,8 @@
 //! Anthropic `tools` / `tool_choice` → OpenAI `tools` / `tool_choice` / `parallel_tool_calls`.
 //! Client tools become `function` tools whose `parameters` is the `input_schema` with the JSON-schema keys
 //! OpenAI-compatible servers reject removed (`$schema`). Server tools (`web_search_20250305`, `bash_…`,
-//! anything without an `input_schema`) cannot run on another provider and are dropped and reported.
+//! anything without an `input_schema`) cannot run on another provider and are dropped and reported. A tool's
+//! `cache_control` goes on its function tool for providers that honour it (OpenRouter's tool caching).
 
 use serde_json::{json, Map, Value};
 
@@ -14,7 +15,12 @@ const SIDE: Side = Side::Request;
 const STRIPPED_SCHEMA_KEYS: &[&str] = &["$schema"];
 
 /// Translates the tool list; returns the function tools and the names that were kept.
-pub(super) fn translate_tools(tools: &[Value], at: &Path, notes: &mut Notes) -> Res<Vec<Value>> {
+pub(super) fn translate_tools(
+    tools: &[Value],
+    at: &Path,
+    keep_cache: bool,
+    notes: &mut Notes,
+) -> Res<Vec<Value>> {
     let mut out = Vec::with_capacity(tools.len());
     for (i, tool) in tools.iter().enumerate() {
         let at = at.index(i);
@@ -46,7 +52,6 @@ pub(super) fn translate_tools(tools: &[Value], at: &Path, notes: &mut Notes) -> 
         function.insert("parameters".into(), Value::Object(parameters));
         for (key, note) in [
             ("defer_loading", "defer_loading"),
-            ("cache_control", "cache_control"),
             ("strict", "tool_strict"),
             ("input_examples", "input_examples"),
         ] {
@@ -54,7 +59,13 @@ pub(super) fn translate_tools(tools: &[Value], at: &Path, notes: &mut Notes) -> 
                 notes.drop(note);
             }
         }
-        out.push(json!({ "type": "function", "function": Value::Object(function) }));
+        let mut tool = json!({ "type": "function", "function": Value::Object(function) });
+        match t.get("cache_control").filter(|v| !v.is_null()) {
+            Some(cache) if keep_cache => tool["cache_control"] = cache.clone(),
+            Some(_) => notes.drop("cache_control"),
+            None => {}
+        }
+        out.push(tool);
     }
     Ok(out)
 }
