@@ -186,6 +186,11 @@ fn a_failing_cheap_model_falls_back_to_claude() {
     let r = client().post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&title).send().unwrap();
     assert_eq!((r.status().as_u16(), header(&r, "x-switchyard-route"), header(&r, "x-switchyard-target")), (200, "background".into(), "anthropic/claude-haiku-4-5".into()));
     assert_eq!(models(&s.cheap), ["z-ai/glm-4.5-air"], "the cheap model was tried first");
+    // With no target left, the provider's failure reaches the client — and still says how it was routed.
+    let explicit = json!({"model": "openrouter/z-ai/glm-4.6", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]});
+    let r = client().post(s.gw.url("/v1/messages")).header("x-api-key", TEAM_KEY).json(&explicit).send().unwrap();
+    assert!(r.status().is_server_error(), "{}", r.status());
+    assert_eq!(header(&r, "x-switchyard-route"), "explicit");
     assert_eq!(models(&s.claude), ["claude-haiku-4-5"]);
     assert!(s.mid.received().is_empty());
 }
