@@ -63,7 +63,7 @@ if [[ $TARGET == bare ]]; then
   BASELINE_LISTEN=127.0.0.1:$BARE_PORT BASELINE_UPSTREAM=127.0.0.1:$MOCK_PORT "$BARE_BIN" >"$OUT/target.log" 2>&1 </dev/null &
   TPID=$!; URL=http://127.0.0.1:$BARE_PORT
 else
-  RUST_LOG=warn "$SY_BIN" run --config "$OUT/switchyard.yaml" >"$OUT/target.log" 2>&1 </dev/null &
+  SWITCHYARD_DATA_DIR="$OUT/data" RUST_LOG=warn "$SY_BIN" run --config "$OUT/switchyard.yaml" >"$OUT/target.log" 2>&1 </dev/null &
   TPID=$!; URL=http://127.0.0.1:$SY_PORT
 fi
 PIDS+=("$TPID")

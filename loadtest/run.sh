@@ -200,6 +200,8 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # ------------------------------------------------------------------ install and build
 mkdir -p "$OUT" "$LOGS" "$OUT/oha" "$OUT/check" "$OUT/bodies"
+# The gateways' usage ledgers (the default SQLite store) go with the run's output, not the work tree.
+export SWITCHYARD_DATA_DIR="$OUT/data"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log "mode $MODE: duration $DURATION, concurrency $CONC, runs $RUNS, streams $STREAMS (delay ${STREAM_DELAY_MS} ms), litellm $WITH_LITELLM; out $OUT"
 

@@ -1,5 +1,6 @@
 //! The admin listener: Prometheus `/metrics`, `/healthz` and `/readyz`, kept off the proxy
-//! port so scraping and probes never compete with (or get exposed alongside) client traffic.
+//! port so scraping and probes never compete with (or get exposed alongside) client traffic;
+//! and `GET /admin/usage`, the ledger's grouped totals, which needs an admin key (`admin.keys`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use http::Response;
 use pingora_core::apps::http_app::ServeHttp;
 use pingora_core::protocols::http::ServerSession;
 
+use crate::ledger::{now_ms, query, Ledger, Query};
 use crate::metrics::Metrics;
 
 /// Whether this instance should receive traffic. Readiness drops before a drain.
@@ -30,6 +32,7 @@ impl Readiness {
 pub struct AdminApp {
     pub readiness: Arc<Readiness>,
     pub state: Arc<arc_swap::ArcSwap<crate::proxy::state::GatewayState>>,
+    pub ledger: Arc<Ledger>,
 }
 
 impl AdminApp {
@@ -60,7 +63,61 @@ impl ServeHttp for AdminApp {
             "/healthz" => simple_response(200, "application/json", br#"{"status":"ok"}"#.to_vec()),
             "/readyz" if self.ready() => simple_response(200, "application/json", br#"{"status":"ready"}"#.to_vec()),
             "/readyz" => simple_response(503, "application/json", br#"{"status":"not ready"}"#.to_vec()),
+            "/admin/usage" => self.usage(session).await,
             _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz or /readyz"}"#.to_vec()),
+        }
+    }
+}
+
+fn admin_error(status: u16, kind: &str, message: &str) -> Response<Vec<u8>> {
+    let body = serde_json::json!({ "error": { "type": kind, "message": message } });
+    simple_response(status, "application/json", serde_json::to_vec(&body).unwrap_or_default())
+}
+
+impl AdminApp {
+    /// `GET /admin/usage?since=7d&by=team,model[&format=csv]`: the same grouping as `switchyard usage`.
+    async fn usage(&self, session: &ServerSession) -> Response<Vec<u8>> {
+        let req = session.req_header();
+        if req.method != http::Method::GET {
+            return admin_error(405, "invalid_request_error", "use GET /admin/usage?since=7d&by=team,model");
+        }
+        let state = self.state.load();
+        let presented = req
+            .headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|a| a.strip_prefix("Bearer ")))
+            .map(str::trim)
+            .filter(|k| !k.is_empty());
+        let Some(presented) = presented else {
+            return admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)");
+        };
+        if state.config.admin_keys.find(presented).is_none() {
+            if state.config.teams.find(presented).is_some() {
+                return admin_error(403, "permission_error", "a team key does not open admin endpoints: use a key from admin.keys");
+            }
+            return admin_error(401, "authentication_error", "unknown admin key (see admin.keys)");
+        }
+        let (mut since, mut by, mut format) = (None, None, "json".to_string());
+        for (name, value) in url::form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {
+            match name.as_ref() {
+                "since" => since = Some(value.into_owned()),
+                "by" => by = Some(value.into_owned()),
+                "format" => format = value.into_owned(),
+                other => return admin_error(400, "invalid_request_error", &format!("unknown parameter `{other}`: expected since, by and format")),
+            }
+        }
+        if format != "json" && format != "csv" {
+            return admin_error(400, "invalid_request_error", &format!("format `{format}` is not valid: expected json or csv"));
+        }
+        let query = match Query::parse(since.as_deref(), by.as_deref(), now_ms()) {
+            Ok(q) => q,
+            Err(message) => return admin_error(400, "invalid_request_error", &message),
+        };
+        match self.ledger.query(query.clone()).await {
+            Ok(rows) if format == "csv" => simple_response(200, "text/csv; charset=utf-8", query::to_csv(&query, &rows).into_bytes()),
+            Ok(rows) => simple_response(200, "application/json", query::to_json(&query, &rows).into_bytes()),
+            Err(message) => admin_error(503, "api_error", &message),
         }
     }
 }

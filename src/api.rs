@@ -13,6 +13,17 @@ pub enum ApiFormat {
     Responses,
 }
 
+impl ApiFormat {
+    /// The format's name in usage records and the request log.
+    pub fn label(self) -> &'static str {
+        match self {
+            ApiFormat::Anthropic => "anthropic",
+            ApiFormat::OpenAi => "openai",
+            ApiFormat::Responses => "responses",
+        }
+    }
+}
+
 /// What a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {

@@ -39,6 +39,11 @@ pub struct Peek {
     /// A conversation identity for cache affinity: the client's user/session id and the start of
     /// its system prompt, as raw JSON bytes (empty when the body has neither).
     pub session: Vec<u8>,
+    /// Byte ranges of the raw `metadata`, `user` and `stream_options` values, for the usage ledger
+    /// (end user) and for asking an OpenAI-format provider for stream usage.
+    pub metadata_span: Option<(usize, usize)>,
+    pub user_span: Option<(usize, usize)>,
+    pub stream_options_span: Option<(usize, usize)>,
     /// Where the values request facts come from are ([`peek_with`] only; boxed, so a peek for a
     /// gateway without rules stays as small as it was).
     pub facts: Option<Box<FactSpans>>,
@@ -87,17 +92,17 @@ impl FactSpans {
             FactField::Metadata => METADATA,
             FactField::User => USER,
             FactField::System => SYSTEM,
-            FactField::Messages => 5,
-            FactField::Input => 6,
-            FactField::Tools => 7,
-            FactField::Thinking => 8,
-            FactField::ReasoningEffort => 9,
-            FactField::Reasoning => 10,
-            FactField::MaxTokens => 11,
-            FactField::MaxCompletionTokens => 12,
-            FactField::MaxOutputTokens => 13,
-            FactField::PromptCacheKey => 14,
-            FactField::PreviousResponseId => 15,
+            FactField::Messages => 6,
+            FactField::Input => 7,
+            FactField::Tools => 8,
+            FactField::Thinking => 9,
+            FactField::ReasoningEffort => 10,
+            FactField::Reasoning => 11,
+            FactField::MaxTokens => 12,
+            FactField::MaxCompletionTokens => 13,
+            FactField::MaxOutputTokens => 14,
+            FactField::PromptCacheKey => 15,
+            FactField::PreviousResponseId => 16,
         };
         self.0[index]
     }
@@ -113,12 +118,13 @@ pub struct BodyError(pub String);
 /// The top-level keys `peek` reads: the first [`ROUTING_FIELDS`] always (routing's own, refused when
 /// repeated, as serde would), the rest for [`peek_with`] (the last one wins when repeated, as it
 /// does for a provider that parses into a map).
-const ALL_FIELDS: [&[u8]; 16] = [
+const ALL_FIELDS: [&[u8]; 17] = [
     b"model",
     b"stream",
     b"metadata",
     b"user",
     b"system",
+    b"stream_options",
     b"messages",
     b"input",
     b"tools",
@@ -131,12 +137,13 @@ const ALL_FIELDS: [&[u8]; 16] = [
     b"prompt_cache_key",
     b"previous_response_id",
 ];
-const ROUTING_FIELDS: usize = 5;
+const ROUTING_FIELDS: usize = 6;
 const MODEL: usize = 0;
 const STREAM: usize = 1;
 const METADATA: usize = 2;
 const USER: usize = 3;
 const SYSTEM: usize = 4;
+const STREAM_OPTIONS: usize = 5;
 
 /// Reads the routing fields of `body` (see the module doc for what is checked).
 pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
@@ -144,7 +151,7 @@ pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
 }
 
 /// As [`peek`]; with `facts`, also finds the values routing rules read ([`Peek::fact_spans`]) in the
-/// same pass. Without, it compares each top-level key with routing's five names only.
+/// same pass. Without, it compares each top-level key with routing's six names only.
 pub fn peek_with(body: &[u8], facts: bool) -> Result<Peek, BodyError> {
     let wanted = if facts { ALL_FIELDS.len() } else { ROUTING_FIELDS };
     let mut scanner = Scanner { b: body, pos: 0, stack: Vec::new(), wanted, seen: [false; ROUTING_FIELDS], fields: [None; ALL_FIELDS.len()] };
@@ -174,7 +181,16 @@ pub fn peek_with(body: &[u8], facts: bool) -> Result<Peek, BodyError> {
         }
     }
     let facts = facts.then(|| Box::new(FactSpans(fields)));
-    Ok(Peek { model, model_span, stream, session, facts })
+    Ok(Peek {
+        model,
+        model_span,
+        stream,
+        session,
+        metadata_span: fields[METADATA],
+        user_span: fields[USER],
+        stream_options_span: fields[STREAM_OPTIONS],
+        facts,
+    })
 }
 
 /// The `model` value, which is the one string whose content the gateway uses — so it alone is
@@ -617,6 +633,8 @@ mod tests {
             user: Option<&'a RawValue>,
             #[serde(borrow, default)]
             system: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            stream_options: Option<&'a RawValue>,
         }
         let text = std::str::from_utf8(body).map_err(|e| BodyError(format!("request body is not valid UTF-8 (at byte {})", e.valid_up_to())))?;
         if !text.trim_start().starts_with('{') {
@@ -647,7 +665,14 @@ mod tests {
                 session.extend_from_slice(&bytes[..bytes.len().min(SESSION_SYSTEM_PREFIX)]);
             }
         }
-        Ok(Peek { model, model_span, stream, session, facts: None })
+        let span = |raw: Option<&RawValue>| {
+            raw.filter(|r| r.get() != "null").map(|r| {
+                let start = r.get().as_ptr() as usize - text.as_ptr() as usize;
+                (start, start + r.get().len())
+            })
+        };
+        let (metadata_span, user_span, stream_options_span) = (span(fields.metadata), span(fields.user), span(fields.stream_options));
+        Ok(Peek { model, model_span, stream, session, metadata_span, user_span, stream_options_span, facts: None })
     }
 
     /// Whether the error came from the JSON grammar (whose wording differs between the two) rather

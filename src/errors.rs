@@ -54,6 +54,25 @@ impl ErrorKind {
         }
     }
 
+    /// A stable snake_case name, for usage records and logs.
+    pub fn label(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::MethodNotAllowed => "method_not_allowed",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::RequestTimeout => "request_timeout",
+            ErrorKind::LengthRequired => "length_required",
+            ErrorKind::NotImplemented => "not_implemented",
+            ErrorKind::BadGateway => "bad_gateway",
+            ErrorKind::GatewayTimeout => "gateway_timeout",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
     /// Anthropic's `error.type`.
     pub fn anthropic_type(self) -> &'static str {
         match self {

@@ -47,6 +47,21 @@ enum Command {
         #[arg(long, default_value = "/v1/messages")]
         path: String,
     },
+    /// Print usage totals from the usage store, grouped (the config's store; without --config, the
+    /// embedded default's: $SWITCHYARD_DATA_DIR/usage.db).
+    Usage {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// How far back: 30m, 24h, 7d, 4w, or all.
+        #[arg(long, default_value = "all")]
+        since: String,
+        /// Comma-separated: team, key, user, model, requested_model, provider, endpoint, day.
+        #[arg(long, default_value = "team,model")]
+        by: String,
+        /// table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
     /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
     Mock {
         #[arg(long, default_value = "127.0.0.1:9000")]
@@ -90,6 +105,7 @@ fn main() -> ExitCode {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
         Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
+        Command::Usage { config, since, by, format } => usage(config, &since, &by, &format),
         Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
             let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
             mock(listen, options, fault, require_key, key_faults)
@@ -129,6 +145,7 @@ fn print_banner(config: &Config) {
     println!("  proxy:     http://{}", config.listen.proxy);
     println!("  metrics:   http://{}/metrics", config.listen.admin);
     println!("  providers: {}", providers.join(", "));
+    println!("  usage:     {} (`switchyard usage` reads it)", config.usage.store.describe());
     if !config.skipped.is_empty() {
         println!("  skipped:   {} rule(s) or target(s) whose provider has no key set (`switchyard check` lists them)", config.skipped.len());
     }
@@ -190,6 +207,10 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     }
     for line in &config.skipped {
         println!("skipped: {line}");
+    }
+    println!("usage store: {}", config.usage.store.describe());
+    for line in unpriced_models(&config) {
+        println!("unpriced: {line}");
     }
     ExitCode::SUCCESS
 }
@@ -254,6 +275,67 @@ fn route(path: Option<PathBuf>, format: RouteFormat, request: &std::path::Path, 
             ExitCode::SUCCESS
         }
         Err(message) => fail(message),
+    }
+}
+
+/// `provider/model` for every model the config names outright that has no price.
+fn unpriced_models(config: &Config) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let named = config.router.fixed_targets().into_iter().flat_map(|(providers, model)| providers.into_iter().map(move |p| (p, model.clone())));
+    let listed = config.providers.iter().enumerate().flat_map(|(i, p)| p.listed_models.iter().map(move |m| (i, m.clone())));
+    for (index, model) in named.chain(listed) {
+        let Some(provider) = config.providers.get(index) else { continue };
+        if config.pricing.lookup(&provider.name, &model).is_none() {
+            seen.insert(format!("{}/{model} (its cost is recorded as unknown; add it under pricing:)", provider.name));
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode {
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if !matches!(format, "table" | "json" | "csv") {
+        eprintln!("switchyard usage: --format {format} is not valid: expected table, json or csv");
+        return ExitCode::from(2);
+    }
+    let query = match switchyard::ledger::Query::parse(Some(since), Some(by), switchyard::ledger::now_ms()) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("switchyard usage: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard usage: cannot start a runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let rows = runtime.block_on(async {
+        use switchyard::ledger::store::{Open, Store};
+        let store = Store::open(&config.usage.store, Open::Existing).await?.ok_or("this config keeps no usage store (usage.store: none)")?;
+        let rows = store.query(&query).await.map_err(|e| format!("the usage store failed the query: {e}"));
+        store.close().await;
+        rows
+    });
+    match rows {
+        Ok(rows) => {
+            let text = match format {
+                "json" => switchyard::ledger::query::to_json(&query, &rows),
+                "csv" => switchyard::ledger::query::to_csv(&query, &rows),
+                _ => switchyard::ledger::query::to_table(&query, &rows),
+            };
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("switchyard usage: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

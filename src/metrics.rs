@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use prometheus::{Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use crate::api::Endpoint;
 
@@ -25,6 +25,25 @@ pub struct Metrics {
     pub config_reloads: IntCounterVec,
     /// Provider key state changes by provider, key index (never the key) and change.
     pub key_state_changes: IntCounterVec,
+    /// Tokens by team, model, provider and kind (`input`, `output`, `cache_read`, `cache_write_5m`,
+    /// `cache_write_1h`, `reasoning`; reasoning is also counted in output).
+    pub tokens: IntCounterVec,
+    /// Spend in USD by team, model and provider (exact figures are in the usage store).
+    pub cost_usd: CounterVec,
+    /// Time from request start to the first response byte sent to the client, by provider.
+    pub time_to_first_byte: HistogramVec,
+    /// Requests by team and status class (`2xx`, `4xx`, `5xx`, `none` when the client left first).
+    pub team_requests: IntCounterVec,
+    /// Requests whose model has no price (cost unknown), by provider and model.
+    pub unpriced_requests: IntCounterVec,
+    /// Responses that did not run to their end (client gone, upstream cut), by provider.
+    pub partial_responses: IntCounterVec,
+    pub usage_records_written: IntCounter,
+    pub usage_records_queued: IntGauge,
+    /// Records lost: `queue_full` (store slow or down), `store_unavailable` (given up at shutdown), `writer_stopped`.
+    pub usage_records_dropped: IntCounterVec,
+    pub usage_store_write_seconds: Histogram,
+    pub usage_store_errors: IntCounter,
     /// `request_duration` per endpoint, resolved once (see [`ProviderMetrics`] for why).
     durations: Vec<Histogram>,
 }
@@ -42,6 +61,8 @@ pub struct ProviderMetrics {
 impl ProviderMetrics {
     pub fn new(provider: &str) -> ProviderMetrics {
         let m = Metrics::global();
+        // Exported at 0 from the start: a dashboard's rate of cut responses has a series to read.
+        m.partial_responses.with_label_values(&[provider]);
         ProviderMetrics {
             attempts_ok: m.upstream_attempts.with_label_values(&[provider, "ok"]),
             ok_requests: Endpoint::ALL
@@ -103,8 +124,76 @@ impl Metrics {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(config_reloads.clone()))?;
         registry.register(Box::new(key_state_changes.clone()))?;
+        let tokens = IntCounterVec::new(
+            Opts::new("switchyard_tokens_total", "Tokens by team, model, provider and kind (input, output, cache_read, cache_write_5m, cache_write_1h, reasoning; reasoning is part of output)."),
+            &["team", "model", "provider", "kind"],
+        )?;
+        let cost_usd = CounterVec::new(Opts::new("switchyard_cost_usd_total", "Spend in USD by team, model and provider, from the price table."), &["team", "model", "provider"])?;
+        let time_to_first_byte = HistogramVec::new(
+            HistogramOpts::new("switchyard_time_to_first_byte_seconds", "Time from request start to the first response byte sent to the client, by provider.")
+                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+            &["provider"],
+        )?;
+        let team_requests = IntCounterVec::new(
+            Opts::new("switchyard_team_requests_total", "Requests by team and status class (2xx, 4xx, 5xx; none when the client left before a status)."),
+            &["team", "status_class"],
+        )?;
+        let unpriced_requests = IntCounterVec::new(
+            Opts::new("switchyard_unpriced_requests_total", "Requests whose upstream model has no price (cost unknown), by provider and model."),
+            &["provider", "model"],
+        )?;
+        let partial_responses = IntCounterVec::new(
+            Opts::new("switchyard_partial_responses_total", "Responses that did not run to their end (client gone or upstream cut), by provider."),
+            &["provider"],
+        )?;
+        let usage_records_written = IntCounter::new("switchyard_usage_records_written_total", "Usage records written to the store.")?;
+        let usage_records_queued = IntGauge::new("switchyard_usage_records_queued", "Usage records waiting for the writer.")?;
+        let usage_records_dropped = IntCounterVec::new(
+            Opts::new("switchyard_usage_records_dropped_total", "Usage records lost, by reason: queue_full, store_unavailable, writer_stopped."),
+            &["reason"],
+        )?;
+        let usage_store_write_seconds = Histogram::with_opts(
+            HistogramOpts::new("switchyard_usage_store_write_seconds", "Time to write one batch of usage records to the store.")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0]),
+        )?;
+        let usage_store_errors = IntCounter::new("switchyard_usage_store_errors_total", "Failed writes to the usage store (each is retried).")?;
+        for c in [&tokens, &team_requests, &unpriced_requests, &partial_responses, &usage_records_dropped] {
+            registry.register(Box::new(c.clone()))?;
+        }
+        registry.register(Box::new(cost_usd.clone()))?;
+        registry.register(Box::new(time_to_first_byte.clone()))?;
+        registry.register(Box::new(usage_records_written.clone()))?;
+        registry.register(Box::new(usage_records_queued.clone()))?;
+        registry.register(Box::new(usage_store_write_seconds.clone()))?;
+        registry.register(Box::new(usage_store_errors.clone()))?;
+        // Every drop reason is exported from the start (at 0), so alerts and dashboards see the series.
+        for reason in ["queue_full", "store_unavailable", "writer_stopped"] {
+            usage_records_dropped.with_label_values(&[reason]);
+        }
         let durations = Endpoint::ALL.iter().map(|e| request_duration.with_label_values(&[e.label()])).collect();
-        Ok(Metrics { registry, requests, request_duration, upstream_attempts, fallbacks, client_disconnects, in_flight, config_reloads, key_state_changes, durations })
+        Ok(Metrics {
+            registry,
+            requests,
+            request_duration,
+            upstream_attempts,
+            fallbacks,
+            client_disconnects,
+            in_flight,
+            config_reloads,
+            key_state_changes,
+            tokens,
+            cost_usd,
+            time_to_first_byte,
+            team_requests,
+            unpriced_requests,
+            partial_responses,
+            usage_records_written,
+            usage_records_queued,
+            usage_records_dropped,
+            usage_store_write_seconds,
+            usage_store_errors,
+            durations,
+        })
     }
 
     /// The process-wide metrics; created on first use.

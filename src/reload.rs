@@ -22,6 +22,8 @@ pub struct Reloader {
     pub current: Arc<ArcSwap<GatewayState>>,
     pub mock_addr: Option<SocketAddr>,
     pub readiness: Arc<Readiness>,
+    /// Flushed on every reload; its store and log are the ones the process started with.
+    pub ledger: Arc<crate::ledger::Ledger>,
     /// Told about every new config, so model discovery fetches the new providers' lists at once.
     pub discovered: Arc<crate::models::Discovered>,
 }
@@ -68,6 +70,10 @@ impl Reloader {
         if new.listen != old.config.listen || new.server != old.config.server {
             log::warn!("listen/server settings changed in {}: they take effect at the next restart", self.source_name());
         }
+        if new.usage != old.config.usage || new.request_log != old.config.request_log {
+            log::warn!("usage/log settings changed in {}: the store and request log change at the next restart", self.source_name());
+        }
+        self.ledger.flush(None);
         if crate::server::needs_builtin_mock(&new) && self.mock_addr.is_none() {
             return Err("the new config uses the built-in mock provider, which was not started with this process: restart instead".into());
         }

@@ -16,6 +16,7 @@ use pingora_core::services::listening::Service;
 
 use crate::admin::{AdminApp, Readiness};
 use crate::config::{Config, Upstream};
+use crate::ledger::Ledger;
 use crate::models::{Discovered, DiscoveryService};
 use crate::proxy::state::GatewayState;
 use crate::proxy::Gateway;
@@ -35,12 +36,15 @@ pub fn needs_builtin_mock(config: &Config) -> bool {
 pub struct Built {
     pub server: Server,
     pub shutdown: DrainingShutdown,
+    pub ledger: Arc<Ledger>,
 }
 
 impl Built {
-    /// Serves until a signal ends the process.
+    /// Serves until a signal ends the process, then writes the usage records still queued.
     pub fn run(self) {
+        let ledger = self.ledger.clone();
         self.server.run(RunArgs { shutdown_signal: Box::new(self.shutdown) });
+        ledger.flush(Some(crate::shutdown::LEDGER_FLUSH_WAIT));
     }
 }
 
@@ -53,12 +57,13 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     } else {
         None
     };
+    let ledger = Arc::new(Ledger::start(&config.usage, &config.request_log).map_err(StartError)?);
     let readiness = Arc::new(Readiness::default());
     let settings = config.server.clone();
     let listen = config.listen.clone();
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
     let discovered = Arc::new(Discovered::default());
-    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone(), discovered: discovered.clone() });
+    let reloader = Arc::new(Reloader { path: config_path, current: state.clone(), mock_addr, readiness: readiness.clone(), ledger: ledger.clone(), discovered: discovered.clone() });
     reload::spawn_sighup_watcher(reloader).map_err(|e| StartError(format!("cannot start the reload watcher: {e}")))?;
 
     let conf = ServerConf {
@@ -81,7 +86,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone(), discovered.clone()), "switchyard proxy");
+    let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, Gateway::new(state.clone(), readiness.clone(), ledger.clone(), discovered.clone()), "switchyard proxy");
     proxy.add_tcp(&listen.proxy);
     server.add_service(proxy);
 
@@ -89,11 +94,11 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let connector = Connector::new(Some(ConnectorOptions::from_server_conf(&conf)));
     server.add_service(background_service("model discovery", DiscoveryService::new(state.clone(), discovered, connector)));
 
-    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone() });
+    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone(), ledger: ledger.clone() });
     admin.add_tcp(&listen.admin);
     server.add_service(admin);
 
     readiness.set_ready(true);
-    let shutdown = DrainingShutdown { readiness, drain_delay: std::time::Duration::from_secs(settings.drain_delay_seconds) };
-    Ok(Built { server, shutdown })
+    let shutdown = DrainingShutdown { readiness, drain_delay: std::time::Duration::from_secs(settings.drain_delay_seconds), ledger: ledger.clone() };
+    Ok(Built { server, shutdown, ledger })
 }

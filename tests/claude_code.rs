@@ -4,51 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
-
 use common::*;
-
-fn claude() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("bash").arg(root.join("tests/claude_code_env.sh")).status().expect("run tests/claude_code_env.sh");
-    assert!(status.success(), "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)");
-    root.join("target/claude-code/node_modules/.bin/claude")
-}
-
-/// Runs `claude -p PROMPT` against the gateway; returns (exit ok, stdout, stderr).
-fn run_claude(gw: &Gateway, prompt: &str, extra: &[&str]) -> (bool, String, String) {
-    let home = tempfile::tempdir().unwrap();
-    run_claude_in(home.path(), gw, prompt, extra, &[])
-}
-
-/// As `run_claude`, with `home` as HOME and working directory, and extra environment variables.
-fn run_claude_in(home: &std::path::Path, gw: &Gateway, prompt: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let mut cmd = Command::new(claude());
-    cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("ANTHROPIC_BASE_URL", &gw.base)
-        .env("ANTHROPIC_API_KEY", TEAM_KEY)
-        .env("DISABLE_TELEMETRY", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .env("DISABLE_ERROR_REPORTING", "1")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("CLAUDE_CODE_MAX_RETRIES", "1")
-        .envs(env.iter().copied())
-        .current_dir(home);
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn claude");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(120));
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-    });
-    let out = child.wait_with_output().expect("claude output");
-    drop(watchdog);
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
 
 /// The chat completion requests the mock received, parsed.
 fn chat_requests(mock: &Mock) -> Vec<serde_json::Value> {
@@ -65,7 +21,7 @@ fn gateway_on_openai_mock(mock: &Mock) -> Gateway {
 fn claude_code_completes_a_tool_round_trip_on_an_openai_compatible_model() {
     let mock = Mock::start(&[]);
     let gw = gateway_on_openai_mock(&mock);
-    let (ok, stdout, stderr) = run_claude(&gw, "run: echo switchyard-tool-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
+    let (ok, stdout, stderr) = run_claude(&gw, TEAM_KEY, "run: echo switchyard-tool-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
     assert!(ok, "claude failed:\n{stdout}\n{stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
@@ -89,7 +45,7 @@ fn claude_code_completes_a_tool_round_trip_on_an_openai_compatible_model() {
 fn claude_code_says_hi_through_the_translator() {
     let mock = Mock::start(&[]);
     let gw = gateway_on_openai_mock(&mock);
-    let (ok, stdout, stderr) = run_claude(&gw, "say hi", &[]);
+    let (ok, stdout, stderr) = run_claude(&gw, TEAM_KEY, "say hi", &[]);
     assert!(ok, "claude failed:\n{stdout}\n{stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
@@ -100,7 +56,7 @@ fn claude_code_says_hi_through_the_translator() {
 fn claude_code_runs_two_parallel_tool_calls_the_provider_interleaved() {
     let mock = Mock::start(&["--tool-stream", "interleaved"]);
     let gw = gateway_on_openai_mock(&mock);
-    let (ok, stdout, stderr) = run_claude(&gw, "run: echo first-call-ok\nrun: echo second-call-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
+    let (ok, stdout, stderr) = run_claude(&gw, TEAM_KEY, "run: echo first-call-ok\nrun: echo second-call-ok", &["--model", "openrouter/z-ai/glm-4.5-air", "--allowedTools", "Bash"]);
     assert!(ok, "claude failed:\n{stdout}\n{stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
@@ -127,7 +83,7 @@ fn claude_code_keeps_its_cache_breakpoints_through_an_openrouter_shaped_provider
     let mock = Mock::start(&[]);
     let providers = format!("{}    translation: {{ cache_control: true }}\n", provider_yaml("openrouter", "openai", &format!("{}/v1", mock.url()), "sk-or-v1-claude-code-test"));
     let gw = Gateway::with_config(&config(&providers, "  - { name: \"*\", targets: [\"openrouter/anthropic/claude-sonnet-4.5\"] }\n")).start();
-    let (ok, stdout, stderr) = run_claude(&gw, "run: echo cache-turn-ok", &["--model", "openrouter/anthropic/claude-sonnet-4.5", "--allowedTools", "Bash"]);
+    let (ok, stdout, stderr) = run_claude(&gw, TEAM_KEY, "run: echo cache-turn-ok", &["--model", "openrouter/anthropic/claude-sonnet-4.5", "--allowedTools", "Bash"]);
     assert!(ok, "claude failed:\n{stdout}\n{stderr}");
     let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(result["is_error"], false, "{result}");
@@ -151,7 +107,7 @@ fn claude_code_keeps_its_cache_breakpoints_through_an_openrouter_shaped_provider
 fn claude_code_discovers_the_gateways_models_with_gateway_model_discovery_on() {
     let gw = Gateway::embedded_default().env("SWITCHYARD_TEAM_KEY", TEAM_KEY).start();
     let home = tempfile::tempdir().unwrap();
-    let (ok, stdout, stderr) = run_claude_in(home.path(), &gw, "say hi", &[], &[("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY", "1")]);
+    let (ok, stdout, stderr) = run_claude_in(home.path(), &gw, TEAM_KEY, "say hi", &[], &[("CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY", "1")]);
     assert!(ok, "claude failed:\n{stdout}\n{stderr}");
     assert!(gw.metric("switchyard_requests_total{endpoint=\"models\",provider=\"none\",status=\"200\"}") >= 1.0, "the CLI asked GET /v1/models:\n{}", gw.metrics());
     // What the CLI keeps for its /model picker: the gateway's list, filtered (by the CLI) to Claude models.

@@ -1,14 +1,17 @@
 //! The Codex CLI (pinned, from npm) through the real gateway: `codex exec` completes a shell-tool round trip
 //! — the model calls `exec_command`, Codex runs it, sends the `function_call_output` back, and the model
 //! answers with it — natively to a Responses-API provider, and by translation to an Anthropic provider and
-//! to an OpenAI-compatible chat-completions provider (all three the mock).
+//! to an OpenAI-compatible chat-completions provider (all three the mock). On each path the usage ledger
+//! records exactly the tokens (and the cost) the mock reported for Codex's two turns.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
+use std::collections::BTreeMap;
+
+use common::usage::*;
 use common::*;
 use serde_json::Value;
 
@@ -74,23 +77,7 @@ fn run_codex(gw: &Gateway, model: &str) -> (bool, String, String) {
         .env("SWITCHYARD_TEAM_KEY", TEAM_KEY)
         .current_dir(&work)
         .stdin(std::process::Stdio::null());
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn codex");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(120));
-        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-    });
-    let out = child.wait_with_output().expect("codex output");
-    drop(watchdog);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_client(cmd)
 }
 
 /// The mock, and a gateway with one provider of `kind` on it (`responses_api` for the native case).
@@ -105,10 +92,10 @@ fn setup(kind: &str, extra: &str, base_path: &str) -> (Mock, Gateway) {
             "sk-provider-codex-test"
         )
     );
-    let gw = Gateway::with_config(&config(
-        &providers,
-        "  - { name: \"*\", targets: [\"up/*\"] }\n",
-    ))
+    let ledger = "usage:\n  flush_interval_ms: 100\nlog:\n  requests: \"${SWITCHYARD_DATA_DIR}/requests.jsonl\"\n";
+    let gw = Gateway::with_config(
+        &(config(&providers, "  - { name: \"*\", targets: [\"up/*\"] }\n") + ledger),
+    )
     .start();
     (mock, gw)
 }
@@ -153,6 +140,63 @@ fn replay(mock: &Mock, path: &str, body: &str, auth: (&str, &str)) -> String {
         .unwrap()
 }
 
+/// The ledger after Codex's two turns on `model`: the tokens and cost the mock reported, two records of the
+/// Responses endpoint and client format, and the tokens in the metrics. `cached` says whether the upstream
+/// caches Codex's prompt (the OpenAI APIs do so automatically; Anthropic only at markers, which Codex does
+/// not send), so the second turn's cache read must show up. Called before any replay, which the mock would
+/// count too.
+fn assert_ledger(gw: &Gateway, mock: &Mock, model: &str, rates: Rates, cached: bool) {
+    wait_written(gw, 2);
+    let reported = reported_usage(&[mock]);
+    let ledger = assert_ledger_matches(gw, &reported, &BTreeMap::from([(model, rates)]));
+    assert_eq!(ledger[0]["requests"], 2, "{ledger:?}");
+    let totals = &reported[model];
+    assert!(
+        num(totals, "input_tokens") > 0 && num(totals, "output_tokens") > 0,
+        "{totals}"
+    );
+    assert_eq!(
+        num(totals, "cache_read_input_tokens") >= 1024,
+        cached,
+        "{totals}"
+    );
+    let log = request_log(gw);
+    assert_eq!(log.len(), 2);
+    for record in &log {
+        assert_eq!(
+            (
+                record["endpoint"].as_str(),
+                record["client_format"].as_str(),
+                record["provider"].as_str(),
+                record["upstream_model"].as_str(),
+                record["partial"].as_bool(),
+                record["stream"].as_bool(),
+            ),
+            (
+                Some("responses"),
+                Some("responses"),
+                Some("up"),
+                Some(model),
+                Some(false),
+                Some(true)
+            ),
+            "{record}"
+        );
+    }
+    let by_endpoint = gw.usage_json("endpoint");
+    assert_eq!(
+        (by_endpoint.len(), &by_endpoint[0]["endpoint"]),
+        (1, &Value::from("responses"))
+    );
+    let output = format!("switchyard_tokens_total{{kind=\"output\",model=\"{model}\",provider=\"up\",team=\"test-team\"}}");
+    assert_eq!(
+        gw.metric(&output),
+        num(totals, "output_tokens") as f64,
+        "{}",
+        gw.metrics()
+    );
+}
+
 fn requests_metric(gw: &Gateway) -> f64 {
     gw.metric("switchyard_requests_total{endpoint=\"responses\",provider=\"up\",status=\"200\"}")
 }
@@ -162,6 +206,13 @@ fn codex_round_trip_natively_to_a_responses_api_provider() {
     let (mock, gw) = setup("openai", "    responses_api: true\n", "/v1");
     let (ok, stdout, stderr) = run_codex(&gw, "gpt-5-codex");
     assert_round_trip(ok, &stdout, &stderr);
+    assert_ledger(
+        &gw,
+        &mock,
+        "gpt-5-codex",
+        ["1.25", "10", "1.25", "1.25", "0.125"],
+        true,
+    );
 
     let turns = bodies(&mock, "/v1/responses");
     assert_eq!(
@@ -206,6 +257,13 @@ fn codex_round_trip_to_an_anthropic_provider_by_translation() {
     let (mock, gw) = setup("anthropic", "", "");
     let (ok, stdout, stderr) = run_codex(&gw, "claude-sonnet-4-5");
     assert_round_trip(ok, &stdout, &stderr);
+    assert_ledger(
+        &gw,
+        &mock,
+        "claude-sonnet-4-5",
+        ["3", "15", "3.75", "6", "0.30"],
+        false,
+    );
 
     let turns = bodies(&mock, "/v1/messages");
     assert_eq!(turns.len(), 2, "the first turn and the tool result turn");
@@ -253,6 +311,13 @@ fn codex_round_trip_to_a_chat_completions_provider_by_translation() {
     let (mock, gw) = setup("openai", "", "/v1");
     let (ok, stdout, stderr) = run_codex(&gw, "up/z-ai/glm-4.5-air");
     assert_round_trip(ok, &stdout, &stderr);
+    assert_ledger(
+        &gw,
+        &mock,
+        "z-ai/glm-4.5-air",
+        ["0.20", "1.10", "0.20", "0.20", "0.03"],
+        true,
+    );
 
     let turns = bodies(&mock, "/v1/chat/completions");
     assert_eq!(turns.len(), 2, "the first turn and the tool result turn");

@@ -133,6 +133,7 @@ t_built=$(date +%s)
 # example of (secrets.env): the render never reads, and never writes out, anyone's real keys.
 k8s_copy="$out/k8s"
 cp -r deploy/k8s "$k8s_copy"
+cp -r deploy/grafana "$out/grafana"   # the overlays include ../../../grafana (the dashboard ConfigMap)
 while IFS= read -r example; do
   cp "$example" "${example%.example}"
 done < <(find "$k8s_copy" -name '*.example')

@@ -123,7 +123,7 @@ fn sigquit_hands_the_sockets_to_a_new_process_without_dropping_requests() {
     let mut old = Gateway::with_config(&yaml).start();
 
     let mut cmd = std::process::Command::new(BIN);
-    cmd.args(["run", "--upgrade", "--config"]).arg(&old.config_path).env("TEAM_KEY", TEAM_KEY).env("RUST_LOG", "info");
+    cmd.args(["run", "--upgrade", "--config"]).arg(&old.config_path).env("TEAM_KEY", TEAM_KEY).env("RUST_LOG", "info").env("SWITCHYARD_DATA_DIR", old.data_dir());
     let mut new = Process::spawn(cmd);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !sock.exists() {

@@ -4,35 +4,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
-
 use common::*;
 
-fn python() -> PathBuf {
-    static READY: OnceLock<PathBuf> = OnceLock::new();
-    READY
-        .get_or_init(|| {
-            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-            let status = Command::new("bash").arg(root.join("tests/sdk_env.sh")).status().expect("run tests/sdk_env.sh");
-            assert!(status.success(), "could not install the pinned SDKs (tests/sdk_env.sh)");
-            root.join("target/sdk-venv/bin/python")
-        })
-        .clone()
-}
-
-/// Runs one SDK scenario; returns the facts it printed.
+/// Runs one SDK scenario with the test team's key; returns the facts it printed.
 fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
-    let out = Command::new(python()).arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", TEAM_KEY).output().expect("run python");
-    assert!(
-        out.status.success(),
-        "{script} {scenario} {model} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
+    common::run_sdk(script, scenario, model, base_url, TEAM_KEY)
 }
 
 struct Setup {

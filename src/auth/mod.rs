@@ -29,51 +29,88 @@ impl Team {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct Teams {
-    keys: Vec<([u8; 32], Arc<Team>)>,
+/// Keys held as digests, each with what it opens (a team, or an admin name), matched in constant time.
+#[derive(Debug)]
+pub struct Keyring<T> {
+    keys: Vec<([u8; 32], T)>,
 }
 
-pub fn digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
+impl<T> Default for Keyring<T> {
+    fn default() -> Self {
+        Keyring { keys: Vec::new() }
+    }
 }
 
-impl Teams {
-    pub fn add_key(&mut self, digest: [u8; 32], team: Arc<Team>) {
-        self.keys.push((digest, team));
+impl<T> Keyring<T> {
+    pub fn add(&mut self, digest: [u8; 32], value: T) {
+        self.keys.push((digest, value));
     }
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// What `presented` opens, checked against every key without short-circuiting.
+    pub fn find(&self, presented: &str) -> Option<&T> {
+        let wanted = digest(presented);
+        let mut found: Option<&T> = None;
+        for (key, value) in &self.keys {
+            let hit: bool = key.ct_eq(&wanted).into();
+            if hit && found.is_none() {
+                found = Some(value);
+            }
+        }
+        found
+    }
+}
+
+/// A team key: its team, and its non-secret id for usage records (the key's configured `name`, else
+/// `sha256:` and the first 8 hex digits of its digest — never the key).
+#[derive(Debug, Clone)]
+pub struct TeamKey {
+    pub team: Arc<Team>,
+    pub id: Arc<str>,
+}
+
+/// Every team key.
+pub type Teams = Keyring<TeamKey>;
+
+pub fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// The id a key is known by in usage records and logs: its configured name, else a digest prefix.
+pub fn key_id(name: Option<&str>, digest: &[u8; 32]) -> Arc<str> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => Arc::from(name),
+        None => Arc::from(format!("sha256:{}", hex::encode(&digest[..4]))),
+    }
+}
+
+impl Teams {
+    pub fn add_key(&mut self, digest: [u8; 32], team: Arc<Team>, id: Arc<str>) {
+        self.add(digest, TeamKey { team, id });
+    }
+
+    /// The team owning `presented`.
+    pub fn authenticate(&self, presented: &str) -> Option<Arc<Team>> {
+        self.find(presented).map(|k| k.team.clone())
+    }
+
     /// The team called `name` (for `switchyard route --team`), if it has a key.
     pub fn by_name(&self, name: &str) -> Option<Arc<Team>> {
-        self.keys.iter().find(|(_, t)| t.name == name).map(|(_, t)| t.clone())
+        self.keys.iter().find(|(_, k)| k.team.name == name).map(|(_, k)| k.team.clone())
     }
 
     /// Every team with a key, in config order, each once.
     pub fn all(&self) -> Vec<Arc<Team>> {
         let mut out: Vec<Arc<Team>> = Vec::new();
-        for (_, team) in &self.keys {
-            if !out.iter().any(|t| Arc::ptr_eq(t, team)) {
-                out.push(team.clone());
+        for (_, key) in &self.keys {
+            if !out.iter().any(|t| Arc::ptr_eq(t, &key.team)) {
+                out.push(key.team.clone());
             }
         }
         out
-    }
-
-    /// The team owning `presented`, checked against every key without short-circuiting.
-    pub fn authenticate(&self, presented: &str) -> Option<Arc<Team>> {
-        let wanted = digest(presented);
-        let mut found: Option<&Arc<Team>> = None;
-        for (key, team) in &self.keys {
-            let hit: bool = key.ct_eq(&wanted).into();
-            if hit && found.is_none() {
-                found = Some(team);
-            }
-        }
-        found.cloned()
     }
 }
 
@@ -95,12 +132,15 @@ mod tests {
     #[test]
     fn finds_the_owner_of_a_key_and_nothing_else() {
         let mut teams = Teams::default();
-        teams.add_key(digest("alpha-key"), team("alpha", None));
-        teams.add_key(digest("beta-key"), team("beta", None));
+        teams.add_key(digest("alpha-key"), team("alpha", None), key_id(Some("laptop"), &digest("alpha-key")));
+        teams.add_key(digest("beta-key"), team("beta", None), key_id(None, &digest("beta-key")));
         assert_eq!(teams.authenticate("beta-key").unwrap().name, "beta");
         assert_eq!(teams.authenticate("alpha-key").unwrap().name, "alpha");
         assert!(teams.authenticate("alpha-ke").is_none());
         assert!(teams.authenticate("").is_none());
+        assert_eq!(&*teams.find("alpha-key").unwrap().id, "laptop");
+        let beta_id = teams.find("beta-key").unwrap().id.clone();
+        assert!(beta_id.starts_with("sha256:") && beta_id.len() == 15 && !beta_id.contains("beta"), "{beta_id}");
     }
 
     #[test]

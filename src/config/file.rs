@@ -35,6 +35,45 @@ pub struct FileConfig {
     /// Routing rules for every team without its own: first match picks the model.
     #[serde(default)]
     pub rules: Vec<super::rules::RuleFile>,
+    /// The usage ledger: where every request's tokens and cost are stored (absent: the default SQLite file).
+    #[serde(default)]
+    pub usage: Option<UsageFile>,
+    /// Prices per model name (USD per million tokens), over the shipped table.
+    #[serde(default)]
+    pub pricing: BTreeMap<String, crate::pricing::PriceSpec>,
+    /// Who may use the admin endpoints (`/admin/usage`).
+    #[serde(default)]
+    pub admin: AdminFile,
+    #[serde(default)]
+    pub log: LogFile,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UsageFile {
+    /// `sqlite://PATH`, `postgres://…`, or `none`.
+    pub store: Option<String>,
+    /// Records written per statement.
+    pub batch_size: Option<usize>,
+    /// Longest a finished request's record waits before it is written.
+    pub flush_interval_ms: Option<u64>,
+    /// Records waiting for the store (or the request log) at most; beyond this they are dropped and counted.
+    pub queue_size: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AdminFile {
+    /// Admin keys, in the same forms as team keys.
+    #[serde(default)]
+    pub keys: Vec<TeamKeyFile>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LogFile {
+    /// The JSON-lines request log: `stdout`, a file path, or `off` (default).
+    pub requests: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,4 +247,7 @@ pub struct TeamKeyFile {
     /// With `env`: when the variable is unset, generate a key and show it once on start.
     #[serde(default)]
     pub generate_if_unset: bool,
+    /// The key's id in usage records and logs (default: `sha256:` and the digest's first 8 hex digits).
+    #[serde(default)]
+    pub name: Option<String>,
 }

@@ -27,6 +27,58 @@ pub struct Config {
     /// Rules, targets and group members left out because their provider is disabled (no key set),
     /// each as `field.path: why`. Not errors: the embedded default names every provider it knows.
     pub skipped: Vec<String>,
+    pub usage: UsageSettings,
+    /// Shipped prices with the config's `pricing:` over them.
+    pub pricing: crate::pricing::PriceTable,
+    /// Admin keys (`admin.keys`), each with its id; empty: the admin endpoints answer 401.
+    pub admin_keys: crate::auth::Keyring<Arc<str>>,
+    pub request_log: RequestLog,
+    /// Model names that may appear as a metric label (targets, listed models, priced names); any
+    /// other is `other`, so a client cannot grow a label set.
+    pub model_labels: std::collections::HashSet<String>,
+}
+
+/// The usage ledger's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageSettings {
+    pub store: StoreLocation,
+    pub batch_size: usize,
+    pub flush_interval: Duration,
+    pub queue_size: usize,
+}
+
+/// Where usage records are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    None,
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` URL; it may hold a password.
+    Postgres(Secret),
+}
+
+impl StoreLocation {
+    /// For logs and errors: the URL without any password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::None => "none".into(),
+            StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+            StoreLocation::Postgres(url) => match url::Url::parse(url.expose()) {
+                Ok(mut u) => {
+                    let _ = u.set_password(None);
+                    u.to_string()
+                }
+                Err(_) => "postgres://(unparsable)".into(),
+            },
+        }
+    }
+}
+
+/// The JSON-lines request log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestLog {
+    Off,
+    Stdout,
+    File(std::path::PathBuf),
 }
 
 #[derive(Debug)]

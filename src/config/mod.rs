@@ -1,11 +1,12 @@
 //! Configuration: one YAML file (or the embedded default) → environment interpolation →
 //! the serde file model → the validated internal model the proxy runs on.
 
+pub mod accounting;
 mod file;
 pub mod internal;
 pub mod interpolate;
 mod rules;
-mod validate;
+pub(crate) mod validate;
 
 use std::fmt;
 use std::path::Path;

@@ -140,6 +140,56 @@ fn example_config_is_valid() {
 }
 
 #[test]
+fn usage_store_defaults_to_sqlite_under_the_data_dir() {
+    let c = parse(MINIMAL, "test.yaml", &env(&[("TEAM_KEY", "k"), ("SWITCHYARD_DATA_DIR", "/srv/sy")])).unwrap();
+    assert_eq!(c.usage.store, StoreLocation::Sqlite("/srv/sy/usage.db".into()));
+    let c = parse(MINIMAL, "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    assert_eq!(c.usage.store, StoreLocation::Sqlite("./switchyard-data/usage.db".into()));
+    assert_eq!((c.usage.batch_size, c.usage.queue_size, c.request_log.clone()), (256, 10_000, RequestLog::Off));
+    let c = parse(&format!("{MINIMAL}usage: {{ store: none }}\n"), "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    assert_eq!(c.usage.store, StoreLocation::None);
+    let c = parse(&format!("{MINIMAL}usage: {{ store: 'postgres://sy:pw@db:5432/usage' }}\nlog: {{ requests: stdout }}\n"), "test.yaml", &env(&[("TEAM_KEY", "k")])).unwrap();
+    assert_eq!(c.usage.store.describe(), "postgres://sy@db:5432/usage", "the password is never shown");
+    assert_eq!(c.request_log, RequestLog::Stdout);
+}
+
+#[test]
+fn accounting_errors_name_the_field() {
+    let k = &[("TEAM_KEY", "k"), ("ADMIN_KEY", "a")];
+    let e = parse_err(&format!("{MINIMAL}usage: {{ store: 'mysql://x/y' }}\n"), k);
+    assert_eq!((e.path.as_str(), e.message.contains("`mysql` is not a supported store")), ("usage.store", true), "{e}");
+    let e = parse_err(&format!("{MINIMAL}usage: {{ batch_size: 0 }}\n"), k);
+    assert_eq!(e.path, "usage.batch_size");
+    let e = parse_err(&format!("{MINIMAL}usage: {{ batch_size: 100, queue_size: 10 }}\n"), k);
+    assert_eq!(e.path, "usage.queue_size");
+    let e = parse_err(&format!("{MINIMAL}usage: {{ flush_interval_ms: 0 }}\n"), k);
+    assert_eq!(e.path, "usage.flush_interval_ms");
+    let e = parse_err(&format!("{MINIMAL}pricing:\n  my-model: {{ input: 1, output: 'cheap' }}\n"), k);
+    assert_eq!(e.path, "pricing.my-model.output", "{e}");
+    let e = parse_err(&format!("{MINIMAL}pricing:\n  my-model: {{ input: 1 }}\n"), k);
+    assert!(e.path.starts_with("pricing.my-model") && e.message.contains("output"), "{e}");
+    let e = parse_err(&format!("{MINIMAL}admin:\n  keys: [{{ env: NOPE }}]\n"), k);
+    assert_eq!(e.path, "admin.keys[0].env");
+    let e = parse_err(&format!("{MINIMAL}admin:\n  keys: [{{ env: TEAM_KEY }}]\n"), k);
+    assert!(e.path == "admin.keys[0]" && e.message.contains("also a team key"), "{e}");
+    let e = parse_err(&format!("{MINIMAL}log: {{ requests: /var/log/ }}\n"), k);
+    assert_eq!(e.path, "log.requests");
+}
+
+#[test]
+fn key_names_and_prices_from_config() {
+    let text = MINIMAL.replace("{ env: TEAM_KEY }", "{ env: TEAM_KEY, name: ana-laptop }")
+        + "pricing:\n  up/x: { input: 0.5, output: 1.5, cache_read: 0.05 }\nadmin:\n  keys: [{ env: ADMIN_KEY, name: ops }]\n";
+    let c = parse(&text, "test.yaml", &env(&[("TEAM_KEY", "k"), ("ADMIN_KEY", "a")])).unwrap();
+    assert_eq!(&*c.teams.find("k").unwrap().id, "ana-laptop");
+    assert_eq!(c.admin_keys.find("a").map(|id| &**id), Some("ops"));
+    assert!(c.admin_keys.find("k").is_none(), "a team key never opens an admin endpoint");
+    let price = c.pricing.lookup("up", "x").unwrap();
+    assert_eq!((price.base.input, price.base.cache_read, price.base.cache_write_5m), (500_000, 50_000, 500_000));
+    assert!(c.model_labels.contains("x") && c.model_labels.contains("claude-sonnet-4-5"));
+}
+
+#[test]
 fn model_names_with_control_characters_are_refused_where_they_are_written() {
     let k = &[("TEAM_KEY", "k")];
     let e = parse_err(&MINIMAL.replace("targets: [up/x]", "targets: [\"up/x\\ny\"]"), k);

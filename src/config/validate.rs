@@ -11,6 +11,7 @@ use rand::Rng;
 
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
+use super::accounting;
 use super::interpolate::Env;
 use crate::auth::credential::Family;
 use crate::pool::{PoolSettings, Strategy};
@@ -35,7 +36,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, rules } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, rules, usage, pricing, admin, log } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -122,12 +123,33 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     let rules_context = super::rules::Context { router: &router, disabled: &disabled, enabled_providers: providers.iter().map(|p| p.name.as_str()).collect() };
     let global_rules = super::rules::build(rules, "rules", &rules_context, &mut skipped)?;
     let team_defaults = TeamDefaults { passthrough: credential_passthrough.unwrap_or(false), rules: &global_rules, rules_context: &rules_context };
-    let (teams, generated_team_key) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
+    let (teams, generated_team_key, team_digests) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
     }
+    let usage = accounting::usage(usage, env)?;
+    let pricing = accounting::pricing(pricing, &providers)?;
+    let model_labels = accounting::model_labels(&router, &providers, &pricing);
+    let admin_keys = accounting::admin_keys(admin, env, &team_digests)?;
+    let request_log = accounting::request_log(log)?;
 
-    Ok(Config { source: source.to_string(), listen, server, limits, providers, router, rules: global_rules, teams, generated_team_key, skipped })
+    Ok(Config {
+        source: source.to_string(),
+        listen,
+        server,
+        limits,
+        providers,
+        router,
+        rules: global_rules,
+        teams,
+        generated_team_key,
+        skipped,
+        usage,
+        pricing,
+        admin_keys,
+        request_log,
+        model_labels,
+    })
 }
 
 /// A model name from the config, held to the rule client names are (see `routing::check_model_name`):
@@ -446,6 +468,10 @@ struct TeamDefaults<'a> {
     rules_context: &'a super::rules::Context<'a>,
 }
 
+/// The teams, the key generated at this start (if any), and every team key's digest (so an admin
+/// key can be refused for being a team key too).
+type BuiltTeams = (Teams, Option<GeneratedKey>, HashSet<[u8; 32]>);
+
 fn build_teams(
     files: Vec<TeamFile>,
     env: &dyn Env,
@@ -453,7 +479,7 @@ fn build_teams(
     providers: &[Arc<Provider>],
     defaults: &TeamDefaults<'_>,
     skipped: &mut Vec<String>,
-) -> Result<(Teams, Option<GeneratedKey>), FieldError> {
+) -> Result<BuiltTeams, FieldError> {
     if files.is_empty() {
         return err("teams", "at least one team is required: clients authenticate with a team key");
     }
@@ -493,6 +519,7 @@ fn build_teams(
         let team = Arc::new(Team { name: name.clone(), allowed_models, default_model, credential_passthrough: credential_passthrough.unwrap_or(defaults.passthrough), rules });
         for (j, key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");
+            let key_name = key.name.clone();
             let key_digest = match team_key_digest(key, &kpath, env, &name, &mut generated)? {
                 Some(d) => d,
                 None => continue,
@@ -500,10 +527,19 @@ fn build_teams(
             if !digests.insert(key_digest) {
                 return err(kpath, "this key is already used by another entry: each key must identify one team");
             }
-            teams.add_key(key_digest, team.clone());
+            teams.add_key(key_digest, team.clone(), crate::auth::key_id(key_name.as_deref(), &key_digest));
         }
     }
-    Ok((teams, generated))
+    Ok((teams, generated, digests))
+}
+
+/// The digest of a key given as `env:` or `sha256:` (no generation), for admin keys.
+pub(super) fn key_digest(key: TeamKeyFile, path: &str, env: &dyn Env) -> Result<[u8; 32], FieldError> {
+    let mut generated = None;
+    match team_key_digest(key, path, env, "", &mut generated)? {
+        Some(d) => Ok(d),
+        None => err(path, "expected `env: VAR` (a variable holding the key) or `sha256: <hex digest>`"),
+    }
 }
 
 fn team_key_digest(
@@ -513,7 +549,7 @@ fn team_key_digest(
     team: &str,
     generated: &mut Option<GeneratedKey>,
 ) -> Result<Option<[u8; 32]>, FieldError> {
-    let TeamKeyFile { env: var, sha256, generate_if_unset } = key;
+    let TeamKeyFile { env: var, sha256, generate_if_unset, name: _ } = key;
     match (var, sha256) {
         (Some(var), None) => match env.var(&var).filter(|v| !v.trim().is_empty()) {
             Some(value) => Ok(Some(digest(value.trim()))),
@@ -526,7 +562,7 @@ fn team_key_digest(
                 *generated = Some(GeneratedKey { team: team.to_string(), env: var, key: Secret::new(key) });
                 Ok(Some(d))
             }
-            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the team's key, or use `sha256:` with the key's digest")),
+            None => err(format!("{path}.env"), format!("environment variable {var} is not set (or empty); set it to the key, or use `sha256:` with the key's digest")),
         },
         (None, Some(hex_digest)) => {
             let bytes = hex::decode(hex_digest.trim()).ok().filter(|b| b.len() == 32);

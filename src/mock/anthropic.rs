@@ -30,7 +30,14 @@ struct Usage {
     input_tokens: u64,
     cache_creation_input_tokens: u64,
     cache_read_input_tokens: u64,
+    cache_creation: CacheCreation,
     output_tokens: u64,
+}
+
+#[derive(Serialize)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: u64,
+    ephemeral_1h_input_tokens: u64,
 }
 
 #[derive(Serialize)]
@@ -144,9 +151,10 @@ fn message<'a>(reply: &'a Reply<'_>, model: &'a str, ids: &'a Ids, content: Vec<
         stop_reason: None,
         stop_sequence: None,
         usage: Usage {
-            input_tokens: reply.input_tokens.saturating_sub(reply.cache.read + reply.cache.write),
-            cache_creation_input_tokens: reply.cache.write,
+            input_tokens: reply.uncached_input_tokens(),
+            cache_creation_input_tokens: reply.cache.write(),
             cache_read_input_tokens: reply.cache.read,
+            cache_creation: CacheCreation { ephemeral_5m_input_tokens: reply.cache.write_5m, ephemeral_1h_input_tokens: reply.cache.write_1h },
             output_tokens: reply.output_tokens,
         },
     }
@@ -405,7 +413,7 @@ mod tests {
         assert_eq!(
             body,
             format!(
-                r#"{{"id":"{id}","type":"message","role":"assistant","model":"claude-x","content":[{{"type":"text","text":"Hello there"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":7}}}}"#
+                r#"{{"id":"{id}","type":"message","role":"assistant","model":"claude-x","content":[{{"type":"text","text":"Hello there"}}],"stop_reason":"end_turn","stop_sequence":null,"usage":{{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"cache_creation":{{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0}},"output_tokens":7}}}}"#
             )
         );
     }

@@ -1,28 +1,36 @@
 //! The mock's prompt cache: enough of what real providers do that cached-token usage shows up where it would,
-//! so a gateway's cache handling (markers forwarded, counters translated) can be tested end to end.
+//! so a gateway's cache handling (markers forwarded, counters translated, usage accounted) can be tested end
+//! to end.
 //!
 //! A request's prompt is a sequence of items — `tools`, then (Anthropic) `system`, then each message (Responses
-//! API: `instructions`, then each `input` item) — and
-//! every item boundary is a prefix the cache may know. Prefixes are compared by content: `cache_control`
-//! markers are ignored and a string `content` reads as one text block, as the real APIs normalise them.
+//! API: `instructions`, then each `input` item) — and every item boundary is a prefix the cache may know.
+//! Prefixes are compared by content: `cache_control` markers are ignored and a string `content` reads as one
+//! text block, as the real APIs normalise them.
 //!
 //! - **Explicit caching** (the request carries `cache_control` markers — Anthropic, or OpenRouter for
 //!   Anthropic and Gemini models): the prefixes ending at a marked item are written to the cache; a request
 //!   reads the longest known prefix ending at or before its last marker (Anthropic looks back from each
-//!   breakpoint). Reads are `cache_read_input_tokens` / `cached_tokens`; what the last breakpoint adds is
-//!   `cache_creation_input_tokens` / OpenRouter's `cache_write_tokens`.
-//! - **Automatic caching** (OpenAI API, no markers): every prefix is written; a request reads the longest
-//!   known one, in 128-token steps, as `cached_tokens`; writes are not reported.
+//!   breakpoint). Reads are `cache_read_input_tokens` / `cached_tokens`; what the breakpoints add beyond the
+//!   read is `cache_creation_input_tokens` / OpenRouter's `cache_write_tokens`. A marker's `ttl: "1h"` keeps
+//!   its prefix for an hour, any other for 5 minutes; the stretch a breakpoint closes is written with its
+//!   time-to-live, which Anthropic reports as `cache_creation.ephemeral_5m_input_tokens` /
+//!   `ephemeral_1h_input_tokens`.
+//! - **Automatic caching** (OpenAI API — Chat Completions and Responses — without markers): every prefix is
+//!   written for 5 minutes; a request reads the longest known one, in 128-token steps, as `cached_tokens`;
+//!   writes are not reported.
 //!
 //! Only prefixes of at least [`MIN_CACHED_TOKENS`] count, as with the real services. Tokens are estimated as
-//! the bytes of a prefix's strings divided by four. The cache is per mock instance and bounded, and keyed by
-//! model as well as content: one mock standing in for several providers (a cost simulation) must not let one
-//! model read what another wrote. On the Anthropic API a change of `thinking` (on, off, budget) invalidates the
-//! cached messages but not the tools and system prompt, as Anthropic documents for extended thinking.
+//! the bytes of a prefix's strings divided by four, so a read plus its writes never exceed the request's
+//! input tokens (its body bytes / 4). The cache is per mock instance and bounded; a prefix read again is kept
+//! for its time-to-live from then on, as Anthropic refreshes a hit. It is keyed by model as well as content:
+//! one mock standing in for several providers (a cost simulation) must not let one model read what another
+//! wrote. On the Anthropic API a change of `thinking` (on, off, budget) invalidates the cached messages but
+//! not the tools and system prompt, as Anthropic documents for extended thinking.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -32,30 +40,44 @@ use crate::mock::respond::Api;
 pub(crate) const MIN_CACHED_TOKENS: u64 = 1024;
 /// OpenAI reports automatic cache hits in steps of this many tokens.
 const AUTOMATIC_STEP: u64 = 128;
-/// Prefixes remembered before the cache starts afresh.
+/// Prefixes remembered at most; beyond this the expired ones go, then (if still too many) all.
 const MAX_ENTRIES: usize = 100_000;
 
-/// Cached input of one request.
+const FIVE_MINUTES: Duration = Duration::from_secs(300);
+const ONE_HOUR: Duration = Duration::from_secs(3600);
+
+/// Cached input of one request, in tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct CacheUse {
     /// Input tokens read from the cache.
     pub read: u64,
-    /// Input tokens written to the cache (explicit caching only).
-    pub write: u64,
+    /// Input tokens written to the cache with the 5-minute time-to-live (explicit caching only).
+    pub write_5m: u64,
+    /// Input tokens written to the cache with the 1-hour time-to-live (explicit caching only).
+    pub write_1h: u64,
     /// The request used `cache_control` markers: report writes, in OpenRouter's shape on the OpenAI API.
     pub explicit: bool,
 }
 
-#[derive(Default)]
-pub(crate) struct PromptCache {
-    seen: Mutex<HashSet<u64>>,
+impl CacheUse {
+    /// Every input token written to the cache, whatever its time-to-live.
+    pub(crate) fn write(&self) -> u64 {
+        self.write_5m + self.write_1h
+    }
 }
 
-/// One prefix: its content digest, its token estimate, whether it ends at a marked item.
+#[derive(Default)]
+pub(crate) struct PromptCache {
+    /// Known prefixes by content digest, with the instant each expires.
+    entries: Mutex<HashMap<u64, Instant>>,
+}
+
+/// One prefix: its content digest, its token estimate, and — when it ends at a marked item — how long the
+/// marker asks for it to be kept.
 struct Boundary {
     digest: u64,
     tokens: u64,
-    marked: bool,
+    marker: Option<Duration>,
 }
 
 impl PromptCache {
@@ -66,43 +88,82 @@ impl PromptCache {
             return CacheUse::default();
         }
         let boundaries = boundaries(body, api);
-        let explicit = boundaries.iter().any(|b| b.marked);
-        let Ok(mut seen) = self.seen.lock() else {
+        let explicit = boundaries.iter().any(|b| b.marker.is_some());
+        if !explicit && api != Api::OpenAi {
             return CacheUse::default();
-        };
-        if seen.len() > MAX_ENTRIES {
-            seen.clear();
         }
-        let cacheable = |b: &&Boundary| b.tokens >= MIN_CACHED_TOKENS;
-        // The longest prefix among `candidates` the cache already holds.
-        let longest_known = |candidates: &[Boundary]| {
-            let known = candidates.iter().filter(cacheable).filter(|b| seen.contains(&b.digest));
-            known.map(|b| b.tokens).max().unwrap_or(0)
+        let now = Instant::now();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > MAX_ENTRIES {
+            entries.retain(|_, expiry| *expiry > now);
+            if entries.len() > MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        let known = |b: &Boundary| {
+            b.tokens >= MIN_CACHED_TOKENS && entries.get(&b.digest).is_some_and(|e| *e > now)
         };
         if explicit {
-            let last_marked = boundaries.iter().rposition(|b| b.marked).unwrap_or(0);
-            let read = longest_known(&boundaries[..=last_marked]);
-            let mut write = 0;
-            for b in boundaries.iter().filter(|b| b.marked).filter(cacheable) {
-                if seen.insert(b.digest) {
-                    write = b.tokens.saturating_sub(read).max(write);
+            let last_marked = boundaries
+                .iter()
+                .rposition(|b| b.marker.is_some())
+                .unwrap_or(0);
+            let read = boundaries[..=last_marked]
+                .iter()
+                .filter(|b| known(b))
+                .map(|b| b.tokens)
+                .max()
+                .unwrap_or(0);
+            let mut used = CacheUse {
+                read,
+                explicit,
+                ..CacheUse::default()
+            };
+            // Each breakpoint writes the stretch it closes beyond what is already covered, with its own TTL.
+            let mut covered = read;
+            let mut remember = Vec::new();
+            for b in boundaries.iter().filter(|b| b.tokens >= MIN_CACHED_TOKENS) {
+                let Some(ttl) = b.marker else { continue };
+                let stretch = if known(b) {
+                    0
+                } else {
+                    b.tokens.saturating_sub(covered)
+                };
+                if ttl == ONE_HOUR {
+                    used.write_1h += stretch;
+                } else {
+                    used.write_5m += stretch;
                 }
+                covered = covered.max(b.tokens);
+                remember.push((b.digest, ttl));
             }
-            CacheUse { read, write, explicit }
-        } else if api == Api::OpenAi {
-            let read = longest_known(&boundaries);
-            for b in boundaries.iter().filter(cacheable) {
-                seen.insert(b.digest);
+            for (digest, ttl) in remember {
+                keep(&mut entries, digest, now + ttl);
+            }
+            used
+        } else {
+            let read = boundaries
+                .iter()
+                .filter(|b| known(b))
+                .map(|b| b.tokens)
+                .max()
+                .unwrap_or(0);
+            for b in boundaries.iter().filter(|b| b.tokens >= MIN_CACHED_TOKENS) {
+                keep(&mut entries, b.digest, now + FIVE_MINUTES);
             }
             CacheUse {
                 read: read / AUTOMATIC_STEP * AUTOMATIC_STEP,
-                write: 0,
-                explicit,
+                ..CacheUse::default()
             }
-        } else {
-            CacheUse::default()
         }
     }
+}
+
+/// Keeps a prefix until `expiry`, or longer if it is already kept longer (a 1-hour entry read by a 5-minute
+/// breakpoint stays an hour).
+fn keep(entries: &mut HashMap<u64, Instant>, digest: u64, expiry: Instant) {
+    let slot = entries.entry(digest).or_insert(expiry);
+    *slot = (*slot).max(expiry);
 }
 
 /// The request's prefixes, shortest first.
@@ -138,26 +199,33 @@ fn boundaries(body: &Value, api: Api) -> Vec<Boundary> {
             if let Some(thinking) = thinking.as_deref().filter(|_| i == messages_start) {
                 thinking.hash(&mut hasher);
             }
-            let mut marked = false;
-            walk(item, &mut hasher, &mut bytes, &mut marked);
+            let mut marker = None;
+            walk(item, &mut hasher, &mut bytes, &mut marker);
             Boundary {
                 digest: hasher.finish(),
                 tokens: bytes.div_ceil(4),
-                marked,
+                marker,
             }
         })
         .collect()
 }
 
-/// Feeds a value's content into the running digest, skipping `cache_control` (noting that it was there) and
-/// reading a string `content` as one text block.
-fn walk(v: &Value, h: &mut impl Hasher, bytes: &mut u64, marked: &mut bool) {
+/// Feeds a value's content into the running digest, skipping `cache_control` (noting the longest time-to-live
+/// a marker in it asks for) and reading a string `content` as one text block.
+fn walk(v: &Value, h: &mut impl Hasher, bytes: &mut u64, marker: &mut Option<Duration>) {
     match v {
         Value::Object(m) => {
             h.write_u8(b'{');
             for (k, v) in m {
                 if k == "cache_control" {
-                    *marked |= !v.is_null();
+                    if !v.is_null() {
+                        let ttl = if v.get("ttl").and_then(Value::as_str) == Some("1h") {
+                            ONE_HOUR
+                        } else {
+                            FIVE_MINUTES
+                        };
+                        *marker = Some(marker.map_or(ttl, |m| m.max(ttl)));
+                    }
                     continue;
                 }
                 text(k, h, bytes);
@@ -172,7 +240,7 @@ fn walk(v: &Value, h: &mut impl Hasher, bytes: &mut u64, marked: &mut bool) {
                         h.write_u8(b'}');
                         h.write_u8(b']');
                     }
-                    _ => walk(v, h, bytes, marked),
+                    _ => walk(v, h, bytes, marker),
                 }
             }
             h.write_u8(b'}');
@@ -180,7 +248,7 @@ fn walk(v: &Value, h: &mut impl Hasher, bytes: &mut u64, marked: &mut bool) {
         Value::Array(a) => {
             h.write_u8(b'[');
             for v in a {
-                walk(v, h, bytes, marked);
+                walk(v, h, bytes, marker);
             }
             h.write_u8(b']');
         }
@@ -213,7 +281,10 @@ mod tests {
                            "messages": [{"role": "user", "content": [{"type": "text", "text": long("q1"), "cache_control": {"type": "ephemeral"}}]}]});
         let first = cache.account(&turn1, 1 << 20, Api::Anthropic);
         assert!(
-            first.explicit && first.read == 0 && first.write > 2 * MIN_CACHED_TOKENS,
+            first.explicit
+                && first.read == 0
+                && first.write() > 2 * MIN_CACHED_TOKENS
+                && first.write_1h == 0,
             "{first:?}"
         );
         // Turn 2: the old breakpoint's message is now a plain string, a new one is marked.
@@ -221,12 +292,51 @@ mod tests {
                            "messages": [{"role": "user", "content": long("q1")}, {"role": "assistant", "content": "a"},
                                         {"role": "user", "content": [{"type": "text", "text": "q2", "cache_control": {"type": "ephemeral"}}]}]});
         let second = cache.account(&turn2, 1 << 20, Api::Anthropic);
-        assert_eq!(second.read, first.write, "everything turn 1 wrote is read");
+        assert_eq!(
+            second.read,
+            first.write(),
+            "everything turn 1 wrote is read"
+        );
         assert!(
-            second.write > 0 && second.write < 40,
+            second.write() > 0 && second.write() < 40,
             "only the new tail is written: {second:?}"
         );
-        assert_eq!(cache.account(&turn2, 1 << 20, Api::Anthropic).write, 0);
+        assert_eq!(cache.account(&turn2, 1 << 20, Api::Anthropic).write(), 0);
+    }
+
+    #[test]
+    fn writes_split_by_the_time_to_live_of_the_breakpoint_closing_each_stretch() {
+        let cache = PromptCache::default();
+        let body = |question: &str| {
+            json!({
+                "system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+                "messages": [
+                    {"role": "user", "content": [{"type": "text", "text": long("ctx"), "cache_control": {"type": "ephemeral"}}]},
+                    {"role": "user", "content": question},
+                ],
+            })
+        };
+        let first = cache.account(&body("a?"), 1 << 20, Api::Anthropic);
+        assert_eq!(first.read, 0);
+        assert!(
+            first.write_1h >= MIN_CACHED_TOKENS && first.write_5m >= MIN_CACHED_TOKENS,
+            "{first:?}"
+        );
+        let second = cache.account(&body("b?"), 1 << 20, Api::Anthropic);
+        assert_eq!(
+            second,
+            CacheUse {
+                read: first.write(),
+                write_5m: 0,
+                write_1h: 0,
+                explicit: true
+            },
+            "the whole marked prefix is read, nothing written"
+        );
+        // A marked prefix too short to cache is neither written nor read.
+        let short = json!({"system": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}], "messages": []});
+        assert_eq!(cache.account(&short, 1 << 20, Api::Anthropic).write(), 0);
+        assert_eq!(cache.account(&short, 1 << 20, Api::Anthropic).read, 0);
     }
 
     #[test]
@@ -240,7 +350,7 @@ mod tests {
         let adaptive = json!({"type": "adaptive"});
         let written = cache
             .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
-            .write;
+            .write();
         assert_eq!(
             cache
                 .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
@@ -281,17 +391,26 @@ mod tests {
     fn automatic_caching_is_openai_only_and_needs_a_long_prefix() {
         let cache = PromptCache::default();
         let body = json!({"messages": [{"role": "system", "content": long("sys")}, {"role": "user", "content": "hi"}]});
-        assert_eq!(cache.account(&body, 1 << 20, Api::OpenAi), CacheUse::default());
+        assert_eq!(
+            cache.account(&body, 1 << 20, Api::OpenAi),
+            CacheUse::default()
+        );
         let again = cache.account(&body, 1 << 20, Api::OpenAi);
         assert!(
-            again.read >= MIN_CACHED_TOKENS && again.read % AUTOMATIC_STEP == 0 && !again.explicit,
+            again.read >= MIN_CACHED_TOKENS
+                && again.read % AUTOMATIC_STEP == 0
+                && !again.explicit
+                && again.write() == 0,
             "{again:?}"
         );
         let responses = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"}]});
         assert_eq!(cache.account(&responses, 1 << 20, Api::OpenAi).read, 0);
         let turn2 = json!({"instructions": long("codex"), "input": [{"type": "message", "role": "user", "content": "hi"},
                                                                     {"type": "message", "role": "user", "content": "more"}]});
-        assert!(cache.account(&turn2, 1 << 20, Api::OpenAi).read >= MIN_CACHED_TOKENS, "Responses prefixes are cached too");
+        assert!(
+            cache.account(&turn2, 1 << 20, Api::OpenAi).read >= MIN_CACHED_TOKENS,
+            "Responses prefixes are cached too"
+        );
         let short = json!({"messages": [{"role": "user", "content": "hi"}]});
         cache.account(&short, 1 << 20, Api::OpenAi);
         assert_eq!(cache.account(&short, 1 << 20, Api::OpenAi).read, 0);
@@ -299,6 +418,11 @@ mod tests {
             cache.account(&body, 1 << 20, Api::Anthropic),
             CacheUse::default(),
             "Anthropic caches only at markers"
+        );
+        assert_eq!(
+            cache.account(&body, 100, Api::OpenAi),
+            CacheUse::default(),
+            "a short body is never cached"
         );
     }
 }

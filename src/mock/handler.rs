@@ -261,11 +261,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let mut reply = plan::plan(&conv, body.len());
-            if let Some(target) = delivery.output_tokens {
-                plan::pad_output(&mut reply, target, conv.max_tokens);
-            }
-            reply.cache = shared.cache.account(&value, body.len(), out.api);
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping, delivery.output_tokens);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
@@ -287,11 +283,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(parsed) => parsed,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let mut reply = plan::plan(&conv, body.len());
-            if let Some(target) = delivery.output_tokens {
-                plan::pad_output(&mut reply, target, conv.max_tokens);
-            }
-            reply.cache = shared.cache.account(&value, body.len(), out.api);
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping, delivery.output_tokens);
             let seed = ids::body_seed(&body);
             let model = conv.model;
             let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);
@@ -300,6 +292,29 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
         }
         Route::NotFound => out.not_found(&parts.method, path),
     }
+}
+
+/// The reply to a conversation, padded to `output_tokens` when the request asks for a length
+/// (`x-mock-output-tokens`), with what the prompt cache read and wrote; its usage is added to the
+/// stats when it will be delivered without a fault (a dripped reply still arrives whole).
+fn planned<'a>(
+    shared: &Shared,
+    conv: &request::Conversation<'a>,
+    value: &Value,
+    body_len: usize,
+    api: Api,
+    shaping: Shaping,
+    output_tokens: Option<u64>,
+) -> plan::Reply<'a> {
+    let mut reply = plan::plan(conv, body_len);
+    if let Some(target) = output_tokens {
+        plan::pad_output(&mut reply, target, conv.max_tokens);
+    }
+    reply.cache = shared.cache.account(value, body_len, api);
+    if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
+        shared.stats.usage_reported(conv.model, &reply);
+    }
+    reply
 }
 
 /// Sends a successful reply, as SSE when `stream`, distorted as `shaping` says. Only the rendering that is used

@@ -11,7 +11,7 @@
 //! | `POST /v1/chat/completions` | OpenAI `chat.completion` JSON, or `chat.completion.chunk` SSE with `"stream": true` |
 //! | `POST /v1/responses` | OpenAI Responses API `response` JSON, or its typed SSE events (`response.created` … `response.completed`) with `"stream": true` |
 //! | `GET /v1/models` | OpenAI list shape; Anthropic list shape when an `anthropic-version` header is present |
-//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>}` |
+//! | `GET /mock/stats` (no key, never faulted, not recorded or counted) | `{"connections": <TCP connections accepted since start, the asking one included>, "requests": <requests handled>, "open_connections": <open now, the asking one left out>, "aborted_streams": <streamed bodies whose client left before the end>, "usage": {"<model>": {"requests", "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens", "cache_read_input_tokens", "reasoning_tokens"}}}` — usage as reported in replies delivered without a fault, `input_tokens` the uncached part in every API |
 //! | anything else | 404 in the format of the API the path looks like (`/v1/messages…`, `/v1/complete` → Anthropic; `/v1/chat/…`, `/v1/completions`, `/v1/embeddings`, `/v1/responses…` → OpenAI; otherwise Anthropic if `anthropic-version` is sent, else OpenAI) |
 //!
 //! Keys: Anthropic routes take `x-api-key` or `Authorization: Bearer`, OpenAI routes `Authorization: Bearer`.
@@ -63,9 +63,13 @@
 //! - **Prompt cache**: each instance remembers the prompt prefixes it has seen, as providers do (see `cache.rs`):
 //!   with `cache_control` markers (Anthropic; OpenRouter-style on the OpenAI API) the prefixes up to each marker
 //!   are written and a later request reads the longest known one — `cache_read_input_tokens` /
-//!   `cache_creation_input_tokens`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens`; without
-//!   markers the OpenAI APIs (Chat Completions and Responses) cache every prefix automatically and report hits as
-//!   `cached_tokens` (128-token steps). Prefixes shorter than 1024 tokens are never cached, so short requests report 0.
+//!   `cache_creation_input_tokens` with its `cache_creation.ephemeral_5m/1h_input_tokens` split by each marker's
+//!   `ttl`, or `prompt_tokens_details.cached_tokens` / `cache_write_tokens` (Responses: `input_tokens_details`);
+//!   without markers the OpenAI APIs (Chat Completions and Responses) cache every prefix automatically and report
+//!   hits as `cached_tokens` (128-token steps). Anthropic's `input_tokens` is the uncached rest; OpenAI's
+//!   `prompt_tokens` / `input_tokens` include the cached part, and a `deepseek` model also gets
+//!   `prompt_cache_hit_tokens` / `prompt_cache_miss_tokens`. Prefixes shorter than 1024 tokens are never cached,
+//!   so short requests report 0.
 //! - **Streaming**: text and reasoning are each split into `chunks` deltas of nearly equal length on character
 //!   boundaries (fewer for short texts), tool arguments into `chunks` JSON fragments. Anthropic streams open the
 //!   tool input with an empty `partial_json`, as the real API does; OpenAI streams with

@@ -66,6 +66,10 @@ struct Usage {
     total_tokens: u64,
     prompt_tokens_details: PromptDetails,
     completion_tokens_details: CompletionDetails,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_hit_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prompt_cache_miss_tokens: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -164,18 +168,23 @@ fn finish_reason(stop: Stop) -> &'static str {
     }
 }
 
-fn usage(reply: &Reply<'_>) -> Usage {
+fn usage(reply: &Reply<'_>, model: &str) -> Usage {
+    let prompt = reply.input_tokens;
+    // DeepSeek's API names its cache counters its own way, besides OpenAI's.
+    let deepseek = model.contains("deepseek");
     Usage {
-        prompt_tokens: reply.input_tokens,
+        prompt_tokens: prompt,
         completion_tokens: reply.output_tokens,
-        total_tokens: reply.input_tokens + reply.output_tokens,
+        total_tokens: prompt + reply.output_tokens,
         prompt_tokens_details: PromptDetails {
             cached_tokens: reply.cache.read,
-            cache_write_tokens: reply.cache.explicit.then_some(reply.cache.write),
+            cache_write_tokens: reply.cache.explicit.then_some(reply.cache.write()),
         },
         completion_tokens_details: CompletionDetails {
             reasoning_tokens: reply.reasoning_tokens,
         },
+        prompt_cache_hit_tokens: deepseek.then_some(reply.cache.read),
+        prompt_cache_miss_tokens: deepseek.then_some(prompt.saturating_sub(reply.cache.read)),
     }
 }
 
@@ -213,7 +222,7 @@ pub(crate) fn completion_json(reply: &Reply<'_>, model: &str, seed: u64) -> Vec<
             logprobs: None,
             finish_reason: finish_reason(reply.stop),
         }],
-        usage: usage(reply),
+        usage: usage(reply, model),
         system_fingerprint: FINGERPRINT,
     })
 }
@@ -276,7 +285,7 @@ pub(crate) fn completion_events(
     let id = ids::openai_completion_id(seed);
     let call_ids = call_ids(reply, seed);
     let created = ids::created(seed);
-    let usage = usage(reply);
+    let usage = usage(reply, model);
     let mut w = SseWriter::with_capacity(1024 + 240 * chunks * 3);
     let emit = |w: &mut SseWriter, delta: Delta<'_>, finish: Option<&'static str>| {
         let choices = [ChunkChoice {

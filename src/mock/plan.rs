@@ -24,6 +24,7 @@ pub(crate) struct Reply<'a> {
     /// Further calls made in parallel with `tool` (one more shell call per extra `run:` line).
     pub more_tools: Vec<ToolCall<'a>>,
     pub stop: Stop,
+    /// Every input token, cached or not (OpenAI's `prompt_tokens`).
     pub input_tokens: u64,
     /// How much of the input the prompt cache read and wrote (filled in by the handler, see `cache.rs`).
     pub cache: CacheUse,
@@ -122,6 +123,13 @@ pub(crate) fn pad_output(reply: &mut Reply<'_>, target: u64, max_tokens: Option<
         reply.text.push_str(FILLER[(i % FILLER.len() as u64) as usize]);
     }
     reply.output_tokens += missing;
+}
+
+impl Reply<'_> {
+    /// Input tokens neither read from nor written to the prompt cache (Anthropic's `input_tokens`).
+    pub(crate) fn uncached_input_tokens(&self) -> u64 {
+        self.input_tokens.saturating_sub(self.cache.read + self.cache.write())
+    }
 }
 
 /// The arguments a shell tool takes for `command`: Claude Code's `Bash`, Codex CLI's `exec_command` and its

@@ -379,7 +379,7 @@ fn usage(reply: &Reply<'_>) -> Usage {
         input_tokens: reply.input_tokens,
         input_tokens_details: InputDetails {
             cached_tokens: reply.cache.read,
-            cache_write_tokens: reply.cache.write,
+            cache_write_tokens: reply.cache.write(),
         },
         output_tokens: reply.output_tokens,
         output_tokens_details: OutputDetails {
@@ -809,8 +809,7 @@ data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_"#
         });
         two.cache = crate::mock::cache::CacheUse {
             read: 1024,
-            write: 0,
-            explicit: false,
+            ..Default::default()
         };
         let request = json!({"model": "m"});
         let body: Value = serde_json::from_slice(&response_json(

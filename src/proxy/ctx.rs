@@ -61,6 +61,44 @@ pub struct RequestCtx {
     pub retry_same_target: bool,
     /// An error found while preparing an attempt, for `fail_to_proxy` to send as it is.
     pub pending_error: Option<crate::errors::GatewayError>,
+    /// The team key's non-secret id (its configured name or a digest prefix).
+    pub key_id: Option<Arc<str>>,
+    /// The end user the client named (header, `metadata.user_id` or `user`), cleaned and bounded.
+    pub user: Option<String>,
+    /// For an OpenAI-format stream whose client did not ask for usage: the splice that asks the
+    /// provider for it (the usage chunk is then cut out of the response).
+    pub usage_splice: Option<crate::stream_usage::Splice>,
+    /// Reads the current attempt's upstream response for its token counts.
+    pub usage: Option<crate::usage::UsageExtractor>,
+    /// When the first response byte went to the client.
+    pub first_byte: Option<Instant>,
+    /// Providers tried, in order (indexes into the config's providers).
+    pub tried: Tried,
+    /// What went wrong, for the usage record (`ErrorKind::label`, `upstream_status`, `client_gone`).
+    pub error_kind: Option<&'static str>,
+}
+
+/// Provider indexes tried by one request, in order, without allocating (the first eight are kept;
+/// fallback chains are shorter, and same-target retries are not repeated).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tried {
+    ids: [u16; 8],
+    len: u8,
+}
+
+impl Tried {
+    pub fn push(&mut self, provider: usize) {
+        let id = u16::try_from(provider).unwrap_or(u16::MAX);
+        let len = usize::from(self.len);
+        if len < self.ids.len() && (len == 0 || self.ids[len - 1] != id) {
+            self.ids[len] = id;
+            self.len += 1;
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ids[..usize::from(self.len)].iter().map(|&i| usize::from(i))
+    }
 }
 
 impl RequestCtx {
@@ -94,6 +132,13 @@ impl RequestCtx {
             key: None,
             retry_same_target: false,
             client_credential: None,
+            key_id: None,
+            user: None,
+            usage_splice: None,
+            usage: None,
+            first_byte: None,
+            tried: Tried::default(),
+            error_kind: None,
         }
     }
 

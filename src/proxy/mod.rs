@@ -21,6 +21,7 @@
 //! ```
 //! See docs/architecture.md for why each step happens where it does.
 
+mod accounting;
 mod body_stage;
 pub mod ctx;
 pub(crate) mod headers;
@@ -46,9 +47,12 @@ use crate::auth::credential;
 use crate::body;
 use crate::config::ProviderKind;
 use crate::errors::{ErrorKind, GatewayError};
+use crate::ledger::Ledger;
+use crate::stream_usage::Splice;
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
 use crate::rules;
+use crate::usage::{Fed, UsageExtractor};
 use ctx::RequestCtx;
 use headers::{UpstreamAuth, X_REQUEST_ID, X_SWITCHYARD_ROUTE};
 use state::GatewayState;
@@ -57,19 +61,36 @@ pub struct Gateway {
     /// The current config generation; each request takes the one current at its start.
     state: Arc<ArcSwap<GatewayState>>,
     readiness: Arc<Readiness>,
+    /// Where each finished request's usage record goes (lives across config reloads).
+    ledger: Arc<Ledger>,
     /// Providers' own model lists, kept by the model discovery task (read by `GET /v1/models`).
     discovered: Arc<crate::models::Discovered>,
 }
 
 impl Gateway {
-    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, discovered: Arc<crate::models::Discovered>) -> Self {
-        Gateway { state, readiness, discovered }
+    pub fn new(state: Arc<ArcSwap<GatewayState>>, readiness: Arc<Readiness>, ledger: Arc<Ledger>, discovered: Arc<crate::models::Discovered>) -> Self {
+        Gateway { state, readiness, ledger, discovered }
     }
+}
+
+/// The end user a request names: `x-switchyard-user`, else `metadata.user_id`, else `user`.
+fn who(session: &Session, body: &[u8], metadata: Option<(usize, usize)>, user: Option<(usize, usize)>) -> Option<String> {
+    let header = session.req_header().headers.get("x-switchyard-user").map(|v| v.as_bytes());
+    let raw = |span: Option<(usize, usize)>| span.map(|(start, end)| &body[start..end]);
+    crate::usage::who::end_user(header, raw(metadata), raw(user))
 }
 
 /// Upstream statuses that move a request on to its next target.
 fn is_retryable_status(status: u16) -> bool {
     matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529)
+}
+
+/// Whether an upstream response is a server-sent event stream.
+fn is_event_stream(resp: &ResponseHeader) -> bool {
+    resp.headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
 }
 
 /// Whether an upstream success response has a body an API client can use.
@@ -140,15 +161,17 @@ impl Gateway {
             Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses => {}
         }
         let (team_key, provider_credential) = presented_credentials(session);
-        let team = team_key
+        let key = team_key
             .filter(|k| !k.is_empty())
-            .and_then(|k| state.config.teams.authenticate(k))
+            .and_then(|k| state.config.teams.find(k))
             .ok_or_else(|| {
                 GatewayError::new(
                     ErrorKind::Unauthenticated,
                     "missing or unknown team key: send your switchyard team key as `x-api-key` or `Authorization: Bearer` (ANTHROPIC_API_KEY / OPENAI_API_KEY in SDKs)",
                 )
             })?;
+        let team = key.team.clone();
+        ctx.key_id = Some(key.id.clone());
         ctx.team = Some(team.clone());
         if let (Some(credential), true) = (provider_credential, team.credential_passthrough) {
             ctx.client_credential = Some(credential::classify(credential).ok_or_else(|| {
@@ -180,6 +203,10 @@ impl Gateway {
             .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "`model` is required: name a model (GET /v1/models lists the ones you may use)"))?;
         crate::routing::check_model_name(&model).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
         ctx.stream = peek.stream;
+        ctx.user = who(session, &ctx.body, peek.metadata_span, peek.user_span);
+        if peek.stream && ctx.format == ApiFormat::OpenAi {
+            ctx.usage_splice = crate::stream_usage::include_usage(&ctx.body, peek.stream_options_span);
+        }
         let headers = &session.req_header().headers;
         ctx.session = if peek.session.is_empty() {
             // Claude Code's session header, or Codex CLI's.
@@ -231,9 +258,17 @@ impl Gateway {
             ctx.client_shape = shape;
             return Ok(body);
         }
-        match (ctx.model_span, ctx.requested_model.as_deref()) {
-            (Some(span), Some(requested)) if requested != upstream_model => Ok(Bytes::from(body::with_model(&ctx.body, span, upstream_model))),
-            _ => Ok(ctx.body.clone()),
+        let model = match (ctx.model_span, ctx.requested_model.as_deref()) {
+            (Some((start, end)), Some(requested)) if requested != upstream_model => {
+                Some(Splice { start, end, bytes: serde_json::to_vec(upstream_model).unwrap_or_default() })
+            }
+            _ => None,
+        };
+        // An OpenAI-format stream always asks for its usage (cut back out for a client that did not).
+        let usage = ctx.usage_splice.clone().filter(|_| ctx.wire == ApiFormat::OpenAi);
+        match (model, usage) {
+            (None, None) => Ok(ctx.body.clone()),
+            (model, usage) => Ok(crate::stream_usage::apply(&ctx.body, &mut model.into_iter().chain(usage).collect::<Vec<_>>())),
         }
     }
 
@@ -373,10 +408,12 @@ impl ProxyHttp for Gateway {
             .ok_or_else(|| Error::explain(ErrorType::InternalError, "route names an unknown provider"))?;
         ctx.wire = wire_format(&upstream.provider, ctx.format);
         ctx.provider = Some(target.provider);
+        ctx.tried.push(target.provider);
         ctx.tries += 1;
         ctx.body_sent = false;
         ctx.upstream_status = None;
         ctx.response_translation = None;
+        ctx.usage = None;
         ctx.upstream_body = match self.prepare_body(ctx, &target.upstream_model, &upstream.provider) {
             Ok(body) => body,
             Err(e) => {
@@ -457,6 +494,16 @@ impl ProxyHttp for Gateway {
             }
             return Err(e);
         }
+        if status < 400 {
+            // Usage comes from the upstream's own bytes, before any translation.
+            let stream = is_event_stream(resp);
+            let strip = stream && ctx.usage_splice.is_some() && ctx.wire == ApiFormat::OpenAi && ctx.format == ApiFormat::OpenAi;
+            if strip {
+                // The usage chunk is cut out of the body, so a length the provider gave no longer holds.
+                resp.remove_header(&http::header::CONTENT_LENGTH);
+            }
+            ctx.usage = Some(UsageExtractor::new(ctx.wire, stream, strip));
+        }
         if ctx.wire != ctx.format {
             let (translation, client_status) = translation::response(ctx.format, ctx.wire, status, ctx.stream, &ctx.client_shape);
             resp.set_status(client_status)?;
@@ -468,8 +515,10 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
-    /// Tells the client which request, which target and which routing rule served it.
+    /// Tells the client which request, which target and which routing rule served it; notes the
+    /// first byte's time.
     async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut Self::CTX) -> Result<()> {
+        ctx.first_byte = Some(std::time::Instant::now());
         if ctx.body_sent {
             // From here on no other target can be tried: a stream that runs for minutes should
             // not keep the request body (often hundreds of KB from Claude Code) alive with it.
@@ -494,6 +543,9 @@ impl ProxyHttp for Gateway {
         // The idle timeout bounds silence; this bounds a stream that never stops dripping.
         if !end && ctx.attempt_deadline.is_some_and(|deadline| std::time::Instant::now() > deadline) {
             return Error::e_explain(ErrorType::ReadTimedout, "the provider exceeded timeouts.total_ms");
+        }
+        if let Some(Fed::Replaced(bytes)) = ctx.usage.as_mut().map(|usage| usage.feed(body.as_ref(), end)) {
+            *body = Some(bytes);
         }
         if let Some(translation) = ctx.response_translation.as_mut() {
             *body = Some(translation::body_chunk(ctx.format, translation, &ctx.client_shape, body.as_ref(), end));
@@ -532,6 +584,7 @@ impl ProxyHttp for Gateway {
         let downstream_gone = e.esource() == &ErrorSource::Downstream
             && matches!(e.etype(), ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed);
         if downstream_gone {
+            ctx.error_kind = Some("client_gone");
             Metrics::global().client_disconnects.with_label_values(&[ctx.endpoint.label()]).inc();
             return FailToProxy { error_code: 0, can_reuse_downstream: false };
         }
@@ -552,6 +605,7 @@ impl ProxyHttp for Gateway {
                 log::debug!("could not write the error response: {write_error}");
             }
         } else if ctx.stream {
+            ctx.error_kind = Some(error.kind.label());
             // Headers are gone: end the stream with an error event the client's SDK understands.
             let event = match ctx.response_translation.as_mut() {
                 Some(translation) => translation::stream_failure(translation, &error.message),
@@ -566,12 +620,15 @@ impl ProxyHttp for Gateway {
         FailToProxy { error_code: code, can_reuse_downstream: false }
     }
 
-    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut Self::CTX) {
+    /// The request is over: metrics, and its usage record handed to the ledger (never awaited).
+    async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Self::CTX) {
         let metrics = Metrics::global();
         metrics.in_flight.dec();
         ctx.release_key();
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let provider = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| &u.metrics);
         metrics.observe_request(ctx.endpoint, status, provider, ctx.provider_name(), ctx.started.elapsed());
+        let client_gone = e.is_some_and(|e| e.esource() == &ErrorSource::Downstream);
+        accounting::finish(&self.ledger, ctx, status, client_gone);
     }
 }

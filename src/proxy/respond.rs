@@ -25,8 +25,10 @@ pub async fn send(session: &mut Session, ctx: &RequestCtx, status: u16, content_
     Ok(true)
 }
 
-/// Writes `error` in the caller's format. The body was possibly left unread: do not reuse the connection.
-pub async fn send_error(session: &mut Session, ctx: &RequestCtx, error: &GatewayError) -> Result<bool> {
+/// Writes `error` in the caller's format (and notes its kind for the usage record). The body was
+/// possibly left unread: do not reuse the connection.
+pub async fn send_error(session: &mut Session, ctx: &mut RequestCtx, error: &GatewayError) -> Result<bool> {
+    ctx.error_kind = Some(error.kind.label());
     session.set_keepalive(None);
     let body = error.body(ctx.format, ctx.request_id.as_str());
     let mut header = ResponseHeader::build(error.kind.status(), Some(5))?;

@@ -265,6 +265,28 @@ impl Router {
         Route { targets, budget }
     }
 
+    /// Every upstream model a rule names outright (not `provider/*`): known names for metric labels
+    /// and for `check`'s list of unpriced models, with the providers that serve them.
+    pub fn fixed_targets(&self) -> Vec<(Vec<usize>, String)> {
+        let specs = self.exact.values().map(|(specs, _)| specs).chain(self.globs.iter().map(|g| &g.targets));
+        let mut out = Vec::new();
+        for spec in specs.flatten() {
+            if let TargetModel::Fixed(model) = &spec.model {
+                let providers = match spec.dest {
+                    Destination::Provider(p) => vec![p],
+                    Destination::Group(g) => self.groups.get(g).map(|g| g.members.clone()).unwrap_or_default(),
+                };
+                out.push((providers, model.clone()));
+            }
+        }
+        out
+    }
+
+    /// The upstream models of [`Router::fixed_targets`].
+    pub fn fixed_models(&self) -> Vec<String> {
+        self.fixed_targets().into_iter().map(|(_, m)| m).collect()
+    }
+
     /// Exact (non-glob) rule names from `models:`, in file order: aliases and fallback chains.
     pub fn exact_names(&self) -> &[String] {
         &self.exact_order

@@ -1,5 +1,6 @@
 //! The `chat.completion.chunk` as the stream translators read it (Chat → Anthropic, Chat → Responses):
-//! typed, borrowing and forgiving (`loose`), one definition for both.
+//! typed, borrowing and forgiving (`loose`), one definition for both — and for the usage extractor, which
+//! reads an OpenAI-format upstream's stream with it. Its `usage` object is `usage::tokens::OpenAiUsage`.
 
 use std::borrow::Cow;
 
@@ -7,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::translate::loose::{Borrowing, First, Items, Loose};
-use crate::translate::usage::TokenUsage;
+use crate::usage::tokens::OpenAiUsage;
 
 /// One `chat.completion.chunk`, or anything else the upstream sent as data: what is not an object reads
 /// as a chunk without fields.
@@ -27,41 +28,9 @@ pub(crate) struct Chunk<'a> {
     /// OpenRouter and others report a failure mid-stream as `{"error": …}`; rare, so kept as a `Value`.
     pub(crate) error: Option<Value>,
     #[serde(borrow)]
-    pub(crate) usage: Loose<'a, Usage<'a>>,
+    pub(crate) usage: Loose<'a, OpenAiUsage<'a>>,
     #[serde(borrow)]
     pub(crate) choices: First<Loose<'a, Choice<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct Usage<'a> {
-    #[serde(borrow)]
-    pub(crate) prompt_tokens: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) completion_tokens: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) prompt_tokens_details: Loose<'a, PromptDetails<'a>>,
-    #[serde(borrow)]
-    pub(crate) prompt_cache_hit_tokens: Loose<'a>,
-    #[serde(borrow)]
-    pub(crate) completion_tokens_details: Loose<'a, CompletionDetails<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct CompletionDetails<'a> {
-    #[serde(borrow)]
-    pub(crate) reasoning_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct PromptDetails<'a> {
-    #[serde(borrow)]
-    pub(crate) cached_tokens: Loose<'a>,
-    /// OpenRouter: input written to the cache (Anthropic and Gemini models with `cache_control`).
-    #[serde(borrow)]
-    pub(crate) cache_write_tokens: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,22 +87,6 @@ pub(crate) struct Function<'a> {
     /// A JSON string normally; some servers send the object itself.
     #[serde(borrow)]
     pub(crate) arguments: Loose<'a, Value>,
-}
-
-impl Usage<'_> {
-    pub(crate) fn token_usage(&self) -> TokenUsage {
-        let n = |l: &Loose<'_>| l.count().unwrap_or(0);
-        let details = self.prompt_tokens_details.obj();
-        let cached = details.map_or(0, |d| n(&d.cached_tokens));
-        let writes = details.map_or(0, |d| n(&d.cache_write_tokens));
-        TokenUsage::from_openai_counts(
-            n(&self.prompt_tokens),
-            n(&self.completion_tokens),
-            cached,
-            n(&self.prompt_cache_hit_tokens),
-        )
-        .with_cache_writes(writes)
-    }
 }
 
 /// One piece of a tool call in a delta, ready for `tool_calls::ToolCalls`: absent and empty values read as

@@ -23,9 +23,10 @@
 //! Modules are named by the wire format they **produce**: `to_openai/` builds OpenAI bodies and chunks,
 //! `to_anthropic/` builds Anthropic ones. Shared pieces: `cache_key` (`prompt_cache_key`), `chat_chunk` (the one `chat.completion.chunk` reader), `tool_calls` (parallel
 //! tool calls assembled whole, in index order, for both Chat → Anthropic and Chat → Responses), `sse` (the SSE parser), `stream`
-//! (the `StreamTranslator` contract), `usage`, `stop`, `effort`, `ids`, `read` (JSON access with field
+//! (the `StreamTranslator` contract), `stop`, `effort`, `ids`, `read` (JSON access with field
 //! paths), `loose` (forgiving typed reads of stream events, which run per chunk), `notes` (what was dropped),
-//! `error`.
+//! `error`. Token counts (`TokenUsage`, and the `usage` objects both APIs send) live in
+//! `crate::usage`, shared with the usage ledger.
 //!
 //! Every translation returns [`Notes`]: stable names of what was dropped or degraded, for a response header
 //! and logs. The complete list, Anthropic request → OpenAI: dropped `billing_header`, `cache_control` (unless
@@ -61,11 +62,11 @@ pub mod to_anthropic;
 pub mod to_openai;
 pub mod tokens;
 pub mod upstream_error;
-pub mod usage;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::usage::TokenUsage;
 pub use cache_key::prompt_cache_key;
 pub use error::TranslateError;
 pub use notes::{Notes, Translated};
@@ -84,4 +85,3 @@ pub use to_openai::stream::AnthropicToOpenAiStream;
 pub use to_openai::ToOpenAiResponseOptions;
 pub use tokens::estimate_input_tokens;
 pub use upstream_error::{upstream_error_to_anthropic, upstream_error_to_openai};
-pub use usage::TokenUsage;

@@ -3,7 +3,7 @@
 //! when the gateway itself gives up mid-stream; every call returns bytes ready to send to the client.
 
 use super::sse::{SseEvent, SseParser};
-use super::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// Why the gateway aborts a stream it has already started answering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

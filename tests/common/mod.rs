@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod usage;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -213,6 +215,8 @@ pub struct Gateway {
     pub base: String,
     pub admin: String,
     pub config_path: PathBuf,
+    /// The environment it was started with (for `switchyard usage` with the same config).
+    env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -246,6 +250,32 @@ impl Gateway {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The directory the gateway keeps its data in (`SWITCHYARD_DATA_DIR`): the default usage store.
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// `switchyard usage --config <this gateway's config> ARGS` (same data directory), stdout.
+    pub fn usage_cli(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN)
+            .arg("usage")
+            .arg("--config")
+            .arg(&self.config_path)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SWITCHYARD_DATA_DIR", self.data_dir())
+            .output()
+            .expect("run switchyard usage");
+        assert!(out.status.success(), "switchyard usage {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The ledger's totals grouped by `by` (e.g. `team,model`), read back with `switchyard usage --format json`.
+    pub fn usage_json(&self, by: &str) -> Vec<serde_json::Value> {
+        let text = self.usage_cli(&["--by", by, "--format", "json"]);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
     }
 
     pub fn metrics(&self) -> String {
@@ -315,6 +345,8 @@ impl GatewayBuilder {
         if !self.default_logging {
             cmd.env("RUST_LOG", "info");
         }
+        // The usage ledger's default SQLite file goes in this test's own directory, never the repository.
+        cmd.env("SWITCHYARD_DATA_DIR", dir.path());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -354,6 +386,7 @@ impl GatewayBuilder {
                     base: format!("http://127.0.0.1:{proxy}"),
                     admin: gw_admin,
                     config_path,
+                    env: self.env.clone(),
                     _dir: dir,
                 });
             }
@@ -410,4 +443,78 @@ pub fn fixture(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
     serde_json::from_str(&text).expect("fixture json")
+}
+
+/// The pinned Claude Code CLI, installed (once) by tests/claude_code_env.sh.
+pub fn claude_bin() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("bash").arg(root.join("tests/claude_code_env.sh")).status().expect("run tests/claude_code_env.sh");
+    assert!(status.success(), "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)");
+    root.join("target/claude-code/node_modules/.bin/claude")
+}
+
+/// Runs `claude -p PROMPT --output-format json EXTRA` against the gateway with `key`, in a throwaway
+/// home, killed after 120 s; returns (exit ok, stdout, stderr).
+pub fn run_claude(gw: &Gateway, key: &str, prompt: &str, extra: &[&str]) -> (bool, String, String) {
+    let home = tempfile::tempdir().expect("tempdir");
+    run_claude_in(home.path(), gw, key, prompt, extra, &[])
+}
+
+/// As `run_claude`, with `home` as HOME and working directory, and extra environment variables.
+pub fn run_claude_in(home: &Path, gw: &Gateway, key: &str, prompt: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(claude_bin());
+    cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("ANTHROPIC_BASE_URL", &gw.base)
+        .env("ANTHROPIC_API_KEY", key)
+        .env("DISABLE_TELEMETRY", "1")
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("DISABLE_ERROR_REPORTING", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("CLAUDE_CODE_MAX_RETRIES", "1")
+        .envs(env.iter().copied())
+        .current_dir(home);
+    run_client(cmd)
+}
+
+/// Runs a client CLI to its end, killed (by its own pid) if it takes more than 120 s; returns
+/// (exit ok, stdout, stderr).
+pub fn run_client(mut cmd: Command) -> (bool, String, String) {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the client");
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(120));
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    });
+    let out = child.wait_with_output().expect("client output");
+    drop(watchdog);
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The virtualenv's python with the pinned SDKs, installed (once) by tests/sdk_env.sh.
+pub fn sdk_python() -> PathBuf {
+    static READY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let status = Command::new("bash").arg(root.join("tests/sdk_env.sh")).status().expect("run tests/sdk_env.sh");
+            assert!(status.success(), "could not install the pinned SDKs (tests/sdk_env.sh)");
+            root.join("target/sdk-venv/bin/python")
+        })
+        .clone()
+}
+
+/// Runs one scenario of tests/sdk/SCRIPT with `key`; returns the facts it printed.
+pub fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str, key: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
+    let out = Command::new(sdk_python()).arg(path).arg(scenario).arg(model).env("BASE_URL", base_url).env("API_KEY", key).output().expect("run python");
+    assert!(
+        out.status.success(),
+        "{script} {scenario} {model} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
 }

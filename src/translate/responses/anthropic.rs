@@ -21,7 +21,7 @@ use crate::translate::to_anthropic::request::{
 use crate::translate::to_openai::response::anthropic_response_to_openai;
 use crate::translate::to_openai::stream::AnthropicToOpenAiStream;
 use crate::translate::to_openai::ToOpenAiResponseOptions;
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// `max_tokens` for an Anthropic target when the client set no `max_output_tokens` (Codex never does):
 /// what Claude Code asks of Claude models, and room for the largest thinking budget below it.

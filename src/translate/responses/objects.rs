@@ -7,48 +7,56 @@ use serde_json::{json, Map, Value};
 use super::request::ResponsesShape;
 use crate::translate::ids::derive;
 use crate::translate::sse::{end, json_str, json_u64};
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// Token counts in the Responses API's terms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResponsesUsage {
-    /// All input tokens, cached ones included.
+    /// All input tokens, cached ones and cache writes included.
     pub input_tokens: u64,
     pub cached_tokens: u64,
+    /// The part of `input_tokens` written to the provider's cache (explicit `cache_control` caching).
+    pub cache_write_tokens: u64,
     /// All output tokens, reasoning included.
     pub output_tokens: u64,
     pub reasoning_tokens: u64,
 }
 
 impl ResponsesUsage {
-    /// From a Chat `usage` object's counters (`cached` as `TokenUsage::from_openai_counts` reads it).
-    pub(crate) fn from_chat(prompt: u64, completion: u64, cached: u64, reasoning: u64) -> Self {
+    /// From the gateway's common split (what a Chat or Anthropic upstream reported).
+    pub(crate) fn from_tokens(t: TokenUsage) -> Self {
         ResponsesUsage {
-            input_tokens: prompt,
-            cached_tokens: cached.min(prompt),
-            output_tokens: completion,
-            reasoning_tokens: reasoning.min(completion),
+            input_tokens: t.prompt_tokens(),
+            cached_tokens: t.cache_read_input_tokens,
+            cache_write_tokens: t.cache_creation_input_tokens,
+            output_tokens: t.output_tokens,
+            reasoning_tokens: t.reasoning_tokens.min(t.output_tokens),
         }
     }
 
     pub(crate) fn to_json(self) -> Value {
         json!({
             "input_tokens": self.input_tokens,
-            "input_tokens_details": { "cache_write_tokens": 0, "cached_tokens": self.cached_tokens },
+            "input_tokens_details": { "cache_write_tokens": self.cache_write_tokens, "cached_tokens": self.cached_tokens },
             "output_tokens": self.output_tokens,
             "output_tokens_details": { "reasoning_tokens": self.reasoning_tokens },
             "total_tokens": self.input_tokens.saturating_add(self.output_tokens),
         })
     }
 
-    /// In the gateway's common (Anthropic) split.
+    /// In the gateway's common (Anthropic) split: uncached input is what is neither read from nor written
+    /// to the cache.
     pub(crate) fn token_usage(self, reported: bool) -> TokenUsage {
+        let cached = self.cached_tokens.min(self.input_tokens);
+        let writes = self.cache_write_tokens.min(self.input_tokens - cached);
         TokenUsage {
-            input_tokens: self.input_tokens - self.cached_tokens,
+            input_tokens: self.input_tokens - cached - writes,
             output_tokens: self.output_tokens,
-            cache_read_input_tokens: self.cached_tokens,
-            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: cached,
+            cache_creation_input_tokens: writes,
+            reasoning_tokens: self.reasoning_tokens.min(self.output_tokens),
             reported,
+            ..TokenUsage::default()
         }
     }
 }

@@ -13,9 +13,10 @@ use super::objects::{
 };
 use crate::translate::error::TranslateError;
 use crate::translate::notes::{Notes, Translated};
-use crate::translate::read::{as_object, count, opt_array, to_bytes, Path, Side};
+use crate::translate::read::{as_object, opt_array, to_bytes, Path, Side};
 use crate::translate::to_anthropic::response::{error_message, message_text, reasoning_text};
 use crate::translate::tool_calls::whole_calls;
+use crate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
 
@@ -97,20 +98,10 @@ pub fn chat_response_to_responses(
             ));
         }
     }
-    let usage = m.get("usage").filter(|u| u.is_object()).map(|u| {
-        let cached = count(u.pointer("/prompt_tokens_details/cached_tokens"));
-        let cached = if cached == 0 {
-            count(u.get("prompt_cache_hit_tokens"))
-        } else {
-            cached
-        };
-        ResponsesUsage::from_chat(
-            count(u.get("prompt_tokens")),
-            count(u.get("completion_tokens")),
-            cached,
-            count(u.pointer("/completion_tokens_details/reasoning_tokens")),
-        )
-    });
+    let usage = m
+        .get("usage")
+        .filter(|u| u.is_object())
+        .map(|u| ResponsesUsage::from_tokens(TokenUsage::from_openai(u)));
     let response = response_object(
         opts,
         &id,

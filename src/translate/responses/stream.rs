@@ -28,29 +28,13 @@ use super::objects::{
     content_part, failure, function_call_item, item_id, message_item, reasoning_item, response_id,
     response_object, status_for, EventWriter, ResponsesUsage, Status, ToResponsesOptions,
 };
-use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolPiece, Usage};
+use crate::translate::chat_chunk::{ChunkData, ChunkOf, ToolPiece};
 use crate::translate::loose::{self, Loose};
 use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::to_anthropic::response::error_message;
 use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
-use crate::translate::usage::TokenUsage;
-
-/// A Chat usage object in the Responses API's terms (reasoning tokens included).
-fn responses_usage(u: &Usage<'_>) -> ResponsesUsage {
-    let tokens = u.token_usage();
-    let reasoning = u
-        .completion_tokens_details
-        .obj()
-        .and_then(|d| d.reasoning_tokens.count())
-        .unwrap_or(0);
-    ResponsesUsage::from_chat(
-        tokens.prompt_tokens(),
-        tokens.output_tokens,
-        tokens.cache_read_input_tokens,
-        reasoning,
-    )
-}
+use crate::usage::TokenUsage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -140,7 +124,7 @@ impl ChatToResponsesStream {
         self.start(chunk.and_then(|c| c.id.text()), text, out);
         let Some(chunk) = chunk else { return };
         if let Some(u) = chunk.usage.obj() {
-            self.usage = Some(responses_usage(u));
+            self.usage = Some(ResponsesUsage::from_tokens(u.token_usage()));
         }
         let Some(choice) = chunk.choices.0.first().and_then(Loose::obj) else {
             return;

@@ -4,7 +4,7 @@
 //! wire did not change.
 
 use crate::translate::sse::{begin_named, end, json_str, json_u64};
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// The `content_block_delta` kinds, with the key their text goes under.
 #[derive(Debug, Clone, Copy)]

@@ -12,7 +12,7 @@ use crate::translate::notes::{Notes, Translated};
 use crate::translate::read::{as_object, opt_array, to_bytes, Path, Side};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::tool_calls::{whole_calls, WholeCall};
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
 

@@ -31,7 +31,7 @@ use crate::translate::sse::{SseEvent, SseParser};
 use crate::translate::stop::anthropic_stop_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
 use crate::translate::tool_calls::{Fragment, Route, Step, ToolCalls};
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

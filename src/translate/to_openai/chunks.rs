@@ -5,7 +5,7 @@
 //! rendered once per stream.
 
 use crate::translate::sse::{begin_data, end, json_str, json_u64};
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 /// `,"created":…,"id":…,"model":…,"object":"chat.completion.chunk"`: the keys after `choices`.
 pub(super) fn tail(created: u64, id: &str, model: &str) -> Vec<u8> {

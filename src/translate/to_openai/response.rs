@@ -12,7 +12,7 @@ use crate::translate::ids::{derive, openai_completion_id};
 use crate::translate::notes::{Notes, Translated};
 use crate::translate::read::{as_object, opt_array, to_bytes, to_string, Path, Side};
 use crate::translate::stop::openai_finish_reason;
-use crate::translate::usage::TokenUsage;
+use crate::usage::TokenUsage;
 
 const SIDE: Side = Side::Response;
 

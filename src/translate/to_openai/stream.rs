@@ -23,13 +23,14 @@ use crate::translate::loose::{self, Borrowing, Loose};
 use crate::translate::sse::{write_done, SseEvent, SseParser};
 use crate::translate::stop::openai_finish_reason;
 use crate::translate::stream::{StreamFailure, StreamTranslator};
-use crate::translate::usage::{AnthropicCounts, TokenUsage};
+use crate::usage::tokens::AnthropicUsage;
+use crate::usage::TokenUsage;
 
 /// One Anthropic stream event, or anything else the upstream sent as data: what is not an object reads
 /// as an event without fields (its kind then comes from the `event:` line).
-type EventData<'a> = Loose<'a, Event<'a>>;
+pub(crate) type EventData<'a> = Loose<'a, Event<'a>>;
 
-struct EventOf;
+pub(crate) struct EventOf;
 
 impl Borrowing for EventOf {
     type Of<'a> = EventData<'a>;
@@ -37,35 +38,35 @@ impl Borrowing for EventOf {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Event<'a> {
+pub(crate) struct Event<'a> {
     #[serde(borrow, rename = "type")]
-    kind: Loose<'a>,
+    pub(crate) kind: Loose<'a>,
     #[serde(borrow)]
     index: Loose<'a>,
     #[serde(borrow)]
-    message: Loose<'a, Message<'a>>,
+    pub(crate) message: Loose<'a, Message<'a>>,
     #[serde(borrow)]
     content_block: Loose<'a, Block<'a>>,
     #[serde(borrow)]
-    delta: Loose<'a, Delta<'a>>,
+    pub(crate) delta: Loose<'a, Delta<'a>>,
     #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
+    pub(crate) usage: Loose<'a, AnthropicUsage<'a>>,
     #[serde(borrow)]
     error: Loose<'a, ErrorBody<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Message<'a> {
+pub(crate) struct Message<'a> {
     #[serde(borrow)]
     id: Loose<'a>,
     #[serde(borrow)]
-    usage: Loose<'a, Usage<'a>>,
+    pub(crate) usage: Loose<'a, AnthropicUsage<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Block<'a> {
+pub(crate) struct Block<'a> {
     #[serde(borrow, rename = "type")]
     kind: Loose<'a>,
     #[serde(borrow)]
@@ -81,50 +82,26 @@ struct Block<'a> {
 /// A `content_block_delta`'s or a `message_delta`'s `delta`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Delta<'a> {
+pub(crate) struct Delta<'a> {
     #[serde(borrow, rename = "type")]
     kind: Loose<'a>,
     #[serde(borrow)]
-    text: Loose<'a>,
+    pub(crate) text: Loose<'a>,
     #[serde(borrow)]
-    thinking: Loose<'a>,
+    pub(crate) thinking: Loose<'a>,
     #[serde(borrow)]
-    partial_json: Loose<'a>,
+    pub(crate) partial_json: Loose<'a>,
     #[serde(borrow)]
     stop_reason: Loose<'a>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Usage<'a> {
-    #[serde(borrow)]
-    input_tokens: Loose<'a>,
-    #[serde(borrow)]
-    output_tokens: Loose<'a>,
-    #[serde(borrow)]
-    cache_read_input_tokens: Loose<'a>,
-    #[serde(borrow)]
-    cache_creation_input_tokens: Loose<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
     #[serde(borrow, rename = "type")]
     kind: Loose<'a>,
     #[serde(borrow)]
     message: Loose<'a>,
-}
-
-impl Usage<'_> {
-    fn counts(&self) -> AnthropicCounts {
-        AnthropicCounts {
-            input: self.input_tokens.count(),
-            output: self.output_tokens.count(),
-            cache_read: self.cache_read_input_tokens.count(),
-            cache_creation: self.cache_creation_input_tokens.count(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
