@@ -55,7 +55,7 @@ enum Command {
         /// How far back: 30m, 24h, 7d, 4w, or all.
         #[arg(long, default_value = "all")]
         since: String,
-        /// Comma-separated: team, key, user, model, requested_model, provider, endpoint, day.
+        /// Comma-separated: team, key, user, model, requested_model, rule, provider, endpoint, day.
         #[arg(long, default_value = "team,model")]
         by: String,
         /// table, json or csv.

@@ -195,6 +195,62 @@ fn a_failing_cheap_model_falls_back_to_claude() {
     assert!(s.mid.received().is_empty());
 }
 
+/// The usage ledger records the rule `x-switchyard-route` named, and groups by it: in
+/// `switchyard usage --by rule` and in `GET /admin/usage?by=rule`.
+#[test]
+fn the_ledger_groups_requests_by_the_rule_that_routed_them() {
+    const ADMIN_KEY: &str = "admin-key-for-rules-7a1c";
+    let (claude, cheap, mid) = (Mock::start(&[]), Mock::start(&[]), Mock::start(&[]));
+    let config = format!("{}usage: {{ flush_interval_ms: 100 }}\nadmin:\n  keys: [{{ env: ADMIN_KEY }}]\n", rules_config(&claude, &cheap, &mid));
+    let gw = Gateway::with_config(&config).env("NO_RULES_KEY", NO_RULES_KEY).env("ADMIN_KEY", ADMIN_KEY).start();
+    let title = json!({"model": "claude-haiku-4-5", "max_tokens": 512, "messages": [{"role": "user", "content": "title?"}]});
+    let anthropic = |hint: Option<&str>| {
+        let mut req = client().post(gw.url("/v1/messages")).header("x-api-key", TEAM_KEY);
+        if let Some(hint) = hint {
+            req = req.header("x-switchyard-route-hint", hint);
+        }
+        req.json(&title).send().unwrap()
+    };
+    let mut sent: Vec<(u16, String)> = Vec::new();
+    let mut note = |r: reqwest::blocking::Response| sent.push((r.status().as_u16(), header(&r, "x-switchyard-route")));
+    note(send_capture(&gw, "01-opus-stream-first-turn.json", TEAM_KEY));
+    note(send_capture(&gw, "02-opus-stream-tool-result-turn.json", TEAM_KEY));
+    note(anthropic(None));
+    note(anthropic(Some("cheap")));
+    note(send_capture(&gw, "03-bearer-custom-model.json", TEAM_KEY));
+    note(send_capture(&gw, "01-opus-stream-first-turn.json", NO_RULES_KEY));
+    // Nothing serves this name: refused before any rule or route applied, so no rule is recorded.
+    note(client().post(gw.url("/v1/chat/completions")).bearer_auth(TEAM_KEY).json(&json!({"model": "gpt-5", "messages": [{"role": "user", "content": "hi"}]})).send().unwrap());
+    let routes: Vec<(u16, &str)> = sent.iter().map(|(s, r)| (*s, r.as_str())).collect();
+    assert_eq!(routes, [(200, "coding"), (200, "coding"), (200, "background"), (200, "hint-cheap"), (200, "explicit"), (200, "default"), (404, "")]);
+    common::usage::wait_written(&gw, sent.len());
+
+    let by_rule = gw.usage_json("rule,team,provider");
+    let row = |rule: &str| {
+        by_rule.iter().find(|r| r["rule"] == rule).unwrap_or_else(|| panic!("no row for rule `{rule}`: {by_rule:?}"))
+    };
+    let coding_provider = if mid.received().is_empty() { "openrouter" } else { "mid" };
+    for (rule, team, provider, requests) in [
+        ("coding", "coders", coding_provider, 2),
+        ("background", "coders", "openrouter", 1),
+        ("hint-cheap", "coders", "openrouter", 1),
+        ("explicit", "coders", "openrouter", 1),
+        ("default", "purists", "anthropic", 1),
+        ("", "coders", "", 1),
+    ] {
+        let r = row(rule);
+        assert_eq!((r["team"].as_str(), r["provider"].as_str(), r["requests"].as_u64()), (Some(team), Some(provider), Some(requests)), "{rule}: {r}");
+        if !provider.is_empty() {
+            assert!(r["input_tokens"].as_u64() > Some(0) && !r["cost_usd"].is_null(), "{rule}: {r}");
+        }
+    }
+    assert_eq!(by_rule.len(), 6, "{by_rule:?}");
+    // The same grouping over HTTP.
+    let over_http: Vec<Value> = client().get(format!("{}/admin/usage?by=rule,team,provider", gw.admin)).header("x-api-key", ADMIN_KEY).send().unwrap().json().unwrap();
+    assert_eq!(over_http, by_rule);
+    assert!(gw.usage_cli(&["--by", "rule"]).lines().next().unwrap_or_default().starts_with("rule "), "the table's first column is the rule");
+}
+
 fn switchyard(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
