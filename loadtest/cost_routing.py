@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Cost routing, measured: a Claude Code-shaped workload replayed through the real switchyard binary against the
 mock provider, once with the shipped policy (conf/claude-code-team.yaml) and once with every request going to
-the Claude model it names; priced per request, with prompt-cache reads and writes.
+the Claude model it names; priced by the gateway's own usage ledger, prompt-cache reads and writes included.
 
     python3 loadtest/cost_routing.py [--bin target/release/switchyard] [--sessions 40] [--seed 13]
                                      [--out FILE.md] [--workers 4] [--port-base N] [--fixtures DIR]
@@ -11,8 +11,9 @@ the Claude model it names; priced per request, with prompt-cache reads and write
 
 The script starts everything it needs and stops it by PID when it ends: for each policy a fresh
 `switchyard mock` (whose prompt cache then starts empty, so no policy inherits another's cache) and a gateway on that policy, with
-`ANTHROPIC_BASE_URL` / `OPENROUTER_BASE_URL` pointed at the mock. Both policies get the same requests in the
-same order (the workload is generated from --seed).
+`ANTHROPIC_BASE_URL` / `OPENROUTER_BASE_URL` pointed at the mock and `SWITCHYARD_DATA_DIR` at a directory of
+its own, so each policy's usage ledger (the default SQLite store) holds that policy's requests alone. Both
+policies get the same requests in the same order (the workload is generated from --seed).
 
 The workload, built on the real Claude Code first turn (tests/fixtures/claude-code/01-opus-stream-first-turn.json,
 ~50 KB of system prompt and 12 tool schemas):
@@ -31,13 +32,18 @@ The workload, built on the real Claude Code first turn (tests/fixtures/claude-co
 Token counts are the mock's (input = body bytes / 4, cache reads and writes as its `cache.rs` simulates them), so the
 dollars are those of this simulated workload; the ratio between the policies is the result.
 
-PRICES below mirror the usage ledger's price table (issue 12, conf/prices.yaml on its branch, not yet merged
-into main when this was written): replace them with `switchyard usage --format json` once the ledger lands.
+Costs are the ledger's: after each policy's gateway has stopped (a graceful stop flushes the ledger), the script
+reads `switchyard usage --config POLICY --by provider,model --format json` (and `--by rule`) from that policy's
+store. The ledger prices each request by the upstream model that served it, from the shipped table
+(conf/prices.yaml) and the config's `pricing:`, cache reads and writes at their own rates, in exact decimals;
+the script keeps no price of its own. It checks that the ledger holds every request it sent, under the rule the
+response's `x-switchyard-route` named, with the tokens the responses reported.
 """
 
 import argparse
 import base64
 import copy
+import decimal
 import http.client
 import json
 import os
@@ -51,21 +57,6 @@ import tempfile
 import threading
 import time
 import urllib.request
-
-# USD per million tokens: input (uncached), output, cache write (5 min), cache read; `tiers`: rates for the
-# whole request when its input (uncached + cache read + cache write) is above the threshold.
-# TO BE REPLACED by the ledger's prices (switchyard usage --format json) when issue 12 lands in main.
-PRICES = {
-    "claude-opus-5-5": {"input": 5.00, "output": 25.00, "cache_write": 6.25, "cache_read": 0.50},
-    "claude-haiku-4-5": {"input": 1.00, "output": 5.00, "cache_write": 1.25, "cache_read": 0.10},
-    "claude-sonnet-4-5": {"input": 3.00, "output": 15.00, "cache_write": 3.75, "cache_read": 0.30,
-                          "tiers": [(200_000, {"input": 6.00, "output": 22.50, "cache_write": 7.50, "cache_read": 0.60})]},
-    "z-ai/glm-4.5-air": {"input": 0.20, "output": 1.10, "cache_write": 0.20, "cache_read": 0.03},
-    "z-ai/glm-4.6": {"input": 0.60, "output": 2.20, "cache_write": 0.60, "cache_read": 0.11},
-    "qwen/qwen3-coder-plus": {"input": 1.00, "output": 5.00, "cache_write": 1.00, "cache_read": 0.10},
-    "google/gemini-2.5-pro": {"input": 1.25, "output": 10.00, "cache_write": 1.25, "cache_read": 0.125,
-                              "tiers": [(200_000, {"input": 2.50, "output": 15.00, "cache_write": 2.50, "cache_read": 0.25})]},
-}
 
 TEAM_KEY = "cost-routing-team-key"
 LONG_CONTEXT_BYTES = 150_000 * 4  # where the shipped policy's long-context rule starts (its estimate: bytes / 4)
@@ -86,31 +77,6 @@ teams:
   - name: claude-code
     keys: [{ env: SWITCHYARD_TEAM_KEY }]
 """
-
-
-def price_of(target):
-    """The price row for `provider/upstream-model` (provider-qualified name first, as the ledger looks up)."""
-    model = target.split("/", 1)[1] if "/" in target else target
-    for name in (target, model):
-        if name in PRICES:
-            return PRICES[name]
-    raise SystemExit(f"cost_routing.py: no price for {target!r}: add it to PRICES")
-
-
-def cost(target, usage):
-    row = price_of(target)
-    tokens = {
-        "input": usage.get("input_tokens", 0),
-        "cache_read": usage.get("cache_read_input_tokens", 0),
-        "cache_write": usage.get("cache_creation_input_tokens", 0),
-        "output": usage.get("output_tokens", 0),
-    }
-    total_input = tokens["input"] + tokens["cache_read"] + tokens["cache_write"]
-    rates = row
-    for above, tier in row.get("tiers", []):
-        if total_input > above:
-            rates = tier
-    return sum(tokens[k] * rates[k] for k in tokens) / 1e6
 
 
 # ------------------------------------------------------------------ the workload
@@ -266,14 +232,20 @@ def start_mock(procs, binary):
     raise SystemExit("cost_routing.py: the mock did not start")
 
 
-def start_gateway(procs, binary, config, mock_url, proxy_port, admin_port, log_path):
-    env = {
+def gateway_env(config_dir, mock_url, proxy_port, admin_port):
+    """The environment a policy's gateway runs in, and `switchyard usage` reads its config with."""
+    return {
         "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "RUST_LOG": "warn",
         "SWITCHYARD_LISTEN": f"127.0.0.1:{proxy_port}", "SWITCHYARD_METRICS_LISTEN": f"127.0.0.1:{admin_port}",
         "ANTHROPIC_BASE_URL": mock_url, "ANTHROPIC_API_KEY": "sk-ant-cost-routing",
         "OPENROUTER_BASE_URL": mock_url + "/v1", "OPENROUTER_API_KEY": "sk-or-cost-routing",
         "SWITCHYARD_TEAM_KEY": TEAM_KEY,
+        # The policy's own usage ledger: the default store, $SWITCHYARD_DATA_DIR/usage.db.
+        "SWITCHYARD_DATA_DIR": config_dir,
     }
+
+
+def start_gateway(procs, binary, config, env, admin_port, log_path):
     log = open(log_path, "w", encoding="utf-8")
     p = procs.start([binary, "run", "--config", config], env=env, log=log)
     deadline = time.time() + 30
@@ -287,6 +259,15 @@ def start_gateway(procs, binary, config, mock_url, proxy_port, admin_port, log_p
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"cost_routing.py: the gateway did not become ready ({config})")
+
+
+def ledger(binary, config, env, by):
+    """`switchyard usage --by BY --format json` on the policy's store: a list of rows, costs as exact decimals."""
+    out = subprocess.run([binary, "usage", "--config", config, "--by", by, "--format", "json"], env=env,
+                         capture_output=True, text=True, timeout=120)
+    if out.returncode != 0:
+        raise SystemExit(f"cost_routing.py: switchyard usage --by {by} failed: {out.stderr.strip()}")
+    return json.loads(out.stdout, parse_float=decimal.Decimal)
 
 
 # ------------------------------------------------------------------ replay
@@ -330,7 +311,7 @@ def replay(port, first_turn, plan, seed, workers):
                 usage = json.loads(payload).get("usage", {})
                 with lock:
                     results.append({"session": index, "session_kind": kind_of_session, "kind": kind, "target": target,
-                                    "rule": rule, "usage": usage, "bytes": size, "cost": cost(target, usage)})
+                                    "rule": rule, "usage": usage, "bytes": size})
 
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     started = time.time()
@@ -341,34 +322,58 @@ def replay(port, first_turn, plan, seed, workers):
     return results, errors, time.time() - started
 
 
-# ------------------------------------------------------------------ report
+# ------------------------------------------------------------------ the ledger's account
+
+TOKEN_FIELDS = {"input": "input_tokens", "cache_read": "cache_read_input_tokens",
+                "cache_write": "cache_creation_input_tokens", "output": "output_tokens"}
+
 
 def pct(part, whole):
-    return 100.0 * part / whole if whole else 0.0
+    return 100.0 * float(part) / float(whole) if whole else 0.0
 
 
-def summarize(name, results):
-    n = len(results)
-    total = sum(r["cost"] for r in results)
+def summarize(name, results, sent, by_target_rows, by_rule_rows):
+    """One policy's account, from its ledger; and where the ledger disagrees with what the client saw."""
+    problems = []
     by_model, by_rule = {}, {}
+    for row in by_target_rows:
+        target = f"{row['provider']}/{row['model']}"
+        if row["cost_usd"] is None or row["unpriced_requests"]:
+            problems.append(f"{name}: the ledger has no price for `{target}` ({row['unpriced_requests']} requests)")
+        m = {k: row[field] for k, field in TOKEN_FIELDS.items()}
+        m.update(requests=row["requests"], cost=row["cost_usd"] or decimal.Decimal(0))
+        by_model[target] = m
+    for row in by_rule_rows:
+        by_rule[row["rule"]] = [row["requests"], row["cost_usd"] or decimal.Decimal(0)]
+    recorded = sum(m["requests"] for m in by_model.values())
+    if recorded != sent:
+        problems.append(f"{name}: the ledger holds {recorded} records, the script sent {sent} requests")
+    # What the client was told, per target and per rule, against what the ledger recorded.
+    seen_targets, seen_rules = {}, {}
     for r in results:
-        m = by_model.setdefault(r["target"], {"requests": 0, "cost": 0.0, "input": 0, "cache_read": 0, "cache_write": 0, "output": 0})
-        m["requests"] += 1
-        m["cost"] += r["cost"]
-        m["input"] += r["usage"].get("input_tokens", 0)
-        m["cache_read"] += r["usage"].get("cache_read_input_tokens", 0)
-        m["cache_write"] += r["usage"].get("cache_creation_input_tokens", 0)
-        m["output"] += r["usage"].get("output_tokens", 0)
-        k = by_rule.setdefault(r["rule"], [0, 0.0])
-        k[0] += 1
-        k[1] += r["cost"]
+        t = seen_targets.setdefault(r["target"], {"requests": 0, **{k: 0 for k in TOKEN_FIELDS}})
+        t["requests"] += 1
+        for k, field in TOKEN_FIELDS.items():
+            t[k] += r["usage"].get(field, 0)
+        seen_rules[r["rule"]] = seen_rules.get(r["rule"], 0) + 1
+    for target, seen in sorted(seen_targets.items()):
+        got = by_model.get(target, {})
+        diff = [f"{k} {seen[k]:,} in responses, {got.get(k, 0):,} in the ledger" for k in seen if seen[k] != got.get(k, 0)]
+        if diff:
+            problems.append(f"{name}: `{target}`: " + "; ".join(diff))
+    for rule, n in sorted(seen_rules.items()):
+        if by_rule.get(rule, [0])[0] != n:
+            problems.append(f"{name}: rule `{rule}`: {n} responses said so, the ledger has {by_rule.get(rule, [0])[0]}")
+    n = recorded
+    total = sum((m["cost"] for m in by_model.values()), decimal.Decimal(0))
     all_input = sum(m["input"] + m["cache_read"] + m["cache_write"] for m in by_model.values())
     cached = sum(m["cache_read"] for m in by_model.values())
-    return {"name": name, "n": n, "total": total, "per_1000": total / n * 1000 if n else 0.0, "by_model": by_model,
-            "by_rule": by_rule, "cache_share": pct(cached, all_input), "input_tokens": all_input}
+    return {"name": name, "n": n, "total": total, "per_1000": total / n * 1000 if n else decimal.Decimal(0),
+            "by_model": by_model, "by_rule": by_rule, "cache_share": pct(cached, all_input),
+            "input_tokens": all_input}, problems
 
 
-def report(summaries, plan, results, args, elapsed):
+def report(summaries, plan, results, args, elapsed, agreed):
     base, routed = summaries[0], summaries[1]
     lines = []
     w = lines.append
@@ -390,7 +395,10 @@ def report(summaries, plan, results, args, elapsed):
       ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) +
       f". Request bodies: median {statistics.median(sizes) / 1024:.0f} KB, 90th percentile "
       f"{sizes[int(len(sizes) * 0.9)] / 1024:.0f} KB, largest {sizes[-1] / 1024:.0f} KB. "
-      "Prices: the usage ledger's table (copied into the script until the ledger lands), cache reads and writes included.\n")
+      "Costs: each policy's usage ledger (`switchyard usage --by provider,model` and `--by rule --format json` on its "
+      "store), priced by the shipped table `conf/prices.yaml`, cache reads and writes included. "
+      + ("The ledger held every request, under the rule its response named, with the tokens the responses reported.\n"
+         if agreed else "The ledger and the responses disagree: see the end of this report.\n"))
     w("| policy | requests | USD per 1,000 requests | USD total | input tokens read from cache | vs all-Claude |")
     w("|---|---:|---:|---:|---:|---:|")
     for s in summaries:
@@ -407,18 +415,13 @@ def report(summaries, plan, results, args, elapsed):
               f"{m['input']:,} | {m['cache_read']:,} | {m['cache_write']:,} | {m['output']:,} |")
         w("")
     for s in summaries[1:]:
-        w(f"By rule (`x-switchyard-route`) — **{s['name']}**:\n")
+        w(f"By rule (the ledger's `rule`, as `x-switchyard-route` names it) — **{s['name']}**:\n")
         w("| rule | requests | share of requests | USD | share of USD |")
         w("|---|---:|---:|---:|---:|")
         for rule, (n, c) in sorted(s["by_rule"].items(), key=lambda kv: -kv[1][1]):
             w(f"| `{rule}` | {n} | {pct(n, s['n']):.1f} % | {c:,.2f} | {pct(c, s['total']):.1f} % |")
         w("")
     w(depends_on(base, routed, summaries[2:]))
-    w("Prices used (USD per million tokens: input / output / cache write / cache read; above a threshold the whole "
-      "request at the tier's rates): " + "; ".join(
-          f"`{m}` {p['input']:g} / {p['output']:g} / {p['cache_write']:g} / {p['cache_read']:g}" +
-          "".join(f" (over {a // 1000}k: {t['input']:g} / {t['output']:g} / {t['cache_write']:g} / {t['cache_read']:g})" for a, t in p.get("tiers", []))
-          for m, p in PRICES.items()) + ".\n")
     return "\n".join(lines) + "\n", saving
 
 
@@ -427,9 +430,9 @@ def depends_on(base, routed, others):
     claude = {k: v for k, v in routed["by_model"].items() if k.startswith("anthropic/")}
     claude_n = sum(v["requests"] for v in claude.values())
     claude_usd = sum(v["cost"] for v in claude.values())
-    thinking_n, thinking_usd = routed["by_rule"].get("thinking", [0, 0.0])
-    images_n, images_usd = routed["by_rule"].get("images", [0, 0.0])
-    bg_n, bg_usd = routed["by_rule"].get("background", [0, 0.0])
+    thinking_n, thinking_usd = routed["by_rule"].get("thinking", [0, 0])
+    images_n, images_usd = routed["by_rule"].get("images", [0, 0])
+    bg_n, _ = routed["by_rule"].get("background", [0, 0])
     base_bg = sum(v["cost"] for k, v in base["by_model"].items() if "haiku" in k)
     lines = ["What the saving depends on, in this run:\n",
              f"- **How much still goes to Claude.** Claude serves {pct(claude_n, routed['n']):.0f} % of the shipped policy's requests and "
@@ -444,13 +447,13 @@ def depends_on(base, routed, others):
                      f"({(1 - other['per_1000'] / base['per_1000']) * 100:.0f} % below all-Claude).")
     lines += [
         f"- **Prompt caching.** {base['cache_share']:.0f} % (all-Claude) and {routed['cache_share']:.0f} % (shipped) of input tokens are "
-        "cache reads, so the price that matters most is the cache-read price (Opus $0.50, GLM-4.6 $0.11 per million: 4.5×, "
-        "not the 8× of the input prices); a policy that makes conversations hop loses it.",
+        "cache reads, so the price that matters most is the cache-read price (conf/prices.yaml: Opus $0.50, GLM-4.6 $0.11 per "
+        "million, 4.5×, not the 8× of the input prices); a policy that makes conversations hop loses it.",
         f"- **Background calls do not matter.** {pct(bg_n, routed['n']):.0f} % of the requests, {pct(base_bg, base['total']):.1f} % of the "
         "all-Claude bill: small, uncached, cheap on Haiku already.",
         "- **What this cannot measure.** Every policy replays the same conversations: a cheaper model that needs more turns, "
         "or fails and falls back to Claude, for the same task costs more than this shows. Token counts are the mock's "
-        "(bytes / 4), prices the table below, the mix (thinking on 8 % of turns, a screenshot in 12 % of sessions, 10 % "
+        "(bytes / 4), prices the ledger's table, the mix (thinking on 8 % of turns, a screenshot in 12 % of sessions, 10 % "
         "long-context sessions, 6–24 turns) this script's.",
         ""]
     return "\n".join(lines)
@@ -478,7 +481,7 @@ def main():
     all_claude = os.path.join(tmp, "all-claude.yaml")
     with open(all_claude, "w", encoding="utf-8") as f:
         f.write(ALL_CLAUDE_CONFIG)
-    summaries, elapsed, all_errors, routed_results = [], [], [], []
+    summaries, elapsed, all_errors, problems, routed_results = [], [], [], [], []
     try:
         extra = [tuple(a.split("=", 1)) for a in args.also]
         if args.port_base and extra:
@@ -486,25 +489,32 @@ def main():
         for i, (name, config) in enumerate([("all-Claude", all_claude), ("shipped policy", args.policy)] + extra):
             ports = (args.port_base + 2 * i, args.port_base + 2 * i + 1) if args.port_base else (free_port(), free_port())
             mock, mock_url = start_mock(procs, args.bin)
-            gw = start_gateway(procs, args.bin, config, mock_url, ports[0], ports[1], os.path.join(tmp, f"gateway-{i}.log"))
+            data_dir = os.path.join(tmp, f"data-{i}")
+            env = gateway_env(data_dir, mock_url, *ports)
+            gw = start_gateway(procs, args.bin, config, env, ports[1], os.path.join(tmp, f"gateway-{i}.log"))
             results, errors, took = replay(ports[0], first_turn, plan, args.seed, args.workers)
-            procs.stop(gw)
+            procs.stop(gw)  # a graceful stop: the ledger writes what it still holds
             procs.stop(mock)
+            summary, found = summarize(name, results, len(results) + len(errors),
+                                       ledger(args.bin, config, env, "provider,model"), ledger(args.bin, config, env, "rule"))
             all_errors += [f"{name}: {e}" for e in errors]
-            summaries.append(summarize(name, results))
+            problems += found
+            summaries.append(summary)
             elapsed.append(took)
             if i == 1:
                 routed_results = results
     finally:
         procs.stop_all()
-    text, saving = report(summaries, plan, routed_results, args, elapsed)
+    text, saving = report(summaries, plan, routed_results, args, elapsed, not problems)
+    if problems:
+        text += "The ledger against the responses:\n\n" + "\n".join(f"- {p}" for p in problems) + "\n"
     if all_errors:
         text += "Errors:\n\n" + "\n".join(f"- {e}" for e in all_errors[:20]) + "\n"
     print(text)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text)
-    return 1 if all_errors else 0
+    return 1 if all_errors or problems else 0
 
 
 if __name__ == "__main__":
