@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What routing rules cost on the request path, in instructions per request (valgrind; see MEASURING.md), for a
 # small JSON body and the real 50 KB Claude Code first turn:
-#   off        no rules (the hot path as it was: the scanner compares keys with routing's five names only)
+#   off        no rules (the hot path as it was: the scanner compares keys with routing's own six names only)
 #   model      one rule on the model name and a header (facts that need nothing from the body)
 #   policy     the shipped policy's seven rules (conf/claude-code-team.yaml): every body fact it reads —
 #              tools, thinking, images, estimated tokens, the conversation key — gathered on every request
 #   base       (with BASE_BIN) the same "off" config on another build, e.g. main before rules existed
 # Every rule's model resolves to the same pass-through target the request names, so the configs differ in the
-# rules alone, not in where the request goes.
+# rules alone, not in where the request goes. Every config says `usage: { store: none }`: usage is still read,
+# priced and counted (the record, its rule included, is built), but no SQLite writer thread adds its own
+# variance to rows that differ by a few thousand instructions (loadtest/ledger-cost.sh measures the store).
 #
 # usage: loadtest/rules-instructions.sh [SWITCHYARD_BIN] [BASE_BIN]
 #   env: N1, N2, CONC (as instructions-per-request.sh), PORT (default 18481; PORT+1 admin, PORT+2 mock)
@@ -20,6 +22,8 @@ PORT=${PORT:-18481}
 export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
 command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
 WORK=$(mktemp -d)
+# Nothing is stored (see above); should that change, the ledger still stays out of the work tree.
+export SWITCHYARD_DATA_DIR="$WORK/data"
 MOCK_PID=""
 cleanup() {
   if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
@@ -41,6 +45,7 @@ EOF
 
 common="listen: { proxy: \"127.0.0.1:$PORT\", admin: \"127.0.0.1:$((PORT + 1))\" }
 server: { threads: 1 }
+usage: { store: none }
 providers:
   anthropic: { kind: anthropic, base_url: \"http://127.0.0.1:$((PORT + 2))\", keys: [sk-ant-x] }
 teams:
