@@ -71,11 +71,11 @@ done
 
 if [[ $MODE == smoke ]]; then
   : "${DURATION:=1s}" "${CONC:=8}" "${RUNS:=1}" "${STREAMS:=50}" "${STREAM_DELAY_MS:=100}" "${WITH_LITELLM:=0}"
-  COST_REQUESTS=${COST_REQUESTS:-40}
+  COST_SESSIONS=${COST_SESSIONS:-2}
   WARMUP=""
 else
   : "${DURATION:=10s}" "${CONC:=32}" "${RUNS:=3}" "${STREAMS:=2000}" "${STREAM_DELAY_MS:=500}" "${WITH_LITELLM:=1}"
-  COST_REQUESTS=${COST_REQUESTS:-1000}
+  COST_SESSIONS=${COST_SESSIONS:-100}
   WARMUP=2s
 fi
 
@@ -98,8 +98,7 @@ SY_ADMIN_PORT=$((PORT_BASE + 3))
 NGINX_PORT=$((PORT_BASE + 4))
 BARE_PORT=$((PORT_BASE + 5))
 LL_PORT=$((PORT_BASE + 6))
-COST_BG_PORT=$((PORT_BASE + 7))    # cost-routing policies: two more switchyard instances (admin ports +8, +10)
-COST_GLM_PORT=$((PORT_BASE + 9))
+COST_PORT=$((PORT_BASE + 7))       # cost routing: two more switchyard instances, on +7/+8 and +9/+10
 
 ALL_SCENARIOS=(anth-json-small anth-json-50k anth-sse oai-sse translated-sse long-streams cost-routing)
 ALL_TARGETS=(direct nginx bare switchyard litellm)
@@ -148,7 +147,7 @@ stop_pid() { # stop_pid PID NAME — signal its process group (if it leads one),
   # Background jobs of a non-interactive shell ignore SIGINT, so: SIGINT only for Pingora (it installs its own
   # handler and stops fast on it), SIGTERM for the rest (nginx: fast shutdown; uvicorn, the mock: exit).
   local pid=$1 name=$2 i sig=TERM
-  [[ $name == switchyard || $name == bare || $name == sy-cost-* ]] && sig=INT
+  [[ $name == switchyard || $name == bare ]] && sig=INT
   if alive "$pid"; then
     if [[ $(pgid_of "$pid") == "$pid" ]]; then kill "-$sig" -- "-$pid" 2>/dev/null || true; else kill "-$sig" "$pid" 2>/dev/null || true; fi
     for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
@@ -207,7 +206,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log "mode $MODE: duration $DURATION, concurrency $CONC, runs $RUNS, streams $STREAMS (delay ${STREAM_DELAY_MS} ms), litellm $WITH_LITELLM; out $OUT"
 
 for p in "$MOCK_PORT" "$SY_PORT" "$SY_ADMIN_PORT" "$NGINX_PORT" "$BARE_PORT" "$LL_PORT" \
-  "$COST_BG_PORT" "$((COST_BG_PORT + 1))" "$COST_GLM_PORT" "$((COST_GLM_PORT + 1))"; do
+  "$COST_PORT" "$((COST_PORT + 1))" "$((COST_PORT + 2))" "$((COST_PORT + 3))"; do
   port_free "$p" || die "port 127.0.0.1:$p is in use (set LOADTEST_PORT_BASE to move all ports)"
 done
 
@@ -670,27 +669,12 @@ fi
 COST_MD=$OUT/cost-routing.md
 cost_rc=0
 if in_list cost-routing "$ONLY_SCEN" && target_enabled switchyard; then
-  cost_config() { # cost_config FILE PORT MODELS-YAML
-    sed -e "s/127.0.0.1:$SY_PORT/127.0.0.1:$2/" -e "s/127.0.0.1:$SY_ADMIN_PORT/127.0.0.1:$(($2 + 1))/" \
-      -e '/^models:/,/^teams:/{/^models:/!{/^teams:/!d}}' "$OUT/conf/switchyard.yaml" \
-      | awk -v models="$3" '{print} /^models:/ {print models}' >"$1"
-  }
-  cost_config "$OUT/conf/cost-background-to-glm.yaml" "$COST_BG_PORT" '  - { name: "claude-haiku-*", targets: ["oai/z-ai/glm-4.5-air"] }
-  - { name: "claude-*", targets: ["anth/*"] }'
-  cost_config "$OUT/conf/cost-all-to-glm.yaml" "$COST_GLM_PORT" '  - { name: "claude-*", targets: ["oai/z-ai/glm-4.5-air"] }'
-  start_proc sy-cost-bg env RUST_LOG=warn "$SY_BIN" run --config "$OUT/conf/cost-background-to-glm.yaml"
-  start_proc sy-cost-glm env RUST_LOG=warn "$SY_BIN" run --config "$OUT/conf/cost-all-to-glm.yaml"
-  wait_http sy-cost-bg "http://127.0.0.1:$COST_BG_PORT/healthz" "$PID_sy_cost_bg" 30
-  wait_http sy-cost-glm "http://127.0.0.1:$COST_GLM_PORT/healthz" "$PID_sy_cost_glm" 30
-  log "cost routing: $COST_REQUESTS requests per policy"
-  timeout -k 5 900 "$PY" "$LT/cost_routing.py" "$FIXTURES" "$COST_MD" --requests "$COST_REQUESTS" --workers 8 \
-    --policy "all-Claude=http://127.0.0.1:$SY_PORT" \
-    --policy "background-to-GLM=http://127.0.0.1:$COST_BG_PORT" \
-    --policy "all-to-GLM=http://127.0.0.1:$COST_GLM_PORT" >"$LOGS/cost-routing.log" 2>&1 || cost_rc=$?
-  grep -E '^\| (all-|background)' "$COST_MD" >&2 2>/dev/null || true
+  # cost_routing.py starts its own mocks (a fresh prompt cache per policy) and two gateways on COST_PORT..+3, and stops them.
+  log "cost routing: $COST_SESSIONS Claude Code sessions per policy (all-Claude, conf/claude-code-team.yaml)"
+  timeout -k 5 1800 "$PY" "$LT/cost_routing.py" --bin "$SY_BIN" --fixtures "$FIXTURES" --sessions "$COST_SESSIONS" \
+    --port-base "$COST_PORT" --out "$COST_MD" >"$LOGS/cost-routing.log" 2>&1 || cost_rc=$?
+  grep -E '^\| (all-Claude|shipped)|^\*\*Saving' "$COST_MD" >&2 2>/dev/null || true
   [[ $cost_rc == 0 ]] || { tail -n 20 "$LOGS/cost-routing.log" >&2; log "cost routing had errors (see $LOGS/cost-routing.log)"; }
-  stop_pid "$PID_sy_cost_bg" sy-cost-bg
-  stop_pid "$PID_sy_cost_glm" sy-cost-glm
 fi
 
 # ------------------------------------------------------------------ report

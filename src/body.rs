@@ -19,6 +19,12 @@
 //! gain from catching them: a pass-through body is forwarded untouched, so the provider rejects
 //! it with a 400 in the very API format the client speaks. The translation path parses the whole
 //! body into a tree anyway, so there every error is still caught by the gateway.
+//!
+//! Routing rules (`crate::rules`) need more of the request than routing does: the messages, the
+//! tools, thinking, token limits. [`peek_with`] finds those top-level values in the same pass, only
+//! when the team's rules need them, and [`elements`] / [`members`] step through the inside of one
+//! of them the same way (quotes and brackets, nothing decoded), so a fact costs one walk over the
+//! value it comes from and nothing when no rule asks for it.
 
 /// The fields routing needs, borrowed from the body.
 use serde::Deserialize;
@@ -38,6 +44,68 @@ pub struct Peek {
     pub metadata_span: Option<(usize, usize)>,
     pub user_span: Option<(usize, usize)>,
     pub stream_options_span: Option<(usize, usize)>,
+    /// Where the values request facts come from are ([`peek_with`] only; boxed, so a peek for a
+    /// gateway without rules stays as small as it was).
+    pub facts: Option<Box<FactSpans>>,
+}
+
+impl Peek {
+    /// The fact spans (all `None` when the peek did not look for them).
+    pub fn fact_spans(&self) -> &FactSpans {
+        FactSpans::or_none(&self.facts)
+    }
+}
+
+/// The top-level values routing rules read their facts from, beyond those routing reads anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactField {
+    Metadata,
+    User,
+    System,
+    Messages,
+    /// The Responses API's conversation (`input` items).
+    Input,
+    Tools,
+    Thinking,
+    ReasoningEffort,
+    Reasoning,
+    MaxTokens,
+    MaxCompletionTokens,
+    MaxOutputTokens,
+    PromptCacheKey,
+    PreviousResponseId,
+}
+
+/// Byte ranges of the [`FactField`] values in a body (`None`: absent or `null`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactSpans([Option<(usize, usize)>; ALL_FIELDS.len()]);
+
+impl FactSpans {
+    /// `spans`, or no spans at all.
+    pub fn or_none(spans: &Option<Box<FactSpans>>) -> &FactSpans {
+        static NONE: FactSpans = FactSpans([None; ALL_FIELDS.len()]);
+        spans.as_deref().unwrap_or(&NONE)
+    }
+
+    pub fn get(&self, field: FactField) -> Option<(usize, usize)> {
+        let index = match field {
+            FactField::Metadata => METADATA,
+            FactField::User => USER,
+            FactField::System => SYSTEM,
+            FactField::Messages => 6,
+            FactField::Input => 7,
+            FactField::Tools => 8,
+            FactField::Thinking => 9,
+            FactField::ReasoningEffort => 10,
+            FactField::Reasoning => 11,
+            FactField::MaxTokens => 12,
+            FactField::MaxCompletionTokens => 13,
+            FactField::MaxOutputTokens => 14,
+            FactField::PromptCacheKey => 15,
+            FactField::PreviousResponseId => 16,
+        };
+        self.0[index]
+    }
 }
 
 /// How much of the system prompt identifies a conversation's cache prefix.
@@ -47,8 +115,29 @@ const SESSION_SYSTEM_PREFIX: usize = 512;
 #[derive(Debug, PartialEq, Eq)]
 pub struct BodyError(pub String);
 
-/// The top-level keys routing reads, in the order of `Scanner::fields`.
-const FIELDS: [&[u8]; 6] = [b"model", b"stream", b"metadata", b"user", b"system", b"stream_options"];
+/// The top-level keys `peek` reads: the first [`ROUTING_FIELDS`] always (routing's own, refused when
+/// repeated, as serde would), the rest for [`peek_with`] (the last one wins when repeated, as it
+/// does for a provider that parses into a map).
+const ALL_FIELDS: [&[u8]; 17] = [
+    b"model",
+    b"stream",
+    b"metadata",
+    b"user",
+    b"system",
+    b"stream_options",
+    b"messages",
+    b"input",
+    b"tools",
+    b"thinking",
+    b"reasoning_effort",
+    b"reasoning",
+    b"max_tokens",
+    b"max_completion_tokens",
+    b"max_output_tokens",
+    b"prompt_cache_key",
+    b"previous_response_id",
+];
+const ROUTING_FIELDS: usize = 6;
 const MODEL: usize = 0;
 const STREAM: usize = 1;
 const METADATA: usize = 2;
@@ -56,8 +145,16 @@ const USER: usize = 3;
 const SYSTEM: usize = 4;
 const STREAM_OPTIONS: usize = 5;
 
+/// Reads the routing fields of `body` (see the module doc for what is checked).
 pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
-    let mut scanner = Scanner { b: body, pos: 0, stack: Vec::new(), seen: [false; 6], fields: [None; 6] };
+    peek_with(body, false)
+}
+
+/// As [`peek`]; with `facts`, also finds the values routing rules read ([`Peek::fact_spans`]) in the
+/// same pass. Without, it compares each top-level key with routing's six names only.
+pub fn peek_with(body: &[u8], facts: bool) -> Result<Peek, BodyError> {
+    let wanted = if facts { ALL_FIELDS.len() } else { ROUTING_FIELDS };
+    let mut scanner = Scanner { b: body, pos: 0, stack: Vec::new(), wanted, seen: [false; ROUTING_FIELDS], fields: [None; ALL_FIELDS.len()] };
     scanner.object()?;
     let fields = scanner.fields;
 
@@ -83,7 +180,17 @@ pub fn peek(body: &[u8]) -> Result<Peek, BodyError> {
             session.extend_from_slice(&body[start..end.min(start + SESSION_SYSTEM_PREFIX)]);
         }
     }
-    Ok(Peek { model, model_span, stream, session, metadata_span: fields[METADATA], user_span: fields[USER], stream_options_span: fields[STREAM_OPTIONS] })
+    let facts = facts.then(|| Box::new(FactSpans(fields)));
+    Ok(Peek {
+        model,
+        model_span,
+        stream,
+        session,
+        metadata_span: fields[METADATA],
+        user_span: fields[USER],
+        stream_options_span: fields[STREAM_OPTIONS],
+        facts,
+    })
 }
 
 /// The `model` value, which is the one string whose content the gateway uses — so it alone is
@@ -95,6 +202,13 @@ fn decode_model(body: &[u8], start: usize, end: usize) -> Result<String, BodyErr
     }
     let text = std::str::from_utf8(raw).map_err(|e| not_utf8(start + e.valid_up_to()))?;
     serde_json::from_str(text).map_err(|e| syntax(body, start, &format!("in `model`: {}", without_position(&e))))
+}
+
+/// A key with escapes, decoded (`b[start..end]` includes its quotes).
+fn decode_key(b: &[u8], start: usize, end: usize) -> Result<String, BodyError> {
+    std::str::from_utf8(&b[start..end])
+        .map_err(|e| not_utf8(start + e.valid_up_to()))
+        .and_then(|text| serde_json::from_str(text).map_err(|e| syntax(b, start, &without_position(&e))))
 }
 
 fn not_utf8(at: usize) -> BodyError {
@@ -134,10 +248,12 @@ struct Scanner<'a> {
     pos: usize,
     /// Open brackets of the nested value being stepped over, so `{"a":[}` is refused.
     stack: Vec<u8>,
-    /// Which of `FIELDS` have appeared, to refuse a duplicate as serde does (a `null` counts).
-    seen: [bool; 6],
-    /// Span of each of `FIELDS`' values; `None` when absent or `null`, which serde treats alike.
-    fields: [Option<(usize, usize)>; 6],
+    /// How many of `ALL_FIELDS` (from the first) this scan looks for.
+    wanted: usize,
+    /// Which routing fields have appeared, to refuse a duplicate as serde does (a `null` counts).
+    seen: [bool; ROUTING_FIELDS],
+    /// Span of each of `ALL_FIELDS`' values; `None` when absent or `null`, which serde treats alike.
+    fields: [Option<(usize, usize)>; ALL_FIELDS.len()],
 }
 
 impl Scanner<'_> {
@@ -198,9 +314,8 @@ impl Scanner<'_> {
             let value_start = self.pos;
             self.value()?;
             if let Some(i) = field {
-                if &self.b[value_start..self.pos] != b"null" {
-                    self.fields[i] = Some((value_start, self.pos));
-                }
+                // A repeated routing field was refused above; any other repeated one: the last wins.
+                self.fields[i] = (&self.b[value_start..self.pos] != b"null").then_some((value_start, self.pos));
             }
             self.skip_ws();
             match self.at() {
@@ -215,21 +330,20 @@ impl Scanner<'_> {
         }
     }
 
-    /// Which of `FIELDS` the key `b[start..end]` (with its quotes) names. A key with escapes is
-    /// decoded first, because serde matches `"mod\u0065l"` as `model`.
+    /// Which of the wanted `ALL_FIELDS` the key `b[start..end]` (with its quotes) names. A key with
+    /// escapes is decoded first, because serde matches `"mod\u0065l"` as `model`.
     fn field(&mut self, start: usize, end: usize) -> Result<Option<usize>, BodyError> {
         let inner = &self.b[start + 1..end - 1];
+        let wanted = &ALL_FIELDS[..self.wanted];
         let index = if memchr::memchr(b'\\', inner).is_some() {
-            let key: String = std::str::from_utf8(&self.b[start..end])
-                .map_err(|e| not_utf8(start + e.valid_up_to()))
-                .and_then(|text| serde_json::from_str(text).map_err(|e| self.error(start, &without_position(&e))))?;
-            FIELDS.iter().position(|f| *f == key.as_bytes())
+            let key = decode_key(self.b, start, end)?;
+            wanted.iter().position(|f| *f == key.as_bytes())
         } else {
-            FIELDS.iter().position(|f| *f == inner)
+            wanted.iter().position(|f| *f == inner)
         };
-        if let Some(i) = index {
+        if let Some(i) = index.filter(|i| *i < ROUTING_FIELDS) {
             if std::mem::replace(&mut self.seen[i], true) {
-                let name = String::from_utf8_lossy(FIELDS[i]);
+                let name = String::from_utf8_lossy(ALL_FIELDS[i]);
                 let (line, column) = line_column(self.b, start);
                 return Err(BodyError(format!("request body must be a JSON object: duplicate field `{name}` (line {line}, column {column})")));
             }
@@ -301,6 +415,124 @@ impl Scanner<'_> {
         let what = if self.b[start] == b'{' { "EOF while parsing an object" } else { "EOF while parsing a list" };
         Err(self.error(self.b.len(), what))
     }
+}
+
+/// Steps through the inside of an array or object value that `peek` bounded, one element or member
+/// at a time. `peek` checked only that the value's strings end and its brackets match, so inside it
+/// anything may still be malformed: the walk then simply ends early (a fact read from a malformed
+/// body is as good as the provider's 400 that follows makes it), and never panics.
+struct Walk<'a> {
+    scanner: Scanner<'a>,
+    end: usize,
+    object: bool,
+    done: bool,
+}
+
+/// One element or member: its key (objects only) and its value's span.
+type Step<'a> = (Option<&'a [u8]>, (usize, usize));
+
+impl<'a> Walk<'a> {
+    fn new(body: &'a [u8], (start, end): (usize, usize), opener: u8) -> Walk<'a> {
+        let end = end.min(body.len());
+        let ok = start < end && body.get(start) == Some(&opener);
+        let scanner = Scanner { b: &body[..end], pos: start + 1, stack: Vec::new(), wanted: 0, seen: [false; ROUTING_FIELDS], fields: [None; ALL_FIELDS.len()] };
+        Walk { scanner, end, object: opener == b'{', done: !ok }
+    }
+
+    /// The next key (raw, without its quotes; `None` for a key with escapes, which facts never
+    /// need decoded) and value span; for an array, the key is always `None`.
+    fn step(&mut self) -> Option<Step<'a>> {
+        if self.done {
+            return None;
+        }
+        let s = &mut self.scanner;
+        s.skip_ws();
+        let mut key = None;
+        if self.object {
+            if s.at() != Some(b'"') {
+                self.done = true;
+                return None;
+            }
+            let key_start = s.pos;
+            s.pos = s.string_end(key_start).ok()?;
+            let raw = &s.b[key_start + 1..s.pos - 1];
+            key = memchr::memchr(b'\\', raw).is_none().then_some(raw);
+            s.skip_ws();
+            if s.at() != Some(b':') {
+                self.done = true;
+                return None;
+            }
+            s.pos += 1;
+            s.skip_ws();
+        } else if s.at() == Some(b']') {
+            self.done = true;
+            return None;
+        }
+        let start = s.pos;
+        if s.value().is_err() {
+            self.done = true;
+            return None;
+        }
+        let span = (start, s.pos);
+        s.skip_ws();
+        match s.at() {
+            Some(b',') => s.pos += 1,
+            _ => self.done = true,
+        }
+        if s.pos >= self.end {
+            self.done = true;
+        }
+        Some((key, span))
+    }
+}
+
+/// The elements of the array at `span` (empty if it is not an array).
+pub fn elements(body: &[u8], span: (usize, usize)) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut walk = Walk::new(body, span, b'[');
+    std::iter::from_fn(move || walk.step().map(|(_, span)| span))
+}
+
+/// The members of the object at `span` (empty if it is not an object), as raw key (without quotes;
+/// keys with escapes are skipped) and value span.
+pub fn members(body: &[u8], span: (usize, usize)) -> impl Iterator<Item = (&[u8], (usize, usize))> + '_ {
+    let mut walk = Walk::new(body, span, b'{');
+    std::iter::from_fn(move || loop {
+        match walk.step()? {
+            (Some(key), span) => return Some((key, span)),
+            (None, _) => continue,
+        }
+    })
+}
+
+/// Whether the value at `span` is anything but an array with at least one element (`[]`, `[ ]`, not
+/// an array), looking at its first bytes only.
+pub fn is_empty_array(body: &[u8], span: (usize, usize)) -> bool {
+    let value = body.get(span.0..span.1).unwrap_or_default();
+    match value.strip_prefix(b"[") {
+        Some(inside) => inside.iter().find(|c| !matches!(c, b' ' | b'\n' | b'\r' | b'\t')) == Some(&b']'),
+        None => true,
+    }
+}
+
+/// The value of `key` in the object at `span` (the last one when repeated).
+pub fn member(body: &[u8], span: (usize, usize), key: &[u8]) -> Option<(usize, usize)> {
+    members(body, span).filter(|(k, _)| *k == key).last().map(|(_, v)| v)
+}
+
+/// The string at `span`, decoded (`None` if it is not a valid JSON string). Borrowed when it has no
+/// escapes, which is what the short identifiers facts read (roles, types, names) almost always are.
+pub fn string_at(body: &[u8], span: (usize, usize)) -> Option<std::borrow::Cow<'_, str>> {
+    let raw = body.get(span.0..span.1)?;
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::str::from_utf8(inner).ok().map(std::borrow::Cow::Borrowed);
+    }
+    serde_json::from_slice::<String>(raw).ok().map(std::borrow::Cow::Owned)
+}
+
+/// The non-negative integer at `span` (`None` for anything else).
+pub fn integer_at(body: &[u8], span: (usize, usize)) -> Option<u64> {
+    std::str::from_utf8(body.get(span.0..span.1)?).ok()?.parse().ok()
 }
 
 /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -440,7 +672,7 @@ mod tests {
             })
         };
         let (metadata_span, user_span, stream_options_span) = (span(fields.metadata), span(fields.user), span(fields.stream_options));
-        Ok(Peek { model, model_span, stream, session, metadata_span, user_span, stream_options_span })
+        Ok(Peek { model, model_span, stream, session, metadata_span, user_span, stream_options_span, facts: None })
     }
 
     /// Whether the error came from the JSON grammar (whose wording differs between the two) rather
@@ -477,6 +709,53 @@ mod tests {
             }
         }
         assert!(seen > 0, "no captures in {}", dir.display());
+    }
+
+    /// `peek_with` finds each fact field where a full parse puts it; `peek` finds none of them.
+    #[test]
+    fn fact_spans_are_where_serde_finds_the_values() {
+        let dir = crate::mock::tests::fixture_dir();
+        let body = capture_bodies(&std::fs::read_to_string(dir.join("02-opus-stream-tool-result-turn.json")).unwrap())[1].clone();
+        let p = peek_with(&body, true).unwrap();
+        let tree: serde_json::Map<String, Value> = serde_json::from_slice(&body).unwrap();
+        for (field, key) in [(FactField::Messages, "messages"), (FactField::Tools, "tools"), (FactField::Thinking, "thinking"), (FactField::MaxTokens, "max_tokens"), (FactField::Metadata, "metadata"), (FactField::System, "system")] {
+            let (start, end) = p.fact_spans().get(field).unwrap_or_else(|| panic!("{key}"));
+            assert_eq!(serde_json::from_slice::<Value>(&body[start..end]).unwrap(), tree[key], "{key}");
+        }
+        assert_eq!(p.fact_spans().get(FactField::Input), None);
+        let plain = peek(&body).unwrap();
+        assert_eq!(plain.fact_spans(), &FactSpans::default());
+        assert!(plain.facts.is_none(), "nothing allocated for facts");
+        assert_eq!((plain.model, plain.stream, plain.session), (p.model, p.stream, p.session));
+        // Repeated fact fields: the last wins, as a provider parsing into a map sees it.
+        let p = peek_with(br#"{"tools":[1],"model":"m","tools":null,"max_tokens":1,"max_tokens":2}"#, true).unwrap();
+        assert_eq!(p.fact_spans().get(FactField::Tools), None);
+        assert_eq!(p.fact_spans().get(FactField::MaxTokens).map(|(s, e)| e - s), Some(1));
+    }
+
+    #[test]
+    fn walking_inside_values() {
+        let body = br#"{"a": [ {"x": 1, "y\u0041": 2, "z": "s\"q"} , [1,2], "t", 3 ] , "b": {}, "c": [], "d": [1, }"#;
+        let a = (6, body.windows(3).position(|w| w == b"3 ]").unwrap() + 3);
+        let items: Vec<&[u8]> = elements(body, a).map(|(s, e)| &body[s..e]).collect();
+        assert_eq!(items, [&br#"{"x": 1, "y\u0041": 2, "z": "s\"q"}"#[..], b"[1,2]", b"\"t\"", b"3"]);
+        let first = elements(body, a).next().unwrap();
+        let keys: Vec<&[u8]> = members(body, first).map(|(k, _)| k).collect();
+        assert_eq!(keys, [&b"x"[..], b"z"], "keys with escapes are not offered");
+        assert_eq!(member(body, first, b"z").and_then(|v| string_at(body, v)).as_deref(), Some("s\"q"));
+        assert_eq!(member(body, first, b"x").and_then(|v| integer_at(body, v)), Some(1));
+        assert_eq!(elements(body, first).count(), 0, "an object is not an array");
+        assert_eq!(members(body, a).count(), 0, "an array is not an object");
+        assert_eq!(elements(body, (0, 0)).count(), 0);
+        assert_eq!(elements(body, (body.len(), body.len() + 5)).count(), 0);
+        // Malformed inside: the walk stops, never panics.
+        let d = body.windows(3).rposition(|w| w == b"[1,").unwrap();
+        assert_eq!(elements(body, (d, body.len())).count(), 1);
+        assert_eq!(string_at(br#""a\qb""#, (0, 6)), None);
+        assert_eq!(integer_at(b"-1", (0, 2)), None);
+        for (value, empty) in [(&b"[]"[..], true), (b"[ \n]", true), (b"[1]", false), (b"[ {}]", false), (b"{}", true), (b"\"[]\"", true), (b"", true)] {
+            assert_eq!(is_empty_array(value, (0, value.len())), empty, "{}", String::from_utf8_lossy(value));
+        }
     }
 
     #[test]

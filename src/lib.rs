@@ -18,6 +18,7 @@ pub mod pricing;
 pub mod proxy;
 pub mod reload;
 pub mod routing;
+pub mod rules;
 pub mod secret;
 pub mod server;
 pub mod shutdown;

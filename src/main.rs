@@ -1,4 +1,4 @@
-//! The `switchyard` command: `run` (the default), `check` and `mock`.
+//! The `switchyard` command: `run` (the default), `check`, `route` and `mock`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +29,24 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
+    /// Show where a request would go and why (its facts, the rules, the targets), sending nothing.
+    Route {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = RouteFormat::Text)]
+        format: RouteFormat,
+        /// A captured request (`{method, path, headers, body}`, as in tests/fixtures) or a bare JSON body.
+        request: PathBuf,
+        /// A request header `Name: value`, added to (or replacing) the capture's; repeatable.
+        #[arg(long = "header", short = 'H')]
+        headers: Vec<String>,
+        /// The team whose rules apply (default: the team whose key the capture carries, else the first team).
+        #[arg(long)]
+        team: Option<String>,
+        /// The path a bare body is sent to.
+        #[arg(long, default_value = "/v1/messages")]
+        path: String,
+    },
     /// Print usage totals from the usage store, grouped (the config's store; without --config, the
     /// embedded default's: $SWITCHYARD_DATA_DIR/usage.db).
     Usage {
@@ -37,7 +55,7 @@ enum Command {
         /// How far back: 30m, 24h, 7d, 4w, or all.
         #[arg(long, default_value = "all")]
         since: String,
-        /// Comma-separated: team, key, user, model, requested_model, provider, endpoint, day.
+        /// Comma-separated: team, key, user, model, requested_model, rule, provider, endpoint, day.
         #[arg(long, default_value = "team,model")]
         by: String,
         /// table, json or csv.
@@ -72,6 +90,12 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RouteFormat {
+    Text,
+    Json,
+}
+
 fn main() -> ExitCode {
     // Pingora's own start-up and shutdown chatter (bootstrap, services starting) is not what a
     // person starting the gateway needs to read under the banner; its warnings and errors still show.
@@ -80,6 +104,7 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Run { config: None, upgrade: false }) {
         Command::Run { config, upgrade } => run(config, upgrade),
         Command::Check { config } => check(config),
+        Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
         Command::Usage { config, since, by, format } => usage(config, &since, &by, &format),
         Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
             let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
@@ -153,7 +178,7 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     if let Some(tls) = &config.listen.proxy_tls {
         println!("proxy_tls: cert {} key {}", tls.cert, tls.key);
     }
-    for team in config.teams.teams() {
+    for team in config.teams.all() {
         if let Some(scope) = &team.limits {
             println!("limits: team {}: {}", team.name, scope.limits.describe());
         }
@@ -186,6 +211,17 @@ fn check(path: Option<PathBuf>) -> ExitCode {
     if let Some(default) = config.router.default_model() {
         println!("default_model: {default}");
     }
+    if let Some(rules) = &config.rules {
+        print_rules("rules", rules);
+    }
+    for team in config.teams.all() {
+        match (&team.rules, &config.rules) {
+            (Some(own), Some(global)) if std::sync::Arc::ptr_eq(own, global) => {}
+            (Some(own), _) => print_rules(&format!("team {} rules", team.name), own),
+            (None, Some(_)) => println!("team {} rules: none (opted out)", team.name),
+            (None, None) => {}
+        }
+    }
     for line in &config.skipped {
         println!("skipped: {line}");
     }
@@ -194,6 +230,69 @@ fn check(path: Option<PathBuf>) -> ExitCode {
         println!("unpriced: {line}");
     }
     ExitCode::SUCCESS
+}
+
+/// One line per rule: its conditions and what it picks.
+fn print_rules(title: &str, rules: &switchyard::rules::RuleSet) {
+    println!("{title}: {} in order, first match wins; no match routes by the requested name", rules.rules().len());
+    for rule in rules.rules() {
+        let when: Vec<String> = rule.conditions.iter().map(|c| format!("{} {}", c.fact(), c.wanted())).collect();
+        let when = if when.is_empty() { "always".to_string() } else { when.join(", ") };
+        let then = match &rule.action {
+            switchyard::rules::Action::Model(m) => m.clone(),
+            switchyard::rules::Action::Split(s) => format!("split {}", s.choices.iter().map(|c| format!("{} {}", c.model, c.weight)).collect::<Vec<_>>().join(", ")),
+        };
+        println!("  rule {}: {when} -> {then}", rule.name);
+    }
+}
+
+fn route(path: Option<PathBuf>, format: RouteFormat, request: &std::path::Path, headers: &[String], team: Option<&str>, default_path: &str) -> ExitCode {
+    use switchyard::rules::explain;
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let fail = |message: String| {
+        eprintln!("switchyard route: {message}");
+        ExitCode::from(2)
+    };
+    let text = match std::fs::read_to_string(request) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("{}: {e}", request.display())),
+    };
+    let mut req = match explain::Request::from_json(&text, default_path) {
+        Ok(req) => req,
+        Err(e) => return fail(format!("{}: {e}", request.display())),
+    };
+    for line in headers {
+        if let Err(e) = req.set_header(line) {
+            return fail(format!("--header: {e}"));
+        }
+    }
+    let teams = config.teams.all();
+    let presented = req.headers.iter().find(|(n, _)| n == "x-api-key").map(|(_, v)| v.as_str()).or_else(|| {
+        req.headers.iter().find(|(n, _)| n == "authorization").and_then(|(_, v)| v.strip_prefix("Bearer ")).map(str::trim)
+    });
+    let team = match team {
+        Some(name) => match config.teams.by_name(name) {
+            Some(team) => team,
+            None => return fail(format!("no team `{name}` in {}; teams: {}", config.source, teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "))),
+        },
+        None => match presented.and_then(|k| config.teams.authenticate(k)).or_else(|| teams.first().cloned()) {
+            Some(team) => team,
+            None => return fail("the config has no team".to_string()),
+        },
+    };
+    match explain::explain(&config, &team, &req) {
+        Ok(e) => {
+            match format {
+                RouteFormat::Text => print!("{}", explain::render_text(&e)),
+                RouteFormat::Json => println!("{}", serde_json::to_string_pretty(&e).unwrap_or_default()),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(message) => fail(message),
+    }
 }
 
 /// `provider/model` for every model the config names outright that has no price.

@@ -130,6 +130,9 @@ fn two_replicas_share_one_postgres_store_and_survive_it_stopping() {
     }
     assert_eq!(rows[0]["cost_usd"].as_f64().map(|c| c > 0.0), Some(true));
     assert_eq!(b.usage_json("model"), a.usage_json("model"), "both replicas read the same store");
+    // The routing rule groups on PostgreSQL too (no rules here: every request routed by its name).
+    let by_rule = a.usage_json("rule");
+    assert_eq!((by_rule.len(), by_rule[0]["rule"].as_str(), by_rule[0]["requests"].as_u64()), (1, Some("default"), Some(6)), "{by_rule:?}");
 
     // The database goes away: requests still succeed, the queue overflows and is counted.
     pg.stop();

@@ -225,7 +225,8 @@ fn requests_per_minute_per_team_and_per_key_in_every_format() {
         assert!(
             record["requested_model"]
                 .as_str()
-                .is_some_and(|m| !m.is_empty()),
+                .is_some_and(|m| !m.is_empty())
+                && record["rule"].as_str().is_some_and(|r| !r.is_empty()),
             "{record}"
         );
     }

@@ -23,6 +23,8 @@ pub struct Team {
     pub credential_passthrough: bool,
     /// The team's rate and concurrency limits (its own over `default_limits`); `None`: it has none.
     pub limits: Option<Arc<Scope>>,
+    /// The routing rules for this team's requests: the global ones, its own, or none.
+    pub rules: Option<Arc<crate::rules::RuleSet>>,
 }
 
 impl Team {
@@ -103,15 +105,20 @@ impl Teams {
         self.find(presented).map(|k| k.team.clone())
     }
 
-    /// Every team, once, in the order its first key was configured.
-    pub fn teams(&self) -> Vec<Arc<Team>> {
-        let mut teams: Vec<Arc<Team>> = Vec::new();
-        for key in self.values() {
-            if !teams.iter().any(|t| Arc::ptr_eq(t, &key.team)) {
-                teams.push(key.team.clone());
+    /// The team called `name` (for `switchyard route --team`), if it has a key.
+    pub fn by_name(&self, name: &str) -> Option<Arc<Team>> {
+        self.keys.iter().find(|(_, k)| k.team.name == name).map(|(_, k)| k.team.clone())
+    }
+
+    /// Every team with a key, in config order, each once.
+    pub fn all(&self) -> Vec<Arc<Team>> {
+        let mut out: Vec<Arc<Team>> = Vec::new();
+        for (_, key) in &self.keys {
+            if !out.iter().any(|t| Arc::ptr_eq(t, &key.team)) {
+                out.push(key.team.clone());
             }
         }
-        teams
+        out
     }
 
     /// Every key entry that has limits of its own.
@@ -132,7 +139,7 @@ mod tests {
             }
             b.build().unwrap()
         });
-        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false, limits: None })
+        Arc::new(Team { name: name.into(), allowed_models, default_model: None, credential_passthrough: false, limits: None, rules: None })
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct FileConfig {
     /// Where limit counters are shared by every replica (Redis); without it each replica counts alone.
     #[serde(default)]
     pub shared_state: Option<SharedStateFile>,
+    /// Routing rules for every team without its own: first match picks the model.
+    #[serde(default)]
+    pub rules: Vec<super::rules::RuleFile>,
     /// The usage ledger: where every request's tokens and cost are stored (absent: the default SQLite file).
     #[serde(default)]
     pub usage: Option<UsageFile>,
@@ -278,6 +281,9 @@ pub struct TeamFile {
     /// This team's rate and concurrency limits (fields it leaves out come from `default_limits`).
     #[serde(default)]
     pub limits: Option<RateLimitsFile>,
+    /// `false` (no routing rules), `true` (the global ones, the default) or this team's own list.
+    #[serde(default)]
+    pub rules: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,6 +19,8 @@ pub struct Config {
     /// Enabled providers only; routes refer to them by index.
     pub providers: Vec<Arc<Provider>>,
     pub router: Router,
+    /// The global routing rules (a team may have its own or none: see `Team::rules`).
+    pub rules: Option<Arc<crate::rules::RuleSet>>,
     pub teams: Teams,
     /// A team key generated at this start because its variable was unset: shown once, never logged.
     pub generated_team_key: Option<GeneratedKey>,

@@ -6,6 +6,7 @@ mod file;
 pub mod internal;
 pub mod interpolate;
 mod limits;
+mod rules;
 pub(crate) mod validate;
 
 use std::fmt;

@@ -38,7 +38,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 const PROVIDER_KINDS: &str = "anthropic, openai, mock";
 
 pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config, FieldError> {
-    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, default_limits, shared_state, usage, pricing, admin, log } = file;
+    let FileConfig { listen, server, limits, providers, models, default_model, teams, credential_passthrough, groups, default_limits, shared_state, rules, usage, pricing, admin, log } = file;
 
     let listen = Listen {
         proxy: listen_addr(listen.proxy, DEFAULT_PROXY_LISTEN, "listen.proxy")?,
@@ -123,7 +123,14 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
     }
     router.set_default_model(default_model);
 
-    let team_defaults = TeamDefaults { credential_passthrough: credential_passthrough.unwrap_or(false), limits: LimitSpec::parse(default_limits, "default_limits")? };
+    let rules_context = super::rules::Context { router: &router, disabled: &disabled, enabled_providers: providers.iter().map(|p| p.name.as_str()).collect() };
+    let global_rules = super::rules::build(rules, "rules", &rules_context, &mut skipped)?;
+    let team_defaults = TeamDefaults {
+        passthrough: credential_passthrough.unwrap_or(false),
+        limits: LimitSpec::parse(default_limits, "default_limits")?,
+        rules: &global_rules,
+        rules_context: &rules_context,
+    };
     let (teams, generated_team_key, team_digests) = build_teams(teams, env, &router, &providers, &team_defaults, &mut skipped)?;
     for line in &skipped {
         log::debug!("{line}");
@@ -142,6 +149,7 @@ pub fn validate(file: FileConfig, source: &str, env: &dyn Env) -> Result<Config,
         limits,
         providers,
         router,
+        rules: global_rules,
         teams,
         generated_team_key,
         skipped,
@@ -463,10 +471,12 @@ fn check_resolves(router: &Router, model: &str, path: &str, providers: &[Arc<Pro
     )
 }
 
-/// What a team gets from the top level for what it leaves out.
-struct TeamDefaults {
-    credential_passthrough: bool,
+/// What a team gets when it does not say otherwise.
+struct TeamDefaults<'a> {
+    passthrough: bool,
     limits: LimitSpec,
+    rules: &'a Option<Arc<crate::rules::RuleSet>>,
+    rules_context: &'a super::rules::Context<'a>,
 }
 
 /// The teams, the key generated at this start (if any), and every team key's digest (so an admin
@@ -478,7 +488,7 @@ fn build_teams(
     env: &dyn Env,
     router: &Router,
     providers: &[Arc<Provider>],
-    defaults: &TeamDefaults,
+    defaults: &TeamDefaults<'_>,
     skipped: &mut Vec<String>,
 ) -> Result<BuiltTeams, FieldError> {
     if files.is_empty() {
@@ -492,7 +502,7 @@ fn build_teams(
     let mut key_names: BTreeMap<String, String> = BTreeMap::new();
     for (i, file) in files.into_iter().enumerate() {
         let path = format!("teams[{i}]");
-        let TeamFile { name, keys, models, default_model, credential_passthrough, limits } = file;
+        let TeamFile { name, keys, models, default_model, credential_passthrough, limits, rules } = file;
         if name.trim().is_empty() {
             return err(format!("{path}.name"), "must not be empty");
         }
@@ -519,12 +529,14 @@ fn build_teams(
             check_resolves(router, m, &format!("{path}.default_model"), providers, skipped)?;
         }
         let team_limits = LimitSpec::parse(limits, &format!("{path}.limits"))?.over(defaults.limits);
+        let rules = super::rules::for_team(rules, &format!("{path}.rules"), defaults.rules, defaults.rules_context, skipped)?;
         let team = Arc::new(Team {
             name: name.clone(),
             allowed_models,
             default_model,
-            credential_passthrough: credential_passthrough.unwrap_or(defaults.credential_passthrough),
+            credential_passthrough: credential_passthrough.unwrap_or(defaults.passthrough),
             limits: Scope::new(ScopeKind::Team, &name, &name, team_limits),
+            rules,
         });
         for (j, mut key) in keys.into_iter().enumerate() {
             let kpath = format!("{path}.keys[{j}]");

@@ -1,5 +1,5 @@
-//! Usage queries: totals grouped by any of team, key, user, model, requested model, provider,
-//! endpoint and day, since a point in time — the one grouping `switchyard usage` and
+//! Usage queries: totals grouped by any of team, key, user, model, requested model, routing rule,
+//! provider, endpoint and day, since a point in time — the one grouping `switchyard usage` and
 //! `GET /admin/usage` share — and their table, JSON and CSV renderings. Pure apart from the SQL
 //! text, which both stores accept.
 
@@ -20,13 +20,16 @@ pub enum Dimension {
     Model,
     /// The model name the client asked for.
     RequestedModel,
+    /// The routing rule that chose the target (`default`: no rule matched; `explicit`: the client
+    /// named `provider/model`; empty: the request was refused before a route was found).
+    Rule,
     Provider,
     Endpoint,
     /// UTC day, `YYYY-MM-DD`.
     Day,
 }
 
-const DIMENSIONS: &str = "team, key, user, model, requested_model, provider, endpoint, day";
+const DIMENSIONS: &str = "team, key, user, model, requested_model, rule, provider, endpoint, day";
 
 impl Dimension {
     pub fn parse(name: &str) -> Result<Dimension, String> {
@@ -36,6 +39,7 @@ impl Dimension {
             "user" => Dimension::User,
             "model" => Dimension::Model,
             "requested_model" => Dimension::RequestedModel,
+            "rule" => Dimension::Rule,
             "provider" => Dimension::Provider,
             "endpoint" => Dimension::Endpoint,
             "day" => Dimension::Day,
@@ -54,6 +58,7 @@ impl Dimension {
             Dimension::User => "user",
             Dimension::Model => "model",
             Dimension::RequestedModel => "requested_model",
+            Dimension::Rule => "rule",
             Dimension::Provider => "provider",
             Dimension::Endpoint => "endpoint",
             Dimension::Day => "day",
@@ -68,6 +73,7 @@ impl Dimension {
             Dimension::User => "COALESCE(end_user, '')",
             Dimension::Model => "upstream_model",
             Dimension::RequestedModel => "requested_model",
+            Dimension::Rule => "rule",
             Dimension::Provider => "provider",
             Dimension::Endpoint => "endpoint",
             Dimension::Day => "CAST(ts_ms / 86400000 AS TEXT)",
@@ -294,7 +300,13 @@ pub fn to_table(query: &Query, rows: &[GroupRow]) -> String {
             .collect(),
     );
     for row in rows {
-        let mut line: Vec<String> = (0..query.by.len()).map(|i| Some(row.key(query, i)).filter(|k| !k.is_empty()).unwrap_or_else(|| "-".into())).collect();
+        let mut line: Vec<String> = (0..query.by.len())
+            .map(|i| {
+                Some(row.key(query, i))
+                    .filter(|k| !k.is_empty())
+                    .unwrap_or_else(|| "-".into())
+            })
+            .collect();
         line.push(row.requests.to_string());
         line.push(row.input_tokens.to_string());
         line.push(row.output_tokens.to_string());
@@ -364,6 +376,13 @@ mod tests {
 
     #[test]
     fn sql_groups_by_ordinals() {
+        let by_rule = Query::parse(None, Some("rule,team"), 0).unwrap();
+        assert_eq!(by_rule.by, [Dimension::Rule, Dimension::Team]);
+        assert!(
+            by_rule.sql().starts_with("SELECT rule, team, "),
+            "{}",
+            by_rule.sql()
+        );
         let q = Query::parse(None, Some("team,day"), 0).unwrap();
         let sql = q.sql();
         assert!(

@@ -20,7 +20,9 @@ pub struct UsageRecord {
     pub endpoint: &'static str,
     pub client_format: &'static str,
     pub requested_model: String,
-    /// The routing rule that chose the target; empty until rule-based routing records one.
+    /// The routing rule that chose the target, as `x-switchyard-route` names it: a rule's name,
+    /// `default` (no rule matched) or `explicit` (the client named `provider/model`); empty when the
+    /// request was refused before a route was found.
     pub rule: String,
     /// The provider that served the request (the last one tried), empty when none was.
     pub provider: String,

@@ -22,7 +22,10 @@
 //! Only prefixes of at least [`MIN_CACHED_TOKENS`] count, as with the real services. Tokens are estimated as
 //! the bytes of a prefix's strings divided by four, so a read plus its writes never exceed the request's
 //! input tokens (its body bytes / 4). The cache is per mock instance and bounded; a prefix read again is kept
-//! for its time-to-live from then on, as Anthropic refreshes a hit.
+//! for its time-to-live from then on, as Anthropic refreshes a hit. It is keyed by model as well as content:
+//! one mock standing in for several providers (a cost simulation) must not let one model read what another
+//! wrote. On the Anthropic API a change of `thinking` (on, off, budget) invalidates the cached messages but
+//! not the tools and system prompt, as Anthropic documents for extended thinking.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -183,17 +186,19 @@ fn boundaries(body: &Value, api: Api) -> Vec<Boundary> {
         Some(input @ Value::String(_)) => items.push(input),
         _ => {}
     }
-    items.extend(
-        body.get("messages")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten(),
-    );
+    let messages_start = items.len();
+    items.extend(body.get("messages").and_then(Value::as_array).into_iter().flatten());
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.get("model").and_then(Value::as_str).unwrap_or("").hash(&mut hasher);
+    let thinking = (api == Api::Anthropic).then(|| body.get("thinking").map(Value::to_string).unwrap_or_default());
     let mut bytes = 0u64;
     items
         .into_iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
+            if let Some(thinking) = thinking.as_deref().filter(|_| i == messages_start) {
+                thinking.hash(&mut hasher);
+            }
             let mut marker = None;
             walk(item, &mut hasher, &mut bytes, &mut marker);
             Boundary {
@@ -332,6 +337,54 @@ mod tests {
         let short = json!({"system": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}], "messages": []});
         assert_eq!(cache.account(&short, 1 << 20, Api::Anthropic).write(), 0);
         assert_eq!(cache.account(&short, 1 << 20, Api::Anthropic).read, 0);
+    }
+
+    #[test]
+    fn each_model_has_its_own_cache_and_thinking_changes_invalidate_the_messages() {
+        let cache = PromptCache::default();
+        let turn = |model: &str, thinking: Value| {
+            json!({"model": model, "thinking": thinking,
+                   "system": [{"type": "text", "text": long("sys"), "cache_control": {"type": "ephemeral"}}],
+                   "messages": [{"role": "user", "content": [{"type": "text", "text": long("q1"), "cache_control": {"type": "ephemeral"}}]}]})
+        };
+        let adaptive = json!({"type": "adaptive"});
+        let written = cache
+            .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
+            .write();
+        assert_eq!(
+            cache
+                .account(&turn("claude-a", adaptive.clone()), 1 << 20, Api::Anthropic)
+                .read,
+            written
+        );
+        assert_eq!(
+            cache
+                .account(&turn("claude-b", adaptive), 1 << 20, Api::Anthropic)
+                .read,
+            0,
+            "another model"
+        );
+        let enabled = cache.account(
+            &turn(
+                "claude-a",
+                json!({"type": "enabled", "budget_tokens": 4000}),
+            ),
+            1 << 20,
+            Api::Anthropic,
+        );
+        assert!(
+            enabled.read > 0 && enabled.read < written,
+            "the system prompt only: {enabled:?} of {written}"
+        );
+        let openai = json!({"model": "glm", "messages": [{"role": "system", "content": long("sys")}, {"role": "user", "content": "hi"}]});
+        cache.account(&openai, 1 << 20, Api::OpenAi);
+        let mut other = openai.clone();
+        other["model"] = json!("qwen");
+        assert_eq!(
+            cache.account(&other, 1 << 20, Api::OpenAi).read,
+            0,
+            "no sharing across models"
+        );
     }
 
     #[test]

@@ -128,6 +128,8 @@ struct Delivery {
     delay: Duration,
     fault: Option<Fault>,
     tool_stream: ToolStream,
+    /// Pad the reply to this many output tokens.
+    output_tokens: Option<u64>,
 }
 
 impl Delivery {
@@ -157,7 +159,11 @@ impl Delivery {
             Some(v) => v.parse::<ToolStream>().map_err(|e| format!("x-mock-tool-stream: {e}"))?,
             None => shared.tool_stream,
         };
-        Ok(Delivery { chunks, delay, fault, tool_stream })
+        let output_tokens = match header("x-mock-output-tokens") {
+            Some(v) => Some(v.parse::<u64>().map_err(|_| format!("x-mock-output-tokens must be a whole number of tokens, got {v:?}"))?),
+            None => None,
+        };
+        Ok(Delivery { chunks, delay, fault, tool_stream, output_tokens })
     }
 }
 
@@ -255,7 +261,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(conv) => conv,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping, delivery.output_tokens);
             let seed = ids::body_seed(&body);
             let (model, api) = (conv.model, out.api);
             let events = |chunks| match api {
@@ -277,7 +283,7 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
                 Ok(parsed) => parsed,
                 Err(invalid) => return out.invalid(&invalid),
             };
-            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping);
+            let reply = planned(shared, &conv, &value, body.len(), out.api, shaping, delivery.output_tokens);
             let seed = ids::body_seed(&body);
             let model = conv.model;
             let events = |chunks| responses::response_events(&reply, &value, model, seed, ask, chunks);
@@ -288,10 +294,22 @@ pub(crate) async fn handle(shared: &Shared, kill: &Notify, request: Request<Inco
     }
 }
 
-/// The reply to a conversation, with what the prompt cache read and wrote; its usage is added to the
+/// The reply to a conversation, padded to `output_tokens` when the request asks for a length
+/// (`x-mock-output-tokens`), with what the prompt cache read and wrote; its usage is added to the
 /// stats when it will be delivered without a fault (a dripped reply still arrives whole).
-fn planned<'a>(shared: &Shared, conv: &request::Conversation<'a>, value: &Value, body_len: usize, api: Api, shaping: Shaping) -> plan::Reply<'a> {
+fn planned<'a>(
+    shared: &Shared,
+    conv: &request::Conversation<'a>,
+    value: &Value,
+    body_len: usize,
+    api: Api,
+    shaping: Shaping,
+    output_tokens: Option<u64>,
+) -> plan::Reply<'a> {
     let mut reply = plan::plan(conv, body_len);
+    if let Some(target) = output_tokens {
+        plan::pad_output(&mut reply, target, conv.max_tokens);
+    }
     reply.cache = shared.cache.account(value, body_len, api);
     if matches!(shaping, Shaping::Normal | Shaping::Drip(_)) {
         shared.stats.usage_reported(conv.model, &reply);

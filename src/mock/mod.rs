@@ -81,6 +81,8 @@
 //! - `x-mock-delay-ms: N` — pause between SSE events; a non-streaming reply is held back once by this long
 //!   (default [`MockOptions::stream_delay`], 0).
 //! - `x-mock-fault: <fault>` — see [`Fault`]; overrides [`MockOptions::fault`].
+//! - `x-mock-output-tokens: N` — the reply's text is padded with filler words until the output tokens reach N
+//!   (within `max_tokens`), so a cost simulation can give each turn a realistic output length.
 //! - `x-mock-tool-stream: sequential|interleaved` — see [`ToolStream`]; overrides [`MockOptions::tool_stream`].
 //!   `interleaved` sends every call's header (`index`, `id`, `type`, `function.name`, empty `arguments`) in one
 //!   chunk, then one `{"index":i,"function":{"arguments":"…"}}` fragment per chunk, the calls taking turns.

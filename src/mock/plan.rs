@@ -110,6 +110,21 @@ pub(crate) fn plan<'a>(conv: &Conversation<'a>, body_len: usize) -> Reply<'a> {
     }
 }
 
+/// Words that pad a reply to a requested length (`x-mock-output-tokens`).
+const FILLER: [&str; 8] = ["the", "change", "keeps", "each", "test", "green", "and", "ships"];
+
+/// Pads `reply`'s text with filler words until its output tokens reach `target`, without going past
+/// `max_tokens` (text and tool arguments; reasoning does not count against it, as in `plan`).
+pub(crate) fn pad_output(reply: &mut Reply<'_>, target: u64, max_tokens: Option<u64>) {
+    let limited = max_tokens.map_or(u64::MAX, |m| m.saturating_sub(reply.output_tokens - reply.reasoning_tokens));
+    let missing = target.saturating_sub(reply.output_tokens).min(limited);
+    for i in 0..missing {
+        reply.text.push(' ');
+        reply.text.push_str(FILLER[(i % FILLER.len() as u64) as usize]);
+    }
+    reply.output_tokens += missing;
+}
+
 impl Reply<'_> {
     /// Input tokens neither read from nor written to the prompt cache (Anthropic's `input_tokens`).
     pub(crate) fn uncached_input_tokens(&self) -> u64 {

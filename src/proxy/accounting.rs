@@ -148,7 +148,12 @@ pub fn finish(
         endpoint: ctx.endpoint.label(),
         client_format: ctx.format.label(),
         requested_model: ctx.requested_model.take().unwrap_or_default(),
-        rule: String::new(),
+        // As `x-switchyard-route` says it (`default`, `explicit`, or the rule's name); empty only
+        // for a request refused before a route was found.
+        rule: ctx
+            .route_rule
+            .as_ref()
+            .map_or_else(String::new, |r| r.as_str().to_string()),
         provider: provider.to_string(),
         upstream_model: upstream_model.to_string(),
         attempts: u32::try_from(ctx.tries).unwrap_or(u32::MAX),

@@ -30,6 +30,8 @@ pub struct RequestCtx {
     /// Where `model` sits in `body`, for splicing in the upstream name.
     pub model_span: Option<(usize, usize)>,
     pub route: Option<Route>,
+    /// The routing rule that chose `route` (`x-switchyard-route`; the usage ledger's `rule`).
+    pub route_rule: Option<crate::rules::RuleName>,
     /// Index into `route.targets` of the current attempt.
     pub attempt: usize,
     /// When the current attempt must be over (`timeouts.total_ms` from its start).
@@ -115,6 +117,7 @@ impl RequestCtx {
             body: Bytes::new(),
             model_span: None,
             route: None,
+            route_rule: None,
             attempt: 0,
             tries: 0,
             attempt_deadline: None,

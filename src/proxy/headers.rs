@@ -22,6 +22,8 @@ fn is_stripped(name: &str) -> bool {
         name,
         "x-api-key"
             | "x-switchyard-key"
+            // A routing hint is for the gateway's rules, not for the provider.
+            | "x-switchyard-route-hint"
             | "authorization"
             | "proxy-authorization"
             | "cookie"
@@ -57,6 +59,8 @@ const BUILTIN_MOCK_KEY: &str = "sk-switchyard-builtin-mock";
 // fresh case-preserving name on every insert, a static string is not.
 const X_API_KEY: &str = "x-api-key";
 pub(super) const X_REQUEST_ID: &str = "x-request-id";
+/// Which routing rule chose the target (`default`: none; `explicit`: the client named provider/model).
+pub(super) const X_SWITCHYARD_ROUTE: &str = "x-switchyard-route";
 const ANTHROPIC_VERSION_HEADER: &str = "anthropic-version";
 
 /// One key, as the two header values either API family sends it in; marked sensitive so

@@ -13,7 +13,7 @@
 //!            upstream_response_filter ─ 429/5xx/529 with a target left → retryable error
 //!             │                          (error_while_proxy → upstream_peer, attempt + 1)
 //!             ▼
-//!            response_filter ─ x-request-id, x-switchyard-target
+//!            response_filter ─ x-request-id, x-switchyard-target, x-switchyard-route
 //!             ▼
 //!            response_body_filter ─ chunk by chunk, never buffered
 //!             ▼
@@ -51,10 +51,11 @@ use crate::ledger::Ledger;
 use crate::limits::{Actual, Limiter, Subjects};
 use crate::metrics::Metrics;
 use crate::pool::{self, Outcome, Pick};
+use crate::rules;
 use crate::stream_usage::Splice;
 use crate::usage::{Fed, UsageExtractor};
 use ctx::RequestCtx;
-use headers::{UpstreamAuth, X_REQUEST_ID};
+use headers::{UpstreamAuth, X_REQUEST_ID, X_SWITCHYARD_ROUTE};
 use state::GatewayState;
 
 pub struct Gateway {
@@ -201,7 +202,10 @@ impl Gateway {
         ctx.body = pingora::time::timeout(limits.body_timeout, body_stage::stage_body(session, limits.max_body_bytes))
             .await
             .map_err(|_| GatewayError::new(ErrorKind::RequestTimeout, format!("the request body did not arrive within {:?} (limits.body_timeout_ms)", limits.body_timeout)))??;
-        let peek = body::peek(&ctx.body).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
+        // The facts the team's routing rules read are found in the same pass, and only then.
+        let wants_facts = team.rules.as_deref().is_some_and(|r| r.needs().body());
+        let peek = body::peek_with(&ctx.body, wants_facts).map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, e.0))?;
+        let facts = peek.facts;
         let model = peek
             .model
             .filter(|m| !m.is_empty())
@@ -212,9 +216,9 @@ impl Gateway {
         if peek.stream && ctx.format == ApiFormat::OpenAi {
             ctx.usage_splice = crate::stream_usage::include_usage(&ctx.body, peek.stream_options_span);
         }
+        let headers = &session.req_header().headers;
         ctx.session = if peek.session.is_empty() {
             // Claude Code's session header, or Codex CLI's.
-            let headers = &session.req_header().headers;
             headers.get("x-claude-code-session-id").or_else(|| headers.get("session-id")).map(|v| v.as_bytes().to_vec()).unwrap_or_default()
         } else {
             peek.session
@@ -223,12 +227,29 @@ impl Gateway {
         if !team.may_use(&model) {
             return Err(GatewayError::new(ErrorKind::Forbidden, format!("team `{}` may not use model `{model}`", team.name)));
         }
-        let route = state.config.router.resolve_for(&model, team.default_model.as_deref(), &ctx.session).ok_or_else(|| {
+        // The request's view (with its header lookup) ends here: it must not live across the limits' await.
+        let routed = {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let view = rules::RequestView {
+                body: &ctx.body,
+                spans: body::FactSpans::or_none(&facts),
+                model: &model,
+                team: &team.name,
+                endpoint: ctx.endpoint,
+                format: ctx.format,
+                header: &header,
+                request_id: ctx.request_id.as_str(),
+            };
+            rules::route(&state.config.router, &team, &view, &ctx.session)
+        };
+        let routed = routed.ok_or_else(|| {
             GatewayError::new(
                 ErrorKind::NotFound,
                 format!("model `{model}` is not served by this gateway: GET /v1/models lists the models you may use, or use `provider/model`"),
             )
         })?;
+        let route = routed.route;
+        ctx.route_rule = Some(routed.rule);
         if ctx.endpoint == Endpoint::CountTokens {
             let first = route.targets.first().and_then(|t| state.upstreams.get(t.provider));
             if first.is_some_and(|u| u.provider.kind == ProviderKind::OpenAi) {
@@ -513,7 +534,8 @@ impl ProxyHttp for Gateway {
         Ok(())
     }
 
-    /// Tells the client which request and which target served it; notes the first byte's time.
+    /// Tells the client which request, which target and which routing rule served it; notes the
+    /// first byte's time.
     async fn response_filter(&self, _session: &mut Session, resp: &mut ResponseHeader, ctx: &mut Self::CTX) -> Result<()> {
         ctx.first_byte = Some(std::time::Instant::now());
         if ctx.body_sent {
@@ -525,6 +547,9 @@ impl ProxyHttp for Gateway {
         resp.insert_header(X_REQUEST_ID, ctx.request_id.header().clone())?;
         if let Some(target) = ctx.route.as_ref().and_then(|r| r.targets.get(ctx.attempt)) {
             resp.insert_header("x-switchyard-target", format!("{}/{}", ctx.provider_name(), target.upstream_model))?;
+        }
+        if let Some(rule) = &ctx.route_rule {
+            resp.insert_header(X_SWITCHYARD_ROUTE, rule.header_value())?;
         }
         if !ctx.translation_notes.is_empty() {
             resp.insert_header("x-switchyard-translation", ctx.translation_notes.as_str())?;

@@ -38,6 +38,9 @@ pub async fn send_error(session: &mut Session, ctx: &mut RequestCtx, error: &Gat
     if let Some(seconds) = error.retry_after {
         header.insert_header(http::header::RETRY_AFTER, seconds.to_string())?;
     }
+    if let Some(rule) = &ctx.route_rule {
+        header.insert_header(super::headers::X_SWITCHYARD_ROUTE, rule.header_value())?;
+    }
     session.write_response_header(Box::new(header), false).await?;
     session.write_response_body(Some(Bytes::from(body)), true).await?;
     Ok(true)

@@ -7,6 +7,9 @@
 //! 2. `provider/upstream-model` naming an enabled provider (what Claude Code users type with `/model`);
 //! 3. glob names from `models:` (`claude-*`), in file order;
 //! 4. the team's default model, then the global `default_model`, each resolved by 1–3.
+//!
+//! Routing rules (`crate::rules`) run before this and may pick another name for the request, which
+//! is then resolved here by [`Router::resolve_rule`].
 
 mod names;
 
@@ -196,6 +199,25 @@ impl Router {
         self.resolve_session(requested, &[])
     }
 
+    /// Whether `name` names a configured provider or group explicitly (`provider/model`,
+    /// `group/model`) rather than being an exact name from `models:`: routing rules leave such a
+    /// request alone.
+    pub fn is_provider_qualified(&self, name: &str) -> bool {
+        name.split_once('/').is_some_and(|(prefix, model)| !model.is_empty() && (self.providers.contains_key(prefix) || self.group_names.contains_key(prefix)))
+            && !self.exact.contains_key(name)
+    }
+
+    /// Resolves `name`, the model a routing rule chose for a client that asked for `client_model`
+    /// (rules 1–3, no defaults). A `provider/*` target forwards the name that was resolved, as
+    /// always — except for an exact alias, whose own name is no model: there it forwards the model
+    /// the client asked for, so `claude: [anthropic/*]` means "the Claude model the client named".
+    pub fn resolve_rule(&self, name: &str, client_model: &str, session: &[u8]) -> Option<Route> {
+        match self.exact.get(name) {
+            Some((specs, budget)) => Some(self.instantiate(specs, *budget, client_model, session)),
+            None => self.resolve_session(name, session),
+        }
+    }
+
     fn resolve_session(&self, requested: &str, session: &[u8]) -> Option<Route> {
         if let Some((specs, budget)) = self.exact.get(requested) {
             return Some(self.instantiate(specs, *budget, requested, session));
@@ -372,6 +394,31 @@ mod tests {
     fn unknown_provider_prefix_is_not_a_route() {
         assert!(router().resolve("nope/model", None).is_none());
         assert!(router().resolve("openrouter/", None).is_none());
+    }
+
+    #[test]
+    fn provider_qualified_names_are_those_an_exact_name_does_not_claim() {
+        let mut r = router();
+        r.add_group("accounts", vec![0]);
+        assert!(r.is_provider_qualified("openrouter/z-ai/glm-4.5-air"));
+        assert!(r.is_provider_qualified("accounts/claude-x"));
+        assert!(!r.is_provider_qualified("openrouter/"));
+        assert!(!r.is_provider_qualified("nope/model"));
+        assert!(!r.is_provider_qualified("claude-opus-4-5"));
+        r.add_rule("openrouter/cheap", vec![TargetSpec { dest: Destination::Provider(1), model: TargetModel::Fixed("x".into()) }], Budget::default()).unwrap();
+        assert!(!r.is_provider_qualified("openrouter/cheap"), "an exact alias is not an explicit provider choice");
+    }
+
+    #[test]
+    fn a_rule_choosing_an_alias_forwards_the_clients_model_through_star_targets() {
+        let mut r = router();
+        r.add_rule("claude", vec![TargetSpec { dest: Destination::Provider(0), model: TargetModel::Requested }], Budget::default()).unwrap();
+        assert_eq!(r.resolve_rule("claude", "claude-opus-4-5", b"").unwrap().targets, vec![t(0, "claude-opus-4-5")]);
+        // A name a glob serves is a model name of its own: that name is forwarded.
+        assert_eq!(r.resolve_rule("claude-sonnet-4-5", "claude-opus-4-5", b"").unwrap().targets, vec![t(0, "claude-sonnet-4-5")]);
+        assert_eq!(r.resolve_rule("fast", "claude-opus-4-5", b"").unwrap().targets[0], t(1, "z-ai/glm-4.5-air"));
+        assert_eq!(r.resolve_rule("openrouter/qwen/qwen3-coder", "x", b"").unwrap().targets, vec![t(1, "qwen/qwen3-coder")]);
+        assert!(r.resolve_rule("unknown", "claude-opus-4-5", b"").is_none(), "no defaults for a rule's choice");
     }
 
     #[test]

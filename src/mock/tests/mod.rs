@@ -4,6 +4,7 @@
 mod anthropic_api;
 mod faults;
 mod openai_api;
+mod output_length;
 mod server;
 
 use std::net::SocketAddr;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# What routing rules cost on the request path, in instructions per request (valgrind; see MEASURING.md), for a
+# small JSON body and the real 50 KB Claude Code first turn:
+#   off        no rules (the hot path as it was: the scanner compares keys with routing's own six names only)
+#   model      one rule on the model name and a header (facts that need nothing from the body)
+#   policy     the shipped policy's seven rules (conf/claude-code-team.yaml): every body fact it reads —
+#              tools, thinking, images, estimated tokens, the conversation key — gathered on every request
+#   base       (with BASE_BIN) the same "off" config on another build, e.g. main before rules existed
+# Every rule's model resolves to the same pass-through target the request names, so the configs differ in the
+# rules alone, not in where the request goes. Every config says `usage: { store: none }`: usage is still read,
+# priced and counted (the record, its rule included, is built), but no SQLite writer thread adds its own
+# variance to rows that differ by a few thousand instructions (loadtest/ledger-cost.sh measures the store).
+#
+# usage: loadtest/rules-instructions.sh [SWITCHYARD_BIN] [BASE_BIN]
+#   env: N1, N2, CONC (as instructions-per-request.sh), PORT (default 18481; PORT+1 admin, PORT+2 mock)
+# Needs valgrind and oha 1.16.0 (PATH, or $LOADTEST_TOOLS_DIR/bin, default target/loadtest-tools/bin).
+set -eu
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${1:-$ROOT/target/release/switchyard}
+BASE_BIN=${2:-}
+PORT=${PORT:-18481}
+export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
+command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
+WORK=$(mktemp -d)
+# Nothing is stored (see above); should that change, the ledger still stays out of the work tree.
+export SWITCHYARD_DATA_DIR="$WORK/data"
+MOCK_PID=""
+cleanup() {
+  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$BIN" mock --listen "127.0.0.1:$((PORT + 2))" >"$WORK/mock.log" 2>&1 &
+MOCK_PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$((PORT + 2))/mock/stats" && break; sleep 0.1; done
+
+printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hello, how are you today? Tell me about it."}]}' >"$WORK/small.json"
+python3 - "$ROOT/tests/fixtures/claude-code/01-opus-stream-first-turn.json" "$WORK/50k.json" <<'EOF'
+import json, sys
+body = json.load(open(sys.argv[1]))["body"]
+body["stream"] = False
+open(sys.argv[2], "w").write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+EOF
+
+common="listen: { proxy: \"127.0.0.1:$PORT\", admin: \"127.0.0.1:$((PORT + 1))\" }
+server: { threads: 1 }
+usage: { store: none }
+providers:
+  anthropic: { kind: anthropic, base_url: \"http://127.0.0.1:$((PORT + 2))\", keys: [sk-ant-x] }
+teams:
+  - { name: t, keys: [{ env: SWITCHYARD_TEAM_KEY }] }
+models:
+  - { name: claude, targets: [\"anthropic/*\"] }
+  - { name: fast, targets: [\"anthropic/*\"] }
+  - { name: long, targets: [\"anthropic/*\"] }
+  - { name: glm, targets: [\"anthropic/*\"] }
+  - { name: qwen, targets: [\"anthropic/*\"] }
+  - { name: \"claude-*\", targets: [\"anthropic/*\"] }
+"
+printf '%s' "$common" >"$WORK/off.yaml"
+printf '%s%s' "$common" "rules:
+  - { name: hint, when: { headers: { x-switchyard-route-hint: cheap } }, model: glm }
+  - { name: coding, when: { model: \"claude-*\" }, model: claude }
+" >"$WORK/model.yaml"
+# The shipped policy's rules, as they are in conf/claude-code-team.yaml.
+{ printf '%s' "$common"; sed -n '/^rules:/,/^teams:/p' "$ROOT/conf/claude-code-team.yaml" | sed '$d'; } >"$WORK/policy.yaml"
+
+measure() { # measure BIN CONFIG BODY
+  HEADERS=$'x-api-key: k\nanthropic-version: 2023-06-01\nx-claude-code-session-id: 6297ca5a-3386-41f3-b96b-56ef6c5bc197' \
+  SWITCHYARD_TEAM_KEY=k "$ROOT/loadtest/instructions-per-request.sh" "$PORT" /v1/messages "$3" -- "$1" run --config "$2" | awk '{print $1}'
+}
+
+echo "| config | small JSON ($(wc -c <"$WORK/small.json") B) | Claude Code first turn ($(wc -c <"$WORK/50k.json") B) |"
+echo "|---|---:|---:|"
+rows=(off model policy)
+[[ -n $BASE_BIN ]] && rows=(base "${rows[@]}")
+for row in "${rows[@]}"; do
+  bin=$BIN config=$WORK/$row.yaml
+  [[ $row == base ]] && bin=$BASE_BIN config=$WORK/off.yaml
+  echo "| $row | $(measure "$bin" "$config" "$WORK/small.json") | $(measure "$bin" "$config" "$WORK/50k.json") |"
+done
