@@ -1,6 +1,7 @@
 //! The admin listener: Prometheus `/metrics`, `/healthz` and `/readyz`, kept off the proxy
 //! port so scraping and probes never compete with (or get exposed alongside) client traffic;
-//! and `GET /admin/usage`, the ledger's grouped totals, which needs an admin key (`admin.keys`).
+//! and `GET /admin/usage`, the ledger's grouped totals, and `/admin/keys` (person keys, see
+//! `crate::keys::admin`), which need an admin key (`admin.keys`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct AdminApp {
     pub readiness: Arc<Readiness>,
     pub state: Arc<arc_swap::ArcSwap<crate::proxy::state::GatewayState>>,
     pub ledger: Arc<Ledger>,
+    /// Person keys: `/admin/keys` manages them, and they are team keys (403 here, not 401).
+    pub keys: Arc<crate::keys::PersonKeys>,
 }
 
 impl AdminApp {
@@ -64,14 +67,37 @@ impl ServeHttp for AdminApp {
             "/readyz" if self.ready() => simple_response(200, "application/json", br#"{"status":"ready"}"#.to_vec()),
             "/readyz" => simple_response(503, "application/json", br#"{"status":"not ready"}"#.to_vec()),
             "/admin/usage" => self.usage(session).await,
+            p if p == "/admin/keys" || p.starts_with("/admin/keys/") => crate::keys::admin::serve(self, session).await,
             _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz or /readyz"}"#.to_vec()),
         }
     }
 }
 
-fn admin_error(status: u16, kind: &str, message: &str) -> Response<Vec<u8>> {
+pub fn admin_error(status: u16, kind: &str, message: &str) -> Response<Vec<u8>> {
     let body = serde_json::json!({ "error": { "type": kind, "message": message } });
     simple_response(status, "application/json", serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// Lets a request with an admin key (`admin.keys`) through; any other gets 401, or 403 for a team key.
+pub fn authorize(app: &AdminApp, req: &pingora_http::RequestHeader) -> Result<(), Response<Vec<u8>>> {
+    let state = app.state.load();
+    let presented = req
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|a| a.strip_prefix("Bearer ")))
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    let Some(presented) = presented else {
+        return Err(admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)"));
+    };
+    if state.config.admin_keys.find(presented).is_none() {
+        if app.keys.authenticate(&state.config.teams, presented, crate::ledger::now_ms).is_ok() {
+            return Err(admin_error(403, "permission_error", "a team key does not open admin endpoints: use a key from admin.keys"));
+        }
+        return Err(admin_error(401, "authentication_error", "unknown admin key (see admin.keys)"));
+    }
+    Ok(())
 }
 
 impl AdminApp {
@@ -81,22 +107,8 @@ impl AdminApp {
         if req.method != http::Method::GET {
             return admin_error(405, "invalid_request_error", "use GET /admin/usage?since=7d&by=team,model");
         }
-        let state = self.state.load();
-        let presented = req
-            .headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|a| a.strip_prefix("Bearer ")))
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
-        let Some(presented) = presented else {
-            return admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)");
-        };
-        if state.config.admin_keys.find(presented).is_none() {
-            if state.config.teams.find(presented).is_some() {
-                return admin_error(403, "permission_error", "a team key does not open admin endpoints: use a key from admin.keys");
-            }
-            return admin_error(401, "authentication_error", "unknown admin key (see admin.keys)");
+        if let Err(refused) = authorize(self, req) {
+            return refused;
         }
         let (mut since, mut by, mut format) = (None, None, "json".to_string());
         for (name, value) in url::form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {

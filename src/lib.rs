@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod config;
 pub mod errors;
+pub mod keys;
 pub mod ledger;
 pub mod limits;
 pub mod listener_tls;

@@ -1,4 +1,4 @@
-//! The `switchyard` command: `run` (the default), `check`, `route` and `mock`.
+//! The `switchyard` command: `run` (the default), `check`, `route`, `usage`, `keys` and `mock`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +62,11 @@ enum Command {
         #[arg(long, default_value = "table")]
         format: String,
     },
+    /// Per-person keys in the usage store: create (prints the key once), list, revoke.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Run the mock LLM provider (Anthropic and OpenAI APIs) for tests and load tests.
     Mock {
         #[arg(long, default_value = "127.0.0.1:9000")]
@@ -90,6 +95,53 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key for one person; the key is printed once and only its digest is stored.
+    Create {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// The team the key belongs to (its models, rules and limits apply).
+        #[arg(long)]
+        team: String,
+        /// The key's name: its id in the usage ledger and in limits (unique, also among YAML key names).
+        #[arg(long)]
+        name: String,
+        /// How long the key lasts: 90d, 4w, 12h, 30m, 45s (default: until revoked).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Requests per minute for this key (on top of its team's limits).
+        #[arg(long)]
+        rpm: Option<u64>,
+        /// Input + output tokens per minute for this key.
+        #[arg(long)]
+        tpm: Option<u64>,
+        /// Requests under way at once for this key.
+        #[arg(long)]
+        max_concurrent: Option<u64>,
+        /// Spend budget per day, USD.
+        #[arg(long)]
+        budget_day: Option<String>,
+        /// Spend budget per month, USD.
+        #[arg(long)]
+        budget_month: Option<String>,
+    },
+    /// List every key: name, team, status, created, last used, expiry, limits (never a key).
+    List {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// table or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Revoke a key: every gateway sharing the store refuses it within 5 seconds.
+    Revoke {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        name: String,
+    },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum RouteFormat {
     Text,
@@ -106,6 +158,7 @@ fn main() -> ExitCode {
         Command::Check { config } => check(config),
         Command::Route { config, format, request, headers, team, path } => route(config, format, &request, &headers, team.as_deref(), &path),
         Command::Usage { config, since, by, format } => usage(config, &since, &by, &format),
+        Command::Keys { command } => keys(command),
         Command::Mock { listen, record, chunks, stream_delay_ms, fault, require_key, key_faults, tool_stream } => {
             let options = switchyard::mock::MockOptions { record, chunks, stream_delay: std::time::Duration::from_millis(stream_delay_ms), tool_stream, ..Default::default() };
             mock(listen, options, fault, require_key, key_faults)
@@ -352,6 +405,54 @@ fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode
         Err(e) => {
             eprintln!("switchyard usage: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn keys(command: KeysCommand) -> ExitCode {
+    use switchyard::keys::{cli, CreateRequest, KeyError, LimitsRequest};
+    let path = match &command {
+        KeysCommand::Create { config, .. } | KeysCommand::List { config, .. } | KeysCommand::Revoke { config, .. } => config.clone(),
+    };
+    let config = match load(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchyard keys: cannot start a runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            KeysCommand::Create { team, name, expires, rpm, tpm, max_concurrent, budget_day, budget_month, .. } => {
+                let usd = |v: Option<String>| v.map(serde_json::Value::String);
+                let limits = LimitsRequest {
+                    requests_per_minute: rpm,
+                    tokens_per_minute: tpm,
+                    max_concurrent,
+                    budget_usd_per_day: usd(budget_day),
+                    budget_usd_per_month: usd(budget_month),
+                };
+                cli::create(&config, &CreateRequest { team, name, expires, limits }).await
+            }
+            KeysCommand::List { format, .. } => match format.as_str() {
+                "table" | "json" => cli::list(&config, format == "json").await,
+                other => Err(KeyError::Invalid(format!("--format {other} is not valid: expected table or json"))),
+            },
+            KeysCommand::Revoke { name, .. } => cli::revoke(&config, &name).await,
+        }
+    });
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("switchyard keys: {e}");
+            ExitCode::from(if matches!(e, KeyError::Store(_)) { 1 } else { 2 })
         }
     }
 }

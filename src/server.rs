@@ -67,6 +67,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let limiter = Arc::new(Limiter::new(config.shared_state.as_ref()).map_err(StartError)?);
     let proxy_cert = listen.proxy_tls.as_ref().map(|tls| Arc::new(ReloadableCert::new(tls.certified.clone())));
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
+    let keys = crate::keys::spawn(&state.load().config.usage.store.clone(), state.clone()).map_err(StartError)?;
     let discovered = Arc::new(Discovered::default());
     let reloader = Arc::new(Reloader {
         path: config_path,
@@ -99,7 +100,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     server.bootstrap();
     let conf = server.configuration.clone();
 
-    let gateway = Gateway::new(state.clone(), readiness.clone(), ledger.clone(), discovered.clone(), limiter);
+    let gateway = Gateway::new(state.clone(), readiness.clone(), ledger.clone(), discovered.clone(), limiter, keys.clone());
     let mut proxy = pingora_proxy::http_proxy_service_with_name(&conf, gateway, "switchyard proxy");
     match proxy_cert {
         None => proxy.add_tcp(&listen.proxy),
@@ -115,7 +116,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let connector = Connector::new(Some(ConnectorOptions::from_server_conf(&conf)));
     server.add_service(background_service("model discovery", DiscoveryService::new(state.clone(), discovered, connector)));
 
-    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone(), ledger: ledger.clone() });
+    let mut admin = Service::new("switchyard admin".to_string(), AdminApp { readiness: readiness.clone(), state: state.clone(), ledger: ledger.clone(), keys });
     admin.add_tcp(&listen.admin);
     server.add_service(admin);
 

@@ -56,10 +56,14 @@ impl<T> Keyring<T> {
 
     /// What `presented` opens, checked against every key without short-circuiting.
     pub fn find(&self, presented: &str) -> Option<&T> {
-        let wanted = digest(presented);
+        self.find_digest(&digest(presented))
+    }
+
+    /// What the key with digest `wanted` opens (for a caller that has the digest already).
+    pub fn find_digest(&self, wanted: &[u8; 32]) -> Option<&T> {
         let mut found: Option<&T> = None;
         for (key, value) in &self.keys {
-            let hit: bool = key.ct_eq(&wanted).into();
+            let hit: bool = key.ct_eq(wanted).into();
             if hit && found.is_none() {
                 found = Some(value);
             }
@@ -119,6 +123,11 @@ impl Teams {
             }
         }
         out
+    }
+
+    /// Whether a YAML key is known by `id` (a person key may not take its name).
+    pub fn has_key_id(&self, id: &str) -> bool {
+        self.values().any(|key| &*key.id == id)
     }
 
     /// Every key entry that has limits of its own.

@@ -133,8 +133,8 @@ impl Query {
     }
 }
 
-/// `7d` → milliseconds.
-fn duration_ms(text: &str) -> Result<i64, String> {
+/// `7d` → milliseconds (units s, m, h, d, w). Also how long a new key lasts (`keys create --expires`).
+pub fn duration_ms(text: &str) -> Result<i64, String> {
     let bad = || {
         format!("`{text}` is not a time span: expected a number and a unit, such as 30m, 24h, 7d or 4w (or `all`)")
     };
@@ -143,6 +143,7 @@ fn duration_ms(text: &str) -> Result<i64, String> {
         .parse()
         .map_err(|_| bad())?;
     let unit_ms = match unit {
+        's' => 1_000,
         'm' => 60_000,
         'h' => 3_600_000,
         'd' => 86_400_000,

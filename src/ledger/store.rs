@@ -1,7 +1,8 @@
 //! The usage store: SQLite (embedded, the default) or PostgreSQL (shared by several replicas), same
 //! columns, versioned migrations from `migrations/` applied when it opens (sqlx's migrator, which
 //! takes a lock on PostgreSQL so replicas starting together apply each migration once). Other
-//! features add their own tables with further migrations in the same directories.
+//! features add their own tables with further migrations in the same directories (0002: the
+//! per-person keys of `crate::keys`).
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -78,18 +79,25 @@ const COLUMNS: &str = "ts_ms, request_id, team, key_id, end_user, endpoint, clie
      cache_write_1h_tokens, output_tokens, reasoning_tokens, cost_nano_usd, latency_ms, ttfb_ms, stream, partial";
 
 fn migrator(kind: &str) -> Migrator {
-    let sql = match kind {
-        "sqlite" => include_str!("../../migrations/sqlite/0001_usage_records.sql"),
-        _ => include_str!("../../migrations/postgres/0001_usage_records.sql"),
+    let sql: [(&'static str, &'static str); 2] = match kind {
+        "sqlite" => [
+            ("usage records", include_str!("../../migrations/sqlite/0001_usage_records.sql")),
+            ("api keys", include_str!("../../migrations/sqlite/0002_api_keys.sql")),
+        ],
+        _ => [
+            ("usage records", include_str!("../../migrations/postgres/0001_usage_records.sql")),
+            ("api keys", include_str!("../../migrations/postgres/0002_api_keys.sql")),
+        ],
     };
+    let migrations = sql
+        .into_iter()
+        .zip(1..)
+        .map(|((description, sql), version)| {
+            Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, Cow::Borrowed(sql), false)
+        })
+        .collect();
     Migrator {
-        migrations: Cow::Owned(vec![Migration::new(
-            1,
-            Cow::Borrowed("usage records"),
-            MigrationType::Simple,
-            Cow::Borrowed(sql),
-            false,
-        )]),
+        migrations: Cow::Owned(migrations),
         ignore_missing: false,
         locking: true,
         no_tx: false,

@@ -68,6 +68,8 @@ pub struct Gateway {
     discovered: Arc<crate::models::Discovered>,
     /// Rate and concurrency counters; they outlive config reloads (the limits come with each generation).
     limiter: Arc<Limiter>,
+    /// Person keys from the store, checked after the config's team keys (lives across config reloads).
+    keys: Arc<crate::keys::PersonKeys>,
 }
 
 impl Gateway {
@@ -77,8 +79,9 @@ impl Gateway {
         ledger: Arc<Ledger>,
         discovered: Arc<crate::models::Discovered>,
         limiter: Arc<Limiter>,
+        keys: Arc<crate::keys::PersonKeys>,
     ) -> Self {
-        Gateway { state, readiness, ledger, discovered, limiter }
+        Gateway { state, readiness, ledger, discovered, limiter, keys }
     }
 }
 
@@ -170,15 +173,10 @@ impl Gateway {
             Endpoint::Models | Endpoint::Messages | Endpoint::CountTokens | Endpoint::ChatCompletions | Endpoint::Responses => {}
         }
         let (team_key, provider_credential) = presented_credentials(session);
-        let key = team_key
-            .filter(|k| !k.is_empty())
-            .and_then(|k| state.config.teams.find(k))
-            .ok_or_else(|| {
-                GatewayError::new(
-                    ErrorKind::Unauthenticated,
-                    "missing or unknown team key: send your switchyard team key as `x-api-key` or `Authorization: Bearer` (ANTHROPIC_API_KEY / OPENAI_API_KEY in SDKs)",
-                )
-            })?;
+        let key = match team_key.filter(|k| !k.is_empty()) {
+            Some(presented) => self.keys.authenticate(&state.config.teams, presented, crate::ledger::now_ms)?,
+            None => return Err(crate::keys::Refused::Unknown.into()),
+        };
         let team = key.team.clone();
         ctx.key_id = Some(key.id.clone());
         ctx.team = Some(team.clone());
