@@ -61,6 +61,11 @@ impl KeyIndex {
         self.by_digest.len()
     }
 
+    #[cfg(test)]
+    pub(super) fn by_digest_for_tests(&self, digest: &[u8; 32]) -> &PersonKey {
+        &self.by_digest[digest]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
     }

@@ -200,10 +200,11 @@ fn parse_budget(value: Option<&serde_json::Value>, field: &str) -> Result<Option
         Some(serde_json::Value::Number(n)) => n.to_string(),
         Some(other) => return Err(format!("limits.{field}: expected an amount of USD such as 50 or 12.5, got {other}")),
     };
-    match crate::pricing::parse_usd(&text) {
-        Ok(0) => Err(format!("limits.{field}: expected more than 0 USD (leave it out for none)")),
-        Ok(nano) => Ok(Some(nano)),
-        Err(e) => Err(format!("limits.{field}: `{text}`: {e}")),
+    // `parse_usd` reads exact millionths of a USD; budgets are kept in nano-USD like costs.
+    match crate::pricing::parse_usd(&text).ok().and_then(|micro| micro.checked_mul(1_000)) {
+        Some(0) => Err(format!("limits.{field}: expected more than 0 USD (leave it out for none)")),
+        Some(nano) => Ok(Some(nano)),
+        None => Err(format!("limits.{field}: `{text}` is not an amount of USD: expected a non-negative number with at most six decimals, such as 50 or 12.5")),
     }
 }
 

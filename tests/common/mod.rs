@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod usage;
 
 use std::io::{BufRead, BufReader, Read};
@@ -263,17 +264,21 @@ impl Gateway {
 
     /// `switchyard usage --config <this gateway's config> ARGS` (same data directory), stdout.
     pub fn usage_cli(&self, args: &[&str]) -> String {
-        let out = Command::new(BIN)
-            .arg("usage")
-            .arg("--config")
-            .arg(&self.config_path)
+        let config = self.config_path.to_string_lossy().to_string();
+        let out = self.cli(&[&["usage", "--config", &config], args].concat());
+        assert!(out.status.success(), "switchyard usage {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `switchyard ARGS` with this gateway's environment and data directory (for `usage --config` or
+    /// `keys … --config`: the CLI opens the same store).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("SWITCHYARD_DATA_DIR", self.data_dir())
             .output()
-            .expect("run switchyard usage");
-        assert!(out.status.success(), "switchyard usage {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .expect("run switchyard")
     }
 
     /// The ledger's totals grouped by `by` (e.g. `team,model`), read back with `switchyard usage --format json`.
