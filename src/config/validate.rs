@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use globset::{Glob, GlobSetBuilder};
-use rand::Rng;
 
 use super::file::{FileConfig, ModelFile, ProviderFile, TeamFile, TeamKeyFile};
 use super::internal::*;
@@ -612,10 +611,9 @@ fn team_key_digest(
     }
 }
 
-/// A fresh team key: `sk-sy-` and 40 random alphanumerics (≈238 bits).
+/// A fresh team key, made like a person key (`crate::keys::generate`: `sk-sy-` and 32 random bytes).
 fn generate_key() -> String {
-    let suffix: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(40).map(char::from).collect();
-    format!("sk-sy-{suffix}")
+    crate::keys::generate().key.expose().to_string()
 }
 
 #[cfg(test)]
@@ -636,6 +634,6 @@ mod tests {
     fn generated_keys_are_long_and_distinct() {
         let (a, b) = (generate_key(), generate_key());
         assert_ne!(a, b);
-        assert_eq!(a.len(), 46);
+        assert_eq!(a.len(), 70);
     }
 }
