@@ -79,7 +79,8 @@ pub fn admin_error(status: u16, kind: &str, message: &str) -> Response<Vec<u8>> 
 }
 
 /// Lets a request with an admin key (`admin.keys`) through; any other gets 401, or 403 for a team key.
-pub fn authorize(app: &AdminApp, req: &pingora_http::RequestHeader) -> Result<(), Response<Vec<u8>>> {
+/// The refusal is boxed: it is the rare path, and keeps the `Result` small.
+pub fn authorize(app: &AdminApp, req: &pingora_http::RequestHeader) -> Result<(), Box<Response<Vec<u8>>>> {
     let state = app.state.load();
     let presented = req
         .headers
@@ -89,13 +90,13 @@ pub fn authorize(app: &AdminApp, req: &pingora_http::RequestHeader) -> Result<()
         .map(str::trim)
         .filter(|k| !k.is_empty());
     let Some(presented) = presented else {
-        return Err(admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)"));
+        return Err(Box::new(admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)")));
     };
     if state.config.admin_keys.find(presented).is_none() {
         if app.keys.authenticate(&state.config.teams, presented, crate::ledger::now_ms).is_ok() {
-            return Err(admin_error(403, "permission_error", "a team key does not open admin endpoints: use a key from admin.keys"));
+            return Err(Box::new(admin_error(403, "permission_error", "a team key does not open admin endpoints: use a key from admin.keys")));
         }
-        return Err(admin_error(401, "authentication_error", "unknown admin key (see admin.keys)"));
+        return Err(Box::new(admin_error(401, "authentication_error", "unknown admin key (see admin.keys)")));
     }
     Ok(())
 }
@@ -108,7 +109,7 @@ impl AdminApp {
             return admin_error(405, "invalid_request_error", "use GET /admin/usage?since=7d&by=team,model");
         }
         if let Err(refused) = authorize(self, req) {
-            return refused;
+            return *refused;
         }
         let (mut since, mut by, mut format) = (None, None, "json".to_string());
         for (name, value) in url::form_urlencoded::parse(req.uri.query().unwrap_or("").as_bytes()) {

@@ -28,26 +28,43 @@ fn key_error(e: &KeyError) -> Response<Vec<u8>> {
 pub async fn serve(app: &AdminApp, session: &mut ServerSession) -> Response<Vec<u8>> {
     let req = session.req_header();
     if let Err(refused) = authorize(app, req) {
-        return refused;
+        return *refused;
     }
     let method = req.method.clone();
     let path = req.uri.path().to_string();
-    let name = path.strip_prefix("/admin/keys").unwrap_or_default().trim_start_matches('/');
-    let name = url::form_urlencoded::parse(name.as_bytes()).map(|(k, v)| format!("{k}{v}")).collect::<String>();
+    let name = path
+        .strip_prefix("/admin/keys")
+        .unwrap_or_default()
+        .trim_start_matches('/');
+    let name = url::form_urlencoded::parse(name.as_bytes())
+        .map(|(k, v)| format!("{k}{v}"))
+        .collect::<String>();
     match (method, name.is_empty()) {
         (Method::GET, true) => match app.keys.list().await {
-            Ok(rows) => simple_response(200, "application/json", to_json(&rows, now_ms()).into_bytes()),
+            Ok(rows) => simple_response(
+                200,
+                "application/json",
+                to_json(&rows, now_ms()).into_bytes(),
+            ),
             Err(e) => key_error(&e),
         },
         (Method::POST, true) => create(app, session).await,
         (Method::DELETE, false) => match app.keys.revoke(&name).await {
             Ok(()) => {
                 let body = serde_json::json!({ "revoked": name });
-                simple_response(200, "application/json", serde_json::to_vec(&body).unwrap_or_default())
+                simple_response(
+                    200,
+                    "application/json",
+                    serde_json::to_vec(&body).unwrap_or_default(),
+                )
             }
             Err(e) => key_error(&e),
         },
-        _ => admin_error(405, "invalid_request_error", "use GET /admin/keys, POST /admin/keys or DELETE /admin/keys/NAME"),
+        _ => admin_error(
+            405,
+            "invalid_request_error",
+            "use GET /admin/keys, POST /admin/keys or DELETE /admin/keys/NAME",
+        ),
     }
 }
 
@@ -81,7 +98,9 @@ async fn create(app: &AdminApp, session: &mut ServerSession) -> Response<Vec<u8>
     };
     let state = app.state.load();
     if !app.keys.has_store() {
-        return key_error(&KeyError::NoStore(super::no_store_message(&state.config.source)));
+        return key_error(&KeyError::NoStore(super::no_store_message(
+            &state.config.source,
+        )));
     }
     let key = match validate(&state.config, &request, now_ms()) {
         Ok(key) => key,
@@ -104,8 +123,18 @@ async fn create(app: &AdminApp, session: &mut ServerSession) -> Response<Vec<u8>
         now_ms(),
     );
     if let Some(object) = answer.as_object_mut() {
-        object.insert("key".into(), serde_json::Value::String(generated.key.expose().to_string()));
-        object.insert("note".into(), "the key is shown only in this response: only its SHA-256 digest is stored".into());
+        object.insert(
+            "key".into(),
+            serde_json::Value::String(generated.key.expose().to_string()),
+        );
+        object.insert(
+            "note".into(),
+            "the key is shown only in this response: only its SHA-256 digest is stored".into(),
+        );
     }
-    simple_response(201, "application/json", serde_json::to_vec_pretty(&answer).unwrap_or_default())
+    simple_response(
+        201,
+        "application/json",
+        serde_json::to_vec_pretty(&answer).unwrap_or_default(),
+    )
 }

@@ -38,7 +38,12 @@ impl KeyIndex {
     /// The index of `rows` for `config`'s teams. A key of a team the config no longer has, or named
     /// like a YAML key, is left out (and logged): it cannot be placed, or would be mistaken for another.
     pub fn build(rows: Vec<ActiveKey>, config: &Config, previous: &KeyIndex) -> KeyIndex {
-        let teams: HashMap<String, Arc<Team>> = config.teams.all().into_iter().map(|t| (t.name.clone(), t)).collect();
+        let teams: HashMap<String, Arc<Team>> = config
+            .teams
+            .all()
+            .into_iter()
+            .map(|t| (t.name.clone(), t))
+            .collect();
         let mut by_digest = HashMap::with_capacity(rows.len());
         for ActiveKey { row, digest } in rows {
             let Some(team) = teams.get(&row.team) else {
@@ -49,10 +54,24 @@ impl KeyIndex {
                 log::warn!("key `{}`: a team key in {} has the same name: the stored key is refused (rename one of them)", row.name, config.source);
                 continue;
             }
-            let used = previous.by_digest.get(&digest).map_or_else(|| Arc::new(AtomicBool::new(false)), |p| p.used.clone());
+            let used = previous
+                .by_digest
+                .get(&digest)
+                .map_or_else(|| Arc::new(AtomicBool::new(false)), |p| p.used.clone());
             let limits = Scope::new(ScopeKind::Key, &row.name, &team.name, row.limits.rates());
-            let key = TeamKey { team: team.clone(), id: Arc::from(row.name.as_str()), limits };
-            by_digest.insert(digest, PersonKey { key, expires_ms: row.expires_ms, used });
+            let key = TeamKey {
+                team: team.clone(),
+                id: Arc::from(row.name.as_str()),
+                limits,
+            };
+            by_digest.insert(
+                digest,
+                PersonKey {
+                    key,
+                    expires_ms: row.expires_ms,
+                    used,
+                },
+            );
         }
         KeyIndex { by_digest }
     }
@@ -86,7 +105,10 @@ impl KeyIndex {
 pub enum Refused {
     /// Unknown, revoked, or not sent: the same answer for each, so a revoked key looks unknown.
     Unknown,
-    Expired { name: String, at_ms: i64 },
+    Expired {
+        name: String,
+        at_ms: i64,
+    },
 }
 
 impl From<Refused> for crate::errors::GatewayError {
@@ -114,12 +136,21 @@ pub struct PersonKeys {
 impl PersonKeys {
     /// No store: YAML keys only, and every key command says a store is needed.
     pub fn without_store(source: &str) -> PersonKeys {
-        PersonKeys { index: ArcSwap::from_pointee(KeyIndex::default()), commands: None, source: source.to_string() }
+        PersonKeys {
+            index: ArcSwap::from_pointee(KeyIndex::default()),
+            commands: None,
+            source: source.to_string(),
+        }
     }
 
     /// The key `presented` is: a YAML team key of `teams`, else a person key. An expired person key
     /// is refused with when it expired; using a person key marks it used (a flag, no I/O).
-    pub fn authenticate(&self, teams: &Teams, presented: &str, now_ms: impl FnOnce() -> i64) -> Result<TeamKey, Refused> {
+    pub fn authenticate(
+        &self,
+        teams: &Teams,
+        presented: &str,
+        now_ms: impl FnOnce() -> i64,
+    ) -> Result<TeamKey, Refused> {
         let wanted = digest(presented);
         if let Some(key) = teams.find_digest(&wanted) {
             return Ok(key.clone());
@@ -127,7 +158,10 @@ impl PersonKeys {
         let index = self.index.load();
         let person = index.by_digest.get(&wanted).ok_or(Refused::Unknown)?;
         if let Some(at_ms) = person.expires_ms.filter(|&at| at <= now_ms()) {
-            return Err(Refused::Expired { name: person.key.id.to_string(), at_ms });
+            return Err(Refused::Expired {
+                name: person.key.id.to_string(),
+                at_ms,
+            });
         }
         if !person.used.load(Ordering::Relaxed) {
             person.used.store(true, Ordering::Relaxed);

@@ -42,7 +42,10 @@ pub fn generate() -> GeneratedKey {
     let bytes: [u8; KEY_BYTES] = rand::random();
     let key = format!("{KEY_PREFIX}{}", hex::encode(bytes));
     let digest = crate::auth::digest(&key);
-    GeneratedKey { key: crate::secret::Secret::new(key), digest }
+    GeneratedKey {
+        key: crate::secret::Secret::new(key),
+        digest,
+    }
 }
 
 /// A key's own limits and budgets, as stored; `None`: none of that kind (its team's still apply).
@@ -83,7 +86,10 @@ impl KeyLimits {
                 parts.push(format!("{field} {v}"));
             }
         }
-        for (field, value) in [("budget_usd_per_day", self.budget_nano_usd_per_day), ("budget_usd_per_month", self.budget_nano_usd_per_month)] {
+        for (field, value) in [
+            ("budget_usd_per_day", self.budget_nano_usd_per_day),
+            ("budget_usd_per_month", self.budget_nano_usd_per_month),
+        ] {
             if let Some(v) = value {
                 parts.push(format!("{field} {}", usd(v)));
             }
@@ -178,7 +184,9 @@ pub fn no_store_message(source: &str) -> String {
 fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if valid {
         Ok(())
     } else {
@@ -188,7 +196,9 @@ fn check_name(name: &str) -> Result<(), String> {
 
 fn check_limit(value: Option<u64>, field: &str) -> Result<Option<u64>, String> {
     match value {
-        Some(0) => Err(format!("limits.{field}: expected a whole number of at least 1 (leave it out for none)")),
+        Some(0) => Err(format!(
+            "limits.{field}: expected a whole number of at least 1 (leave it out for none)"
+        )),
         other => Ok(other),
     }
 }
@@ -198,7 +208,11 @@ fn parse_budget(value: Option<&serde_json::Value>, field: &str) -> Result<Option
         None | Some(serde_json::Value::Null) => return Ok(None),
         Some(serde_json::Value::String(s)) => s.trim().to_string(),
         Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(other) => return Err(format!("limits.{field}: expected an amount of USD such as 50 or 12.5, got {other}")),
+        Some(other) => {
+            return Err(format!(
+                "limits.{field}: expected an amount of USD such as 50 or 12.5, got {other}"
+            ))
+        }
     };
     // `parse_usd` reads exact millionths of a USD; budgets are kept in nano-USD like costs.
     match crate::pricing::parse_usd(&text).ok().and_then(|micro| micro.checked_mul(1_000)) {
@@ -223,23 +237,45 @@ pub fn validate(config: &Config, request: &CreateRequest, now_ms: i64) -> Result
     let teams = config.teams.all();
     if !teams.iter().any(|t| t.name == team) {
         let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
-        return Err(invalid(format!("no team `{team}` in {}: the configured teams are {}", config.source, names.join(", "))));
+        return Err(invalid(format!(
+            "no team `{team}` in {}: the configured teams are {}",
+            config.source,
+            names.join(", ")
+        )));
     }
     let name = request.name.trim();
     check_name(name).map_err(invalid)?;
     if config.teams.has_key_id(name) {
         return Err(KeyError::Duplicate(format!("`{name}` is already the name of a team key in {}: a key name identifies one key in limits and the usage ledger", config.source)));
     }
-    let expires_ms = request.expires.as_deref().map(|e| expiry_ms(e, now_ms)).transpose().map_err(invalid)?;
+    let expires_ms = request
+        .expires
+        .as_deref()
+        .map(|e| expiry_ms(e, now_ms))
+        .transpose()
+        .map_err(invalid)?;
     let l = &request.limits;
     let limits = KeyLimits {
-        requests_per_minute: check_limit(l.requests_per_minute, "requests_per_minute").map_err(invalid)?,
-        tokens_per_minute: check_limit(l.tokens_per_minute, "tokens_per_minute").map_err(invalid)?,
+        requests_per_minute: check_limit(l.requests_per_minute, "requests_per_minute")
+            .map_err(invalid)?,
+        tokens_per_minute: check_limit(l.tokens_per_minute, "tokens_per_minute")
+            .map_err(invalid)?,
         max_concurrent: check_limit(l.max_concurrent, "max_concurrent").map_err(invalid)?,
-        budget_nano_usd_per_day: parse_budget(l.budget_usd_per_day.as_ref(), "budget_usd_per_day").map_err(invalid)?,
-        budget_nano_usd_per_month: parse_budget(l.budget_usd_per_month.as_ref(), "budget_usd_per_month").map_err(invalid)?,
+        budget_nano_usd_per_day: parse_budget(l.budget_usd_per_day.as_ref(), "budget_usd_per_day")
+            .map_err(invalid)?,
+        budget_nano_usd_per_month: parse_budget(
+            l.budget_usd_per_month.as_ref(),
+            "budget_usd_per_month",
+        )
+        .map_err(invalid)?,
     };
-    Ok(NewKey { name: name.to_string(), team: team.to_string(), created_ms: now_ms, expires_ms, limits })
+    Ok(NewKey {
+        name: name.to_string(),
+        team: team.to_string(),
+        created_ms: now_ms,
+        expires_ms,
+        limits,
+    })
 }
 
 /// A key's state at `now_ms`.
@@ -253,7 +289,10 @@ pub fn status(revoked_ms: Option<i64>, expires_ms: Option<i64>, now_ms: i64) -> 
 
 /// What a client presenting an expired key is told.
 pub fn expired_message(name: &str, expires_ms: i64) -> String {
-    format!("key `{name}` expired at {}: ask an admin for a new one (switchyard keys create)", rfc3339_millis(expires_ms))
+    format!(
+        "key `{name}` expired at {}: ask an admin for a new one (switchyard keys create)",
+        rfc3339_millis(expires_ms)
+    )
 }
 
 #[cfg(test)]

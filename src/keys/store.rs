@@ -155,7 +155,9 @@ pub async fn revoke(store: &Store, name: &str, now_ms: i64) -> Result<(), KeyErr
     }
     .await);
     match changed.map_err(store_error)? {
-        0 => Err(KeyError::NotFound(format!("no active key named `{name}` (keys list shows every key and its status)"))),
+        0 => Err(KeyError::NotFound(format!(
+            "no active key named `{name}` (keys list shows every key and its status)"
+        ))),
         _ => Ok(()),
     }
 }

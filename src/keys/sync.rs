@@ -40,13 +40,19 @@ pub(super) enum Command {
 }
 
 /// Starts the key thread for `location` (none for `store: none`) and waits briefly for its first load.
-pub fn spawn(location: &StoreLocation, state: Arc<ArcSwap<GatewayState>>) -> Result<Arc<PersonKeys>, String> {
+pub fn spawn(
+    location: &StoreLocation,
+    state: Arc<ArcSwap<GatewayState>>,
+) -> Result<Arc<PersonKeys>, String> {
     let source = state.load().config.source.clone();
     if *location == StoreLocation::None {
         return Ok(Arc::new(PersonKeys::without_store(&source)));
     }
     let (commands, command_rx) = mpsc::unbounded_channel();
-    let keys = Arc::new(PersonKeys { commands: Some(commands), ..PersonKeys::without_store(&source) });
+    let keys = Arc::new(PersonKeys {
+        commands: Some(commands),
+        ..PersonKeys::without_store(&source)
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -117,10 +123,17 @@ impl Worker {
             };
             match opened {
                 Ok(store) => self.store = Some(store),
-                Err(e) => return Err(KeyError::Store(format!("the key store {} is unavailable: {e}", self.location.describe()))),
+                Err(e) => {
+                    return Err(KeyError::Store(format!(
+                        "the key store {} is unavailable: {e}",
+                        self.location.describe()
+                    )))
+                }
             }
         }
-        self.store.as_ref().ok_or_else(|| KeyError::Store("the key store is unavailable".into()))
+        self.store
+            .as_ref()
+            .ok_or_else(|| KeyError::Store("the key store is unavailable".into()))
     }
 
     async fn handle(&mut self, command: Command) {
@@ -160,11 +173,17 @@ impl Worker {
         let store = self.store().await?.clone();
         let version = store::version(&store).await?;
         let state = self.state.load_full();
-        let current = self.built.as_ref().is_some_and(|(v, built_for)| *v == version && Arc::ptr_eq(built_for, &state));
+        let current = self
+            .built
+            .as_ref()
+            .is_some_and(|(v, built_for)| *v == version && Arc::ptr_eq(built_for, &state));
         if !current {
             let rows = store::active(&store).await?;
             let index = KeyIndex::build(rows, &state.config, &self.keys.index.load());
-            log::debug!("person keys: {} in force (store version {version})", index.len());
+            log::debug!(
+                "person keys: {} in force (store version {version})",
+                index.len()
+            );
             self.keys.swap(index);
             self.built = Some((version, state));
         }
@@ -179,12 +198,18 @@ impl Worker {
         let now = now_ms();
         let names = {
             let last_written = &self.last_written;
-            self.keys.index.load().take_used(|name| last_written.get(name).is_none_or(|&at| now - at >= LAST_USED_EVERY_MS))
+            self.keys.index.load().take_used(|name| {
+                last_written
+                    .get(name)
+                    .is_none_or(|&at| now - at >= LAST_USED_EVERY_MS)
+            })
         };
         if names.is_empty() {
             return;
         }
-        let Some(store) = self.store.clone() else { return };
+        let Some(store) = self.store.clone() else {
+            return;
+        };
         match store::touch(&store, &names, now).await {
             Ok(()) => {
                 for name in names {
@@ -197,24 +222,37 @@ impl Worker {
 
     /// At most one log line a minute while the store fails.
     fn log_error(&mut self, e: &KeyError) {
-        if self.last_error_log.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+        if self
+            .last_error_log
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(60))
+        {
             self.last_error_log = Some(Instant::now());
-            log::warn!("person keys: {e}; the keys in force stay as they are until the store answers");
+            log::warn!(
+                "person keys: {e}; the keys in force stay as they are until the store answers"
+            );
         }
     }
 }
 
 impl PersonKeys {
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<Result<T, KeyError>>) -> Command) -> Result<T, KeyError> {
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, KeyError>>) -> Command,
+    ) -> Result<T, KeyError> {
         let Some(commands) = &self.commands else {
             return Err(KeyError::NoStore(super::no_store_message(&self.source)));
         };
         let (reply, answer) = oneshot::channel();
-        commands.send(command(reply)).map_err(|_| KeyError::Store("the key thread has stopped".into()))?;
+        commands
+            .send(command(reply))
+            .map_err(|_| KeyError::Store("the key thread has stopped".into()))?;
         match tokio::time::timeout(COMMAND_WAIT, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(KeyError::Store("the key thread has stopped".into())),
-            Err(_) => Err(KeyError::Store(format!("the key store did not answer within {} s", COMMAND_WAIT.as_secs()))),
+            Err(_) => Err(KeyError::Store(format!(
+                "the key store did not answer within {} s",
+                COMMAND_WAIT.as_secs()
+            ))),
         }
     }
 
