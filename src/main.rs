@@ -378,12 +378,9 @@ fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match command_runtime("usage") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("switchyard usage: cannot start a runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let rows = runtime.block_on(async {
         use switchyard::ledger::store::{Open, Store};
@@ -409,6 +406,14 @@ fn usage(path: Option<PathBuf>, since: &str, by: &str, format: &str) -> ExitCode
     }
 }
 
+/// A runtime for a command that talks to the store (`usage`, `keys`).
+fn command_runtime(command: &str) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        eprintln!("switchyard {command}: cannot start a runtime: {e}");
+        ExitCode::from(1)
+    })
+}
+
 fn keys(command: KeysCommand) -> ExitCode {
     use switchyard::keys::{cli, CreateRequest, KeyError, LimitsRequest};
     let path = match &command {
@@ -418,12 +423,9 @@ fn keys(command: KeysCommand) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match command_runtime("keys") {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("switchyard keys: cannot start a runtime: {e}");
-            return ExitCode::from(1);
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async {
         match command {

@@ -147,6 +147,11 @@ fn admin(
     (status, r.json().unwrap_or(Value::Null))
 }
 
+/// An admin call with the admin key and no body.
+fn as_admin(gw: &Gateway, method: reqwest::Method, path: &str) -> (u16, Value) {
+    admin(gw, method, path, Some(ADMIN_KEY), None)
+}
+
 fn digest_hex(key: &str) -> String {
     switchyard::auth::digest(key)
         .iter()
@@ -410,13 +415,7 @@ fn admin_api_creates_lists_and_revokes_keys_with_an_admin_key_only() {
         400
     );
 
-    let (status, listed) = admin(
-        &gw,
-        reqwest::Method::GET,
-        "/admin/keys",
-        Some(ADMIN_KEY),
-        None,
-    );
+    let (status, listed) = as_admin(&gw, reqwest::Method::GET, "/admin/keys");
     assert_eq!(status, 200);
     assert_eq!(listed["keys"][0]["name"], "dana");
     assert_eq!(listed["keys"][0]["limits"]["budget_usd_per_month"], "20");
@@ -425,13 +424,7 @@ fn admin_api_creates_lists_and_revokes_keys_with_an_admin_key_only() {
         "{listed}"
     );
 
-    let (status, _) = admin(
-        &gw,
-        reqwest::Method::DELETE,
-        "/admin/keys/dana",
-        Some(ADMIN_KEY),
-        None,
-    );
+    let (status, _) = as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/dana");
     assert_eq!(status, 200);
     let (status, body) = send(&gw, "anthropic", &key);
     assert!(
@@ -439,14 +432,7 @@ fn admin_api_creates_lists_and_revokes_keys_with_an_admin_key_only() {
         "revoked at once on this replica: {status} {body}"
     );
     assert_eq!(
-        admin(
-            &gw,
-            reqwest::Method::DELETE,
-            "/admin/keys/dana",
-            Some(ADMIN_KEY),
-            None
-        )
-        .0,
+        as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/dana").0,
         404
     );
     assert!(
@@ -508,25 +494,12 @@ fn two_replicas_sharing_postgres_see_a_key_created_and_revoked_on_the_other_with
     assert_eq!(send(&a, "openai", &key).0, 200);
 
     assert_eq!(
-        admin(
-            &a,
-            reqwest::Method::DELETE,
-            "/admin/keys/frank",
-            Some(ADMIN_KEY),
-            None
-        )
-        .0,
+        as_admin(&a, reqwest::Method::DELETE, "/admin/keys/frank").0,
         200
     );
     let (took, _) = until_status(&b, "openai", &key, 401, Duration::from_secs(5));
     eprintln!("revoked on A, refused on B after {took:?}");
     assert!(took <= Duration::from_secs(5));
-    let (_, listed) = admin(
-        &b,
-        reqwest::Method::GET,
-        "/admin/keys",
-        Some(ADMIN_KEY),
-        None,
-    );
+    let (_, listed) = as_admin(&b, reqwest::Method::GET, "/admin/keys");
     assert_eq!(listed["keys"][0]["status"], "revoked", "{listed}");
 }
