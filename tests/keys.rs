@@ -67,13 +67,14 @@ fn create(gw: &Gateway, args: &[&str]) -> String {
     key
 }
 
-/// One request in `format` (anthropic | openai) with `key`: its status and body.
+/// One request in `format` (anthropic | openai | responses) with `key`: its status and body.
 fn send(gw: &Gateway, format: &str, key: &str) -> (u16, Value) {
     let (path, body) = match format {
         "anthropic" => (
             "/v1/messages",
             json!({"model": "claude-haiku-4-5", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}),
         ),
+        "responses" => ("/v1/responses", json!({"model": "gpt-5", "input": "hi"})),
         _ => (
             "/v1/chat/completions",
             json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
@@ -327,6 +328,8 @@ fn cli_keys_work_in_both_formats_are_listed_without_secrets_limited_and_revoked(
         message(&body).contains("expired at") && body["error"]["code"].is_string(),
         "OpenAI error shape: {body}"
     );
+    let (status, body) = send(&gw, "responses", &brief);
+    assert!(status == 401 && message(&body).contains("key `carol` expired at"), "Responses: {status} {body}");
 
     // Revoked: refused like an unknown key, within 5 s.
     let out = keys_cli(&gw, &["revoke", "alice"]);
