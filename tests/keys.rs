@@ -438,6 +438,11 @@ fn admin_api_creates_lists_and_revokes_keys_with_an_admin_key_only() {
         as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/dana").0,
         404
     );
+    // A name with `@` comes percent-encoded in the path, and is decoded (not read as a query string).
+    let erin = json!({"team": "platform", "name": "erin@laptop"});
+    assert_eq!(post(Some(ADMIN_KEY), erin).0, 201);
+    assert_eq!(as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin=laptop").0, 404);
+    assert_eq!(as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin%40laptop").0, 200);
     assert!(
         !(gw.process.stdout.text() + &gw.process.stderr.text()).contains(&key),
         "the key in the gateway's log"

@@ -32,13 +32,14 @@ pub async fn serve(app: &AdminApp, session: &mut ServerSession) -> Response<Vec<
     }
     let method = req.method.clone();
     let path = req.uri.path().to_string();
+    // The name as sent, percent-decoded (`alice%40laptop`); a name that is not valid UTF-8 matches none.
     let name = path
         .strip_prefix("/admin/keys")
         .unwrap_or_default()
         .trim_start_matches('/');
-    let name = url::form_urlencoded::parse(name.as_bytes())
-        .map(|(k, v)| format!("{k}{v}"))
-        .collect::<String>();
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8_lossy()
+        .into_owned();
     match (method, name.is_empty()) {
         (Method::GET, true) => match app.keys.list().await {
             Ok(rows) => simple_response(
