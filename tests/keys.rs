@@ -329,7 +329,10 @@ fn cli_keys_work_in_both_formats_are_listed_without_secrets_limited_and_revoked(
         "OpenAI error shape: {body}"
     );
     let (status, body) = send(&gw, "responses", &brief);
-    assert!(status == 401 && message(&body).contains("key `carol` expired at"), "Responses: {status} {body}");
+    assert!(
+        status == 401 && message(&body).contains("key `carol` expired at"),
+        "Responses: {status} {body}"
+    );
 
     // Revoked: refused like an unknown key, within 5 s.
     let out = keys_cli(&gw, &["revoke", "alice"]);
@@ -441,8 +444,14 @@ fn admin_api_creates_lists_and_revokes_keys_with_an_admin_key_only() {
     // A name with `@` comes percent-encoded in the path, and is decoded (not read as a query string).
     let erin = json!({"team": "platform", "name": "erin@laptop"});
     assert_eq!(post(Some(ADMIN_KEY), erin).0, 201);
-    assert_eq!(as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin=laptop").0, 404);
-    assert_eq!(as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin%40laptop").0, 200);
+    assert_eq!(
+        as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin=laptop").0,
+        404
+    );
+    assert_eq!(
+        as_admin(&gw, reqwest::Method::DELETE, "/admin/keys/erin%40laptop").0,
+        200
+    );
     assert!(
         !(gw.process.stdout.text() + &gw.process.stderr.text()).contains(&key),
         "the key in the gateway's log"
