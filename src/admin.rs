@@ -1,6 +1,7 @@
 //! The admin listener: Prometheus `/metrics`, `/healthz` and `/readyz`, kept off the proxy
 //! port so scraping and probes never compete with (or get exposed alongside) client traffic;
-//! and `GET /admin/usage`, the ledger's grouped totals, which needs an admin key (`admin.keys`).
+//! `GET /admin/usage`, the ledger's grouped totals, which needs an admin key (`admin.keys`); and
+//! `GET /dashboard`, the team cost page (`dashboard/`), for an admin key or a team key.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -64,7 +65,11 @@ impl ServeHttp for AdminApp {
             "/readyz" if self.ready() => simple_response(200, "application/json", br#"{"status":"ready"}"#.to_vec()),
             "/readyz" => simple_response(503, "application/json", br#"{"status":"not ready"}"#.to_vec()),
             "/admin/usage" => self.usage(session).await,
-            _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz or /readyz"}"#.to_vec()),
+            "/dashboard" => {
+                let req = session.req_header();
+                crate::dashboard::respond(&req.method, &req.uri, &req.headers, &self.state.load().config, &self.ledger).await
+            }
+            _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz, /readyz or /dashboard"}"#.to_vec()),
         }
     }
 }
