@@ -33,10 +33,9 @@ nav a:hover { text-decoration: underline; }
 .chart .slot { fill: transparent; }
 .chart .day:hover .slot { fill: var(--soft); }
 .chart .day:hover .bar { fill: #1f4aa0; }
-.columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 0 28px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
-th[scope=row] { font-weight: 500; max-width: 260px; overflow: hidden; text-overflow: ellipsis; }
+th[scope=row] { font-weight: 500; max-width: 420px; overflow: hidden; text-overflow: ellipsis; }
 thead th { color: var(--muted); font-weight: 500; font-size: 12px; }
 td.n, thead th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tfoot th, tfoot td { font-weight: 600; border-bottom: none; }
@@ -129,7 +128,7 @@ fn body(out: &mut String, data: &DashboardData, report: &Report) {
     );
     out.push_str("<h2>Daily spend</h2>");
     out.push_str(&chart::daily_spend(data.month, &report.days));
-    out.push_str("<div class=\"columns\"><section><h2>By team</h2>");
+    out.push_str("<section><h2>By team</h2>");
     let teams = report
         .teams
         .iter()
@@ -141,7 +140,7 @@ fn body(out: &mut String, data: &DashboardData, report: &Report) {
         .iter()
         .map(|(name, totals)| (name.clone(), totals, None));
     table(out, "model", "Model", false, models, t);
-    out.push_str("</section></div>");
+    out.push_str("</section>");
     if t.unpriced_requests > 0 {
         let _ = write!(
             out,
