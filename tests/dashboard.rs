@@ -232,9 +232,21 @@ fn chromium(url: &str, args: &[String]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The page shows one month and `GET /admin/usage` all time: a workload that ran across the end of a
+/// month (UTC) would split. Within two minutes of one, this waits for the new month.
+fn not_at_a_month_end() {
+    let now = time::OffsetDateTime::now_utc();
+    if (now + time::Duration::minutes(2)).month() != now.month() {
+        // 23:58 or later on the last day: wait for 00:00.
+        let left = (59 - u64::from(now.minute())) * 60 + (60 - u64::from(now.second()));
+        std::thread::sleep(Duration::from_secs(left));
+    }
+}
+
 #[test]
 fn the_cost_page_in_a_browser_shows_the_ledgers_numbers_to_whom_they_belong() {
     let gw = start("");
+    not_at_a_month_end();
     let n = workload(&gw);
     wait_written(&gw, n);
     let admin_usage = |by: &str| -> Vec<Value> {
@@ -256,6 +268,33 @@ fn the_cost_page_in_a_browser_shows_the_ledgers_numbers_to_whom_they_belong() {
             .clone()
     };
     let port = gw.admin.rsplit(':').next().unwrap();
+
+    // Over plain HTTP first, while the workload is within the last minute: the page for `x-api-key`,
+    // its headers, the limits, the hostile name.
+    let r = page(&gw, "", |r| r.header("x-api-key", ADMIN_KEY));
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().unwrap();
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
+    assert!(html.contains("claude-x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"), "{html}");
+    let platform_requests = team("platform")["requests"].as_u64().unwrap();
+    let (used, _) = cell(&html, "data-limit=\"requests_per_minute\"", "used");
+    assert_eq!(
+        used,
+        format!("{platform_requests} requests in the last minute")
+    );
+    assert!(
+        html.contains("<code>max_concurrent</code></td><td class=\"n\">8</td>"),
+        "{html}"
+    );
 
     // The browser: Basic auth from the URL, the DOM after rendering, and a screenshot.
     let url = format!("http://x:{ADMIN_KEY}@127.0.0.1:{port}/dashboard");
@@ -290,32 +329,6 @@ fn the_cost_page_in_a_browser_shows_the_ledgers_numbers_to_whom_they_belong() {
     if let Ok(out) = std::env::var("SWITCHYARD_SCREENSHOT_OUT") {
         std::fs::copy(&png, Path::new(env!("CARGO_MANIFEST_DIR")).join(out)).unwrap();
     }
-
-    // Over plain HTTP: the same page for `x-api-key`, its headers, the limits, the hostile name.
-    let r = page(&gw, "", |r| r.header("x-api-key", ADMIN_KEY));
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
-    assert!(r.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .starts_with("default-src 'none'"));
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let html = r.text().unwrap();
-    assert!(
-        !html.contains("<script") && !html.contains("<img"),
-        "{html}"
-    );
-    assert!(html.contains("claude-x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"), "{html}");
-    let platform_requests = team("platform")["requests"].as_u64().unwrap();
-    let (used, _) = cell(&html, "data-limit=\"requests_per_minute\"", "used");
-    assert_eq!(
-        used,
-        format!("{platform_requests} requests in the last minute")
-    );
-    assert!(
-        html.contains("<code>max_concurrent</code></td><td class=\"n\">8</td>"),
-        "{html}"
-    );
 
     // A team key, by Basic auth and by Bearer: its own team only.
     let research = team("research");
