@@ -305,6 +305,10 @@ fn the_cost_page_in_a_browser_shows_the_ledgers_numbers_to_whom_they_belong() {
     }
     assert_row_matches(&dom, "<tfoot><tr data-total=\"month\"", &total);
     assert!(!dom.contains(ADMIN_KEY), "the key is never echoed");
+    assert!(
+        !dom.contains("<script") && !dom.contains("<img"),
+        "the hostile model name stayed text"
+    );
     let shots = tempfile::tempdir().unwrap();
     let png = shots.path().join("cost-page.png");
     chromium(

@@ -119,12 +119,13 @@ fn body(out: &mut String, data: &DashboardData, report: &Report) {
     let _ = write!(
         out,
         "<section class=\"cards\" data-total=\"cards\"><div class=\"card\"><b>{}</b><span>spend{}</span></div><div class=\"card\"><b>{}</b><span>tokens</span></div>\
-         <div class=\"card\"><b>{}</b><span>requests</span></div><div class=\"card\"><b>{}</b><span>teams</span></div></section>",
+         <div class=\"card\"><b>{}</b><span>requests</span></div><div class=\"card\"><b>{}</b><span>{}</span></div></section>",
         usd(t.spend()),
         if data.current { ", month to date" } else { "" },
         thousands(t.tokens()),
         thousands(t.requests),
         report.teams.len(),
+        if report.teams.len() == 1 { "team" } else { "teams" },
     );
     out.push_str("<h2>Daily spend</h2>");
     out.push_str(&chart::daily_spend(data.month, &report.days));
