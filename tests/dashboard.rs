@@ -171,9 +171,18 @@ fn assert_row_matches(dom: &str, row: &str, ledger: &Value) {
         (ledger["cost_usd"].as_f64().unwrap() * 1e9).round() as u64,
         "{row} exact spend {exact}"
     );
+    // The rounded figure a reader sees is the exact one to its last digit (cents from a dollar up,
+    // else four decimals).
+    let exact_usd = nano_usd(exact) as f64 / 1e9;
+    let shown_usd: f64 = shown
+        .trim_start_matches('$')
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|e| panic!("{row} spend shown as {shown}: {e}"));
+    let half_a_digit = if exact_usd >= 1.0 { 0.005 } else { 0.00005 };
     assert!(
-        shown.starts_with('$') && shown != "$0.00",
-        "{row} spend shown as {shown}"
+        exact_usd > 0.0 && (shown_usd - exact_usd).abs() <= half_a_digit + 1e-12,
+        "{row} spend shown as {shown} for {exact} USD"
     );
 }
 
