@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::format::thousands;
 use super::{
     Closeness, DashboardData, Day, LimitRow, Month, Report, TeamRow, Totals, Usage, Viewer,
 };
@@ -208,19 +209,30 @@ pub fn assemble(inputs: &Inputs<'_>) -> Report {
 /// a new kind of limit cannot be left off the page: it does not compile until it says how it is
 /// measured (a spend budget: `TeamRow::today` / `TeamRow::month` spend against the budget).
 fn limit_rows(set: &LimitSet, last_minute: &Totals) -> Vec<LimitRow> {
-    const LAST_MINUTE: &str = "in the last minute";
     LimitKind::ALL
         .into_iter()
         .filter_map(|kind| {
             let limit = set.get(kind)?;
-            let closeness = match kind {
-                LimitKind::RequestsPerMinute => Closeness::Measured { used: last_minute.requests, unit: "requests", window: LAST_MINUTE },
-                LimitKind::TokensPerMinute => Closeness::Measured { used: last_minute.tokens(), unit: "tokens", window: LAST_MINUTE },
-                LimitKind::MaxConcurrent => Closeness::NotMeasured("requests under way are counted live by the limiter; the ledger sees a request when it ends"),
+            let count = thousands(i64::try_from(limit).unwrap_or(i64::MAX));
+            let (configured, closeness) = match kind {
+                LimitKind::RequestsPerMinute => (count, last_minute_share(last_minute.requests, "requests", limit)),
+                LimitKind::TokensPerMinute => (count, last_minute_share(last_minute.tokens(), "tokens", limit)),
+                LimitKind::MaxConcurrent => (
+                    count,
+                    Closeness::NotMeasured("requests under way are counted live by the limiter; the ledger sees a request when it ends"),
+                ),
             };
-            Some(LimitRow { field: kind.field(), limit, closeness })
+            Some(LimitRow { field: kind.field(), configured, closeness })
         })
         .collect()
+}
+
+/// `used` of a per-minute `limit`, as the ledger counted the last minute.
+fn last_minute_share(used: i64, unit: &str, limit: u64) -> Closeness {
+    Closeness::Measured {
+        used: format!("{} {unit} in the last minute", thousands(used)),
+        share: used.max(0) as f64 / limit.max(1) as f64,
+    }
 }
 
 #[cfg(test)]
@@ -308,20 +320,18 @@ mod tests {
             rates[0],
             LimitRow {
                 field: "requests_per_minute",
-                limit: 60,
+                configured: "60".into(),
                 closeness: Closeness::Measured {
-                    used: 3,
-                    unit: "requests",
-                    window: "in the last minute"
+                    used: "3 requests in the last minute".into(),
+                    share: 0.05
                 }
             }
         );
         assert_eq!(
             rates[1].closeness,
             Closeness::Measured {
-                used: 3 * 100 + 10 + 5,
-                unit: "tokens",
-                window: "in the last minute"
+                used: "315 tokens in the last minute".into(),
+                share: 0.315
             }
         );
         assert!(matches!(rates[2].closeness, Closeness::NotMeasured(_)));

@@ -136,24 +136,22 @@ pub struct Day {
     pub totals: Totals,
 }
 
-/// One configured limit of a team.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One configured limit of a team, written as its kind wants (a count, or dollars for a budget).
+#[derive(Debug, Clone, PartialEq)]
 pub struct LimitRow {
     /// The config field (`requests_per_minute`).
     pub field: &'static str,
-    pub limit: u64,
+    /// The configured value, as shown (`600`).
+    pub configured: String,
     pub closeness: Closeness,
 }
 
 /// How close a team is to one limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Closeness {
-    /// `used` of the limit, over `window` (`in the last minute`), counted by the ledger.
-    Measured {
-        used: i64,
-        unit: &'static str,
-        window: &'static str,
-    },
+    /// What the ledger counted against the limit (`4 requests in the last minute`), and its share of
+    /// the limit (1.0: at it).
+    Measured { used: String, share: f64 },
     /// The ledger cannot tell; the reason is shown.
     NotMeasured(&'static str),
 }

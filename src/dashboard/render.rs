@@ -258,21 +258,17 @@ fn limits(out: &mut String, teams: &[TeamRow]) {
         for row in rows {
             let _ = write!(
                 out,
-                "<tr data-limits=\"{name}\" data-limit=\"{field}\"><th scope=\"row\">{name}</th><td><code>{field}</code></td><td class=\"n\">{limit}</td>",
+                "<tr data-limits=\"{name}\" data-limit=\"{field}\"><th scope=\"row\">{name}</th><td><code>{field}</code></td><td class=\"n\">{configured}</td>",
                 field = row.field,
-                limit = thousands(i64::try_from(row.limit).unwrap_or(i64::MAX)),
+                configured = escape(&row.configured),
             );
             match &row.closeness {
-                Closeness::Measured { used, unit, window } => {
-                    let limit = row.limit.max(1) as f64;
-                    let share = (*used).max(0) as f64 / limit;
+                Closeness::Measured { used, share } => {
                     let _ = write!(
                         out,
-                        "<td data-field=\"used\">{} {unit} {window}</td><td><meter min=\"0\" max=\"{limit}\" low=\"{low}\" high=\"{high}\" optimum=\"0\" value=\"{value}\"></meter> {pct:.0} %</td>",
-                        thousands(*used),
-                        low = limit * 0.8,
-                        high = limit * 0.95,
-                        value = (*used).max(0),
+                        "<td data-field=\"used\">{}</td><td><meter min=\"0\" max=\"1\" low=\"0.8\" high=\"0.95\" optimum=\"0\" value=\"{value:.4}\"></meter> {pct:.0} %</td>",
+                        escape(used),
+                        value = share.clamp(0.0, 1.0),
                         pct = share * 100.0,
                     );
                 }
@@ -327,11 +323,10 @@ mod tests {
                 today: totals(1, Some(1_000)),
                 limits: Some(vec![LimitRow {
                     field: "requests_per_minute",
-                    limit: 60,
+                    configured: "60".into(),
                     closeness: Closeness::Measured {
-                        used: 48,
-                        unit: "requests",
-                        window: "in the last minute",
+                        used: "48 requests in the last minute".into(),
+                        share: 0.8,
                     },
                 }]),
             }],
