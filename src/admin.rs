@@ -1,7 +1,8 @@
 //! The admin listener: Prometheus `/metrics`, `/healthz` and `/readyz`, kept off the proxy
 //! port so scraping and probes never compete with (or get exposed alongside) client traffic;
-//! and `GET /admin/usage`, the ledger's grouped totals, and `/admin/keys` (person keys, see
-//! `crate::keys::admin`), which need an admin key (`admin.keys`).
+//! `GET /admin/usage`, the ledger's grouped totals, and `/admin/keys` (person keys, see
+//! `crate::keys::admin`), which need an admin key (`admin.keys`); and `GET /dashboard`, the team
+//! cost page (`dashboard/`), for an admin key or a team key.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -68,7 +69,11 @@ impl ServeHttp for AdminApp {
             "/readyz" => simple_response(503, "application/json", br#"{"status":"not ready"}"#.to_vec()),
             "/admin/usage" => self.usage(session).await,
             p if p == "/admin/keys" || p.starts_with("/admin/keys/") => crate::keys::admin::serve(self, session).await,
-            _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz or /readyz"}"#.to_vec()),
+            "/dashboard" => {
+                let req = session.req_header();
+                crate::dashboard::respond(&req.method, &req.uri, &req.headers, &self.state.load().config, &self.keys, &self.ledger).await
+            }
+            _ => simple_response(404, "application/json", br#"{"error":"not found: try /metrics, /healthz, /readyz or /dashboard"}"#.to_vec()),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod dashboard;
 pub mod errors;
 pub mod keys;
 pub mod ledger;
