@@ -61,6 +61,9 @@ pub struct LimitMetrics {
     pub store_up: IntGauge,
     /// Time an admission waited for the shared store.
     pub store_seconds: Histogram,
+    /// Requests admitted with a budget past its `budget_warn_at`, by team, scope (`team`, `key`) and
+    /// the tightest budget (`budget_usd_per_day`, `budget_usd_per_month`).
+    pub budget_warnings: IntCounterVec,
 }
 
 impl LimitMetrics {
@@ -74,7 +77,7 @@ impl LimitMetrics {
             "Requests admitted on this replica's own counters because the shared limit store failed (shared_state.on_error: fail_open).",
         )?;
         let store_errors = IntCounterVec::new(
-            Opts::new("switchyard_limit_store_errors_total", "Shared limit store (Redis) failures, by operation: admit, release, adjust, heartbeat."),
+            Opts::new("switchyard_limit_store_errors_total", "Shared limit store (Redis) failures, by operation: admit, release, adjust, heartbeat, seed."),
             &["operation"],
         )?;
         let store_up = IntGauge::new("switchyard_limit_store_up", "1 while the shared limit store (Redis) answers; 0 from a failure until it answers again.")?;
@@ -86,12 +89,20 @@ impl LimitMetrics {
         registry.register(Box::new(fail_open.clone()))?;
         registry.register(Box::new(store_errors.clone()))?;
         registry.register(Box::new(store_up.clone()))?;
+        let budget_warnings = IntCounterVec::new(
+            Opts::new(
+                "switchyard_budget_warnings_total",
+                "Requests admitted with a spend budget past its warning threshold (budget_warn_at), by team, scope (team or key) and the tightest budget.",
+            ),
+            &["team", "scope", "budget"],
+        )?;
         registry.register(Box::new(store_seconds.clone()))?;
+        registry.register(Box::new(budget_warnings.clone()))?;
         // Every operation is exported from the start (at 0), so a dashboard's error rate has a series to read.
-        for operation in ["admit", "release", "adjust", "heartbeat"] {
+        for operation in ["admit", "release", "adjust", "heartbeat", "seed"] {
             store_errors.with_label_values(&[operation]);
         }
-        Ok(LimitMetrics { rejections, fail_open, store_errors, store_up, store_seconds })
+        Ok(LimitMetrics { rejections, fail_open, store_errors, store_up, store_seconds, budget_warnings })
     }
 }
 

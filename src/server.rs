@@ -64,7 +64,7 @@ pub fn build(config: Config, config_path: Option<PathBuf>, upgrade: bool) -> Res
     let readiness = Arc::new(Readiness::default());
     let settings = config.server.clone();
     let listen = config.listen.clone();
-    let limiter = Arc::new(Limiter::new(config.shared_state.as_ref()).map_err(StartError)?);
+    let limiter = Arc::new(Limiter::with_spend(config.shared_state.as_ref(), ledger.clone()).map_err(StartError)?);
     let proxy_cert = listen.proxy_tls.as_ref().map(|tls| Arc::new(ReloadableCert::new(tls.certified.clone())));
     let state = Arc::new(ArcSwap::from_pointee(GatewayState::new(config, mock_addr).map_err(|e| StartError(e.0))?));
     let discovered = Arc::new(Discovered::default());

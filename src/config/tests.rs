@@ -289,11 +289,36 @@ fn limit_values_name_the_field_and_what_is_valid() {
     let e = limited(&LIMITED.replace("requests_per_minute: 600", "request_per_minute: 600")).unwrap_err();
     assert_eq!(e.path, "default_limits.request_per_minute");
     assert!(e.message.contains("unknown field `request_per_minute`") && e.message.contains("requests_per_minute"), "{}", e.message);
-    let e = limited(&LIMITED.replace("tokens_per_minute: 5000", "budget_usd_per_day: 5")).unwrap_err();
-    assert!(e.message.contains("unknown field `budget_usd_per_day`"), "not accepted before it does something: {}", e.message);
     // Interpolated values arrive as strings.
     let c = parse(&LIMITED.replace("requests_per_minute: 61", "requests_per_minute: '${RPM}'"), "t.yaml", &env(&[("TEAM_KEY", "k"), ("OTHER_KEY", "o"), ("RPM", "42")])).unwrap();
     assert_eq!(c.teams.find("k").unwrap().team.limits.as_ref().unwrap().limits.requests_per_minute, Some(42));
+}
+
+#[test]
+fn budgets_are_usd_held_as_nano_usd_with_a_warning_share_that_inherits() {
+    let text = LIMITED
+        .replace("default_limits: { requests_per_minute: 600, max_concurrent: 20 }", "default_limits: { budget_usd_per_month: 500, budget_warn_at: 0.9 }")
+        .replace("limits: { tokens_per_minute: 5000 }", "limits: { budget_usd_per_day: 0.0001 }")
+        .replace("limits: { requests_per_minute: 61, max_concurrent: unlimited }", "limits: { budget_usd_per_day: '${DAY}', budget_usd_per_month: unlimited }");
+    let c = parse(&text, "t.yaml", &env(&[("TEAM_KEY", "k"), ("OTHER_KEY", "o"), ("DAY", "12.5")])).unwrap();
+    let platform = c.teams.find("k").unwrap();
+    let team = &platform.team.limits.as_ref().unwrap().limits;
+    assert_eq!((team.budget_usd_per_day, team.budget_usd_per_month, team.budget_warn_ppm), (Some(12_500_000_000), None, 900_000));
+    let key = &platform.limits.as_ref().unwrap().limits;
+    assert_eq!((key.budget_usd_per_day, key.budget_warn_ppm), (Some(100_000), 800_000), "keys get no default");
+    let research = &c.teams.find("o").unwrap().team.limits.as_ref().unwrap().limits;
+    assert_eq!(research.budget_usd_per_month, Some(500_000_000_000));
+    for (bad, path, says) in [
+        ("budget_usd_per_month: 0,", "default_limits.budget_usd_per_month", "0 is not valid: expected an amount of USD greater than 0"),
+        ("budget_usd_per_month: -5,", "default_limits.budget_usd_per_month", "-5 is not valid"),
+        ("budget_usd_per_month: .inf,", "default_limits.budget_usd_per_month", "`.inf` is not valid"),
+        ("budget_usd_per_month: lots,", "default_limits.budget_usd_per_month", "`lots` is not valid: expected an amount of USD"),
+        ("budget_warn_at: 1.5,", "default_limits.budget_warn_at", "`1.5` is not valid: expected a fraction of the budget greater than 0 and at most 1"),
+    ] {
+        let e = limited(&LIMITED.replace("default_limits: {", &format!("default_limits: {{ {bad}"))).unwrap_err();
+        assert_eq!(e.path, path, "{bad}");
+        assert!(e.message.contains(says), "{bad}: {}", e.message);
+    }
 }
 
 #[test]
