@@ -64,38 +64,6 @@ fn stop(mut gw: Gateway) {
         .expect("the gateway exits after SIGTERM");
 }
 
-/// A budget refusal: 429 in the caller's format; its `Retry-After` and message.
-fn refused(response: reqwest::blocking::Response, format: &str) -> (u64, String) {
-    assert_eq!(response.status(), 429);
-    let retry: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
-    let body: Value = response.json().unwrap();
-    if format == "anthropic" {
-        assert_eq!(
-            (body["type"].as_str(), body["error"]["type"].as_str()),
-            (Some("error"), Some("rate_limit_error")),
-            "{body}"
-        );
-    } else {
-        assert_eq!(
-            body["error"]["code"].as_str(),
-            Some("rate_limit_exceeded"),
-            "{body}"
-        );
-    }
-    (
-        retry,
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    )
-}
-
 /// When the current UTC day and month end, as `YYYY-MM-DDT00:00:00Z`, and seconds until each (GNU `date`).
 fn renewals() -> ((String, u64), (String, u64)) {
     let date = |args: &[&str]| {
@@ -179,7 +147,7 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
     let gw = start(&budgets);
     let ((next_day, to_day), (next_month, to_month)) = renewals();
     for format in ["anthropic", "openai"] {
-        let (retry, message) = refused(send(&gw, format, "spender-secret"), format);
+        let (retry, message) = refusal(send(&gw, format, "spender-secret"), format);
         assert!(
             retry.abs_diff(to_month) <= 5,
             "Retry-After {retry}, the month renews in {to_month} s"
@@ -221,7 +189,7 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
         1.0
     );
     wait_written(&gw, 2);
-    let (retry, message) = refused(send(&gw, "openai", "warned-secret"), "openai");
+    let (retry, message) = refusal(send(&gw, "openai", "warned-secret"), "openai");
     assert!(
         retry.abs_diff(to_day) <= 5,
         "Retry-After {retry}, the day renews in {to_day} s"
@@ -241,8 +209,8 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
 
     // A restart reads both from the ledger.
     let again = start(&budgets);
-    refused(send(&again, "anthropic", "spender-secret"), "anthropic");
-    let (_, message) = refused(send(&again, "anthropic", "warned-secret"), "anthropic");
+    refusal(send(&again, "anthropic", "spender-secret"), "anthropic");
+    let (_, message) = refusal(send(&again, "anthropic", "warned-secret"), "anthropic");
     assert!(
         message.starts_with("team `warned` has reached its daily budget"),
         "{message}"
