@@ -171,7 +171,9 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
         .headers()
         .get("x-switchyard-budget-remaining")
         .is_none());
-    wait_written(&gw, 1);
+    // Its cost is charged when it ends: written to the ledger means settled (two refusals and `free`'s
+    // request are records too).
+    wait_written(&gw, 4);
     // Two spent of 2.1: past 80 %, and what is left is said.
     let second = send(&gw, "anthropic", "warned-secret");
     assert_eq!(second.status(), 200);
@@ -188,7 +190,7 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
         gw.metric("switchyard_budget_warnings_total{budget=\"budget_usd_per_day\",scope=\"team\",team=\"warned\"}"),
         1.0
     );
-    wait_written(&gw, 2);
+    wait_written(&gw, 5);
     let (retry, message) = refusal(send(&gw, "openai", "warned-secret"), "openai");
     assert!(
         retry.abs_diff(to_day) <= 5,
