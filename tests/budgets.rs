@@ -2,8 +2,8 @@
 //! (by a gateway that ran before, into the same SQLite ledger) is refused in the Anthropic and OpenAI
 //! formats with 429, `Retry-After` until the month renews and a message naming the budget, what was
 //! spent and when it renews; other teams are served; a daily budget reached by this gateway's own
-//! requests blocks the next one, after a request that carried `x-switchyard-budget-remaining`; and a
-//! restarted gateway keeps both blocks, seeded from the ledger.
+//! requests blocks the next one, after a request that carried `x-switchyard-budget-remaining`; a key's
+//! own budget blocks that key only; and a restarted gateway keeps every block, seeded from the ledger.
 
 mod common;
 
@@ -34,6 +34,7 @@ fn start(config: &str) -> Gateway {
         .env("SPENDER_KEY", "spender-secret")
         .env("WARNED_KEY", "warned-secret")
         .env("FREE_KEY", "free-secret")
+        .env("CAPPED_KEY", "capped-secret")
         .start()
 }
 
@@ -111,7 +112,7 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
     let store = dir.path().join("usage.db");
     let teams = |spender: &str, warned: &str| {
         format!(
-            "  - {{ name: spender, keys: [{{ env: SPENDER_KEY }}]{spender} }}\n  - {{ name: warned, keys: [{{ env: WARNED_KEY }}]{warned} }}\n  - {{ name: free, keys: [{{ env: FREE_KEY }}] }}\n"
+            "  - {{ name: spender, keys: [{{ env: SPENDER_KEY }}]{spender} }}\n  - {{ name: warned, keys: [{{ env: WARNED_KEY }}]{warned} }}\n  - {{ name: free, keys: [{{ env: FREE_KEY }}, {{ env: CAPPED_KEY, name: capped, limits: {{ budget_usd_per_day: 0.000001 }} }}] }}\n"
         )
     };
 
@@ -207,6 +208,18 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
         2.0
     );
     assert_eq!(send(&gw, "anthropic", "free-secret").status(), 200);
+    // A key's own budget (smaller than one request) refuses that key after its first request; the other
+    // key of its team is served.
+    assert_eq!(send(&gw, "openai", "capped-secret").status(), 200);
+    wait_written(&gw, 8);
+    let (_, message) = refusal(send(&gw, "anthropic", "capped-secret"), "anthropic");
+    assert!(
+        message.starts_with(
+            "key `capped` has reached its daily budget (budget_usd_per_day 0.000001 USD): "
+        ),
+        "{message}"
+    );
+    assert_eq!(send(&gw, "openai", "free-secret").status(), 200);
     stop(gw);
 
     // A restart reads both from the ledger.
@@ -217,5 +230,6 @@ fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
         message.starts_with("team `warned` has reached its daily budget"),
         "{message}"
     );
+    refusal(send(&again, "openai", "capped-secret"), "openai");
     assert_eq!(send(&again, "openai", "free-secret").status(), 200);
 }
