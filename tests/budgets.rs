@@ -107,6 +107,11 @@ fn nano_round(usd: f64) -> f64 {
 
 #[test]
 fn budgets_refuse_the_team_that_spent_them_warn_before_and_survive_a_restart() {
+    // Every budget here renews at midnight UTC at the latest: start well away from it.
+    let ((_, to_midnight), _) = renewals();
+    if to_midnight < 20 {
+        std::thread::sleep(Duration::from_secs(to_midnight + 1));
+    }
     let mock = Mock::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("usage.db");
