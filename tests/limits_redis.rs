@@ -397,6 +397,15 @@ fn redis_stopped_mid_test_fail_open_keeps_serving_fail_closed_refuses_and_both_r
 
 #[test]
 fn two_gateways_share_one_budget_seeded_once_from_the_ledger() {
+    // A daily budget: start away from midnight UTC, when its counter changes.
+    let into_day = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    if into_day > 86_400 - 20 {
+        std::thread::sleep(Duration::from_secs(86_400 - into_day + 1));
+    }
     let redis = Redis::start();
     let mock = Mock::start(&[]);
     let dir = tempfile::tempdir().unwrap();
