@@ -3,12 +3,15 @@
 # the same small Anthropic JSON request (156 B) through a release switchyard with limits off, with one team
 # held to requests_per_minute + tokens_per_minute + max_concurrent counted in-process, the same limits
 # counted in Redis (`shared_state`; a redis-server of its own on a loopback port), and in Redis without
-# max_concurrent (rates only: one round trip per request instead of two). Upstream: `switchyard mock`.
+# max_concurrent (rates only: one round trip per request instead of two), and both stores again with spend
+# budgets per day and per month added to the three limits (values far above the load: nothing is refused;
+# every request's cost is charged at its end). Upstream: `switchyard mock`.
 # The usage ledger is on in every mode, as shipped (SQLite in a fresh data directory under the run's temp
 # dir, never in the work tree): the rows differ by limits alone.
 #
 # usage: bash loadtest/limits-instructions.sh   (after `cargo build --release --locked`)
-#   env: N1, N2, CONC as for instructions-per-request.sh; PORT_BASE (default 18600); OHA_DIR (a dir holding oha)
+#   env: N1, N2, CONC as for instructions-per-request.sh; PORT_BASE (default 18600); OHA_DIR (a dir holding oha);
+#        MODES (default: off local local-budgets redis redis-budgets redis-rates)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/target/release/switchyard"
@@ -41,9 +44,12 @@ printf '%s\n%s\n' "$common" "$team_off" >"$work/off.yaml"
 printf '%s\n%s\n' "$common" "$team_on" >"$work/local.yaml"
 printf '%s\n%s\nshared_state: { redis_url: "redis://127.0.0.1:%s/0", timeout_ms: 5000 }\n' "$common" "$team_on" "$redis_port" >"$work/redis.yaml"
 printf '%s\n%s\nshared_state: { redis_url: "redis://127.0.0.1:%s/0", timeout_ms: 5000 }\n' "$common" "${team_on/, max_concurrent: 10000/}" "$redis_port" >"$work/redis-rates.yaml"
+team_budgets="${team_on/max_concurrent: 10000/max_concurrent: 10000, budget_usd_per_day: 1000000, budget_usd_per_month: 1000000}"
+printf '%s\n%s\n' "$common" "$team_budgets" >"$work/local-budgets.yaml"
+printf '%s\n%s\nshared_state: { redis_url: "redis://127.0.0.1:%s/0", timeout_ms: 5000 }\n' "$common" "$team_budgets" "$redis_port" >"$work/redis-budgets.yaml"
 
 export MEASURE_KEY=measure-key HEADERS=$'x-api-key: measure-key\nanthropic-version: 2023-06-01'
-for mode in off local redis redis-rates; do
+for mode in ${MODES:-off local local-budgets redis redis-budgets redis-rates}; do
   printf '%-12s ' "$mode"
   rm -rf "$work/data"; mkdir -p "$work/data"
   SWITCHYARD_DATA_DIR="$work/data" bash "$root/loadtest/instructions-per-request.sh" "$proxy" /v1/messages "$work/body.json" -- "$bin" run --config "$work/$mode.yaml"

@@ -520,3 +520,24 @@ fn two_replicas_sharing_postgres_see_a_key_created_and_revoked_on_the_other_with
     let (_, listed) = as_admin(&b, reqwest::Method::GET, "/admin/keys");
     assert_eq!(listed["keys"][0]["status"], "revoked", "{listed}");
 }
+
+#[test]
+fn a_person_keys_own_budget_blocks_that_key_only() {
+    let mock = Mock::start(&[]);
+    let gw = gateway(&mock, "");
+    let carol = create(
+        &gw,
+        &["--team", "platform", "--name", "carol", "--budget-day", "0.000001"],
+    );
+    let dave = create(&gw, &["--team", "platform", "--name", "dave"]);
+    // The first request is admitted (nothing spent yet) and its cost is charged when it ends.
+    until_status(&gw, "anthropic", &carol, 200, Duration::from_secs(5));
+    until_status(&gw, "openai", &carol, 429, Duration::from_secs(5));
+    let (status, body) = send(&gw, "anthropic", &carol);
+    assert_eq!(status, 429, "{body}");
+    assert!(
+        message(&body).starts_with("key `carol` has reached its daily budget (budget_usd_per_day 0.000001 USD)"),
+        "{body}"
+    );
+    assert_eq!(send(&gw, "anthropic", &dave).0, 200, "the team's other key is not blocked");
+}

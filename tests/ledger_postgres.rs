@@ -54,6 +54,27 @@ fn two_replicas_share_one_postgres_store_and_survive_it_stopping() {
     let by_rule = a.usage_json("rule");
     assert_eq!((by_rule.len(), by_rule[0]["rule"].as_str(), by_rule[0]["requests"].as_u64()), (1, Some("default"), Some(6)), "{by_rule:?}");
 
+    // A budget is seeded from PostgreSQL: a replica started now with a monthly budget below what the team
+    // spent refuses its first request.
+    let spent = rows[0]["cost_usd"].as_f64().unwrap_or_default();
+    let budget = (spent / 2.0 * 1e9).round() / 1e9;
+    let c = Gateway::with_config(&format!("{text}default_limits: {{ budget_usd_per_month: {budget} }}\n")).start();
+    let refused = client()
+        .post(c.url("/v1/messages"))
+        .bearer_auth(TEAM_KEY)
+        .json(&serde_json::json!({"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let message = refused.text().unwrap();
+    assert!(
+        message.contains("has reached its monthly budget") && message.contains(&format!("budget_usd_per_month {budget} USD")),
+        "{message}"
+    );
+    // Its refusal is a record too (no tokens, no cost), counted with the others below.
+    wait_until("the refusal's record", || written(&c) == 1.0);
+    drop(c);
+
     // The database goes away: requests still succeed, the queue overflows and is counted.
     pg.stop();
     for i in 0..12 {
@@ -66,5 +87,5 @@ fn two_replicas_share_one_postgres_store_and_survive_it_stopping() {
     // It comes back: what waited in memory is written, what overflowed stays counted.
     pg.start_server();
     wait_until("the waiting records to be written", || written(&a) + dropped == 3.0 + 12.0 && a.metric("switchyard_usage_records_queued") == 0.0);
-    assert_eq!(a.usage_json("team")[0]["requests"].as_f64(), Some(written(&a) + written(&b)));
+    assert_eq!(a.usage_json("team")[0]["requests"].as_f64(), Some(written(&a) + written(&b) + 1.0));
 }

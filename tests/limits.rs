@@ -85,39 +85,6 @@ fn send(
     request.send().unwrap()
 }
 
-/// A 429's `Retry-After`, its error message, and its error body checked for the caller's format.
-fn refusal(response: reqwest::blocking::Response, format: &str) -> (u64, String) {
-    assert_eq!(response.status(), 429);
-    let retry: u64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After");
-    let body: Value = response.json().unwrap();
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    if format == "anthropic" {
-        assert_eq!(
-            (body["type"].as_str(), body["error"]["type"].as_str()),
-            (Some("error"), Some("rate_limit_error")),
-            "{body}"
-        );
-    } else {
-        assert_eq!(
-            (
-                body["error"]["type"].as_str(),
-                body["error"]["code"].as_str()
-            ),
-            (Some("rate_limit_error"), Some("rate_limit_exceeded")),
-            "{body}"
-        );
-    }
-    (retry, message)
-}
-
 #[test]
 fn requests_per_minute_per_team_and_per_key_in_every_format() {
     let mock = Mock::start(&[]);

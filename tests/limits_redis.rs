@@ -106,9 +106,14 @@ impl Drop for Redis {
 }
 
 fn gateway(mock: &Mock, redis: &Redis, on_error: &str, teams: &str) -> Gateway {
+    gateway_with(mock, redis, on_error, teams, "")
+}
+
+/// [`gateway`] with more top-level config (`extra`, whole YAML lines).
+fn gateway_with(mock: &Mock, redis: &Redis, on_error: &str, teams: &str, extra: &str) -> Gateway {
     let providers = provider_yaml("anth", "anthropic", &mock.url(), "sk-ant-api03-redis");
     let text = format!(
-        "server:\n  threads: 2\n  grace_period_seconds: 10\nproviders:\n{providers}models:\n  - {{ name: \"*\", targets: [\"anth/*\"] }}\nshared_state: {{ redis_url: \"{}\", on_error: {on_error}, timeout_ms: 1000 }}\nteams:\n{teams}",
+        "server:\n  threads: 2\n  grace_period_seconds: 10\nproviders:\n{providers}models:\n  - {{ name: \"*\", targets: [\"anth/*\"] }}\nshared_state: {{ redis_url: \"{}\", on_error: {on_error}, timeout_ms: 1000 }}\n{extra}teams:\n{teams}",
         redis.url()
     );
     Gateway::with_config(&text)
@@ -116,6 +121,7 @@ fn gateway(mock: &Mock, redis: &Redis, on_error: &str, teams: &str) -> Gateway {
         .env("FREE_KEY", "free-secret")
         .env("SLOW_KEY", "slow-secret")
         .env("METERED_KEY", "metered-secret")
+        .env("BUDGET_KEY", "budget-secret")
         .start()
 }
 
@@ -387,4 +393,86 @@ fn redis_stopped_mid_test_fail_open_keeps_serving_fail_closed_refuses_and_both_r
             .is_empty(),
         "the counters are back in Redis"
     );
+}
+
+#[test]
+fn two_gateways_share_one_budget_seeded_once_from_the_ledger() {
+    // A daily budget: start away from midnight UTC, when its counter changes.
+    let into_day = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    if into_day > 86_400 - 20 {
+        std::thread::sleep(Duration::from_secs(86_400 - into_day + 1));
+    }
+    let redis = Redis::start();
+    let mock = Mock::start(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // One ledger for both replicas; a budget smaller than one request's cost: the first request is
+    // admitted (nothing spent), and its cost, counted in Redis, refuses the next one on either replica.
+    let ledger = format!(
+        "usage: {{ store: \"sqlite://{}\", flush_interval_ms: 20 }}\n",
+        dir.path().join("usage.db").display()
+    );
+    let teams = "  - { name: budget, keys: [{ env: BUDGET_KEY }], limits: { budget_usd_per_day: 0.000001 } }\n  - { name: free, keys: [{ env: FREE_KEY }] }\n";
+    let (a, b) = (
+        gateway_with(&mock, &redis, "fail_closed", teams, &ledger),
+        gateway_with(&mock, &redis, "fail_closed", teams, &ledger),
+    );
+    let counter = || {
+        redis
+            .cli(&[
+                "--scan",
+                "--pattern",
+                "switchyard:team:budget:budget_usd_per_day:*",
+            ])
+            .trim()
+            .to_string()
+    };
+    assert!(counter().is_empty(), "no counter before the first request");
+    assert_eq!(ask(&a, "budget-secret", &[]).status(), 200);
+    let key = counter();
+    assert!(
+        !key.is_empty(),
+        "the first admission seeded the day's counter"
+    );
+    eventually(10, "the request's cost reaches Redis", || {
+        redis.cli(&["get", &key]).trim().parse::<u64>().unwrap_or(0) > 1000
+    });
+    let spent: u64 = redis.cli(&["get", &key]).trim().parse().unwrap();
+    let ttl: i64 = redis.cli(&["pttl", &key]).trim().parse().unwrap();
+    assert!(
+        ttl > 0 && ttl <= 25 * 3_600_000,
+        "it expires after its day: {ttl} ms"
+    );
+    for gw in [&b, &a] {
+        let response = ask(gw, "budget-secret", &[]);
+        assert_eq!(response.status(), 429);
+        let body: Value = response.json().unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(
+                "team `budget` has reached its daily budget (budget_usd_per_day 0.000001 USD): "
+            ),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        ask(&b, "free-secret", &[]).status(),
+        200,
+        "another team is served"
+    );
+
+    // The counter gone (a new day's, or a Redis that lost it): the next admission seeds it from the
+    // ledger, which holds the first request's cost, once for both replicas.
+    common::usage::wait_written(&a, 1);
+    redis.cli(&["del", &key]);
+    assert_eq!(ask(&b, "budget-secret", &[]).status(), 429);
+    assert_eq!(
+        redis.cli(&["get", &key]).trim().parse::<u64>().unwrap(),
+        spent,
+        "seeded with the ledger's figure"
+    );
+    assert_eq!(ask(&a, "budget-secret", &[]).status(), 429);
 }

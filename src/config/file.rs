@@ -67,6 +67,16 @@ pub struct RateLimitsFile {
     /// Requests under way at once (a stream counts until it ends).
     #[serde(default)]
     pub max_concurrent: Option<serde_yaml::Value>,
+    /// USD per UTC day (a number, such as 50 or 0.25).
+    #[serde(default)]
+    pub budget_usd_per_day: Option<serde_yaml::Value>,
+    /// USD per UTC month.
+    #[serde(default)]
+    pub budget_usd_per_month: Option<serde_yaml::Value>,
+    /// The share of a budget (0 < x ≤ 1, default 0.8) from which an admitted request carries
+    /// `x-switchyard-budget-remaining`.
+    #[serde(default)]
+    pub budget_warn_at: Option<serde_yaml::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,4 @@
-//! Validation of rate and concurrency limits (`default_limits`, `teams[].limits`,
+//! Validation of rate and concurrency limits and spend budgets (`default_limits`, `teams[].limits`,
 //! `teams[].keys[].limits`), `shared_state` and `listen.proxy_tls`. Kept apart from `validate.rs`,
 //! which calls it, so each stays one screenful of concerns.
 
@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::file::{ProxyTlsFile, RateLimitsFile, SharedStateFile};
 use super::internal::ProxyTls;
 use super::validate::FieldError;
+use crate::limits::budget::{usd_to_nano, DEFAULT_WARN_PPM};
 use crate::limits::{LimitKind, LimitSet, OnError, SharedSettings};
 use crate::listener_tls::{self, Part};
 use crate::secret::Secret;
@@ -27,16 +28,16 @@ enum Setting {
     Limit(u64),
 }
 
-/// A `limits:` block as written, before defaults apply.
+/// A `limits:` block as written, before defaults apply: one setting per [`LimitKind::ALL`], and
+/// `budget_warn_at` in millionths.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct LimitSpec([Setting; 3]);
+pub(super) struct LimitSpec {
+    settings: [Setting; LimitKind::ALL.len()],
+    warn_ppm: Option<u32>,
+}
 
 fn index(kind: LimitKind) -> usize {
-    match kind {
-        LimitKind::RequestsPerMinute => 0,
-        LimitKind::TokensPerMinute => 1,
-        LimitKind::MaxConcurrent => 2,
-    }
+    LimitKind::ALL.iter().position(|&k| k == kind).unwrap_or(0)
 }
 
 impl LimitSpec {
@@ -46,6 +47,9 @@ impl LimitSpec {
             requests_per_minute,
             tokens_per_minute,
             max_concurrent,
+            budget_usd_per_day,
+            budget_usd_per_month,
+            budget_warn_at,
         }) = file
         else {
             return Ok(LimitSpec::default());
@@ -56,42 +60,64 @@ impl LimitSpec {
             (LimitKind::TokensPerMinute, tokens_per_minute),
             (LimitKind::MaxConcurrent, max_concurrent),
         ] {
-            spec.0[index(kind)] = setting(value, &format!("{path}.{}", kind.field()))?;
+            spec.settings[index(kind)] = setting(value, &format!("{path}.{}", kind.field()))?;
         }
+        for (kind, value) in [
+            (LimitKind::BudgetPerDay, budget_usd_per_day),
+            (LimitKind::BudgetPerMonth, budget_usd_per_month),
+        ] {
+            spec.settings[index(kind)] = budget(value, &format!("{path}.{}", kind.field()))?;
+        }
+        spec.warn_ppm = warn_at(budget_warn_at, &format!("{path}.budget_warn_at"))?;
         Ok(spec)
     }
 
     /// The limits in force: each field this block sets, else the default's (`unlimited` lifts it).
     pub(super) fn over(self, default: LimitSpec) -> LimitSet {
-        let value = |kind: LimitKind| match (self.0[index(kind)], default.0[index(kind)]) {
-            (Setting::Limit(n), _) | (Setting::Unset, Setting::Limit(n)) => Some(n),
-            _ => None,
-        };
+        let value =
+            |kind: LimitKind| match (self.settings[index(kind)], default.settings[index(kind)]) {
+                (Setting::Limit(n), _) | (Setting::Unset, Setting::Limit(n)) => Some(n),
+                _ => None,
+            };
         LimitSet {
             requests_per_minute: value(LimitKind::RequestsPerMinute),
             tokens_per_minute: value(LimitKind::TokensPerMinute),
             max_concurrent: value(LimitKind::MaxConcurrent),
+            budget_usd_per_day: value(LimitKind::BudgetPerDay),
+            budget_usd_per_month: value(LimitKind::BudgetPerMonth),
+            budget_warn_ppm: self
+                .warn_ppm
+                .or(default.warn_ppm)
+                .unwrap_or(DEFAULT_WARN_PPM),
         }
     }
 }
 
-fn setting(value: Option<serde_yaml::Value>, path: &str) -> Result<Setting, FieldError> {
+/// A YAML scalar as text (`${VAR}` interpolation yields strings); `None` when left out.
+fn scalar(
+    value: Option<serde_yaml::Value>,
+    path: &str,
+    expected: &str,
+) -> Result<Option<String>, FieldError> {
     use serde_yaml::Value;
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(other) => err(
+            path,
+            format!(
+                "{expected}, got {}",
+                serde_yaml::to_string(&other).unwrap_or_default().trim()
+            ),
+        ),
+    }
+}
+
+fn setting(value: Option<serde_yaml::Value>, path: &str) -> Result<Setting, FieldError> {
     let expected = "expected a whole number of at least 1, or `unlimited`";
-    let text = match value {
-        None | Some(Value::Null) => return Ok(Setting::Unset),
-        Some(Value::Number(n)) => n.to_string(),
-        // `${VAR}` interpolation yields strings.
-        Some(Value::String(s)) => s.trim().to_string(),
-        Some(other) => {
-            return err(
-                path,
-                format!(
-                    "{expected}, got {}",
-                    serde_yaml::to_string(&other).unwrap_or_default().trim()
-                ),
-            )
-        }
+    let Some(text) = scalar(value, path, expected)? else {
+        return Ok(Setting::Unset);
     };
     if text == "unlimited" {
         return Ok(Setting::Unlimited);
@@ -103,6 +129,40 @@ fn setting(value: Option<serde_yaml::Value>, path: &str) -> Result<Setting, Fiel
         ),
         Ok(n) => Ok(Setting::Limit(n)),
         Err(_) => err(path, format!("`{text}` is not valid: {expected}")),
+    }
+}
+
+/// A budget in USD, held as nano-USD.
+fn budget(value: Option<serde_yaml::Value>, path: &str) -> Result<Setting, FieldError> {
+    let expected = "expected an amount of USD greater than 0, such as 50 or 0.25, or `unlimited`";
+    let Some(text) = scalar(value, path, expected)? else {
+        return Ok(Setting::Unset);
+    };
+    if text == "unlimited" {
+        return Ok(Setting::Unlimited);
+    }
+    let usd: f64 = text.parse().map_err(|_| FieldError {
+        path: path.into(),
+        message: format!("`{text}` is not valid: {expected}"),
+    })?;
+    usd_to_nano(usd).map(Setting::Limit).or_else(|e| {
+        err(
+            path,
+            format!("{e} (leave the field out, or write `unlimited`, for no budget)"),
+        )
+    })
+}
+
+/// `budget_warn_at`: a fraction of a budget, 0 < x ≤ 1, in millionths.
+fn warn_at(value: Option<serde_yaml::Value>, path: &str) -> Result<Option<u32>, FieldError> {
+    let expected =
+        "expected a fraction of the budget greater than 0 and at most 1, such as 0.8 (the default)";
+    let Some(text) = scalar(value, path, expected)? else {
+        return Ok(None);
+    };
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x <= 1.0 => Ok(Some((x * 1e6).round() as u32)),
+        _ => err(path, format!("`{text}` is not valid: {expected}")),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::format::thousands;
+use super::format::{thousands, usd};
 use super::{
     Closeness, DashboardData, Day, LimitRow, Month, Report, TeamRow, Totals, Usage, Viewer,
 };
@@ -180,7 +180,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> Report {
                 {
                     last_minute.add_row(row);
                 }
-                team.limits = Some(limit_rows(set, &last_minute));
+                let spent = Spent { today: team.today.spend(), month: team.month.spend() };
+                team.limits = Some(limit_rows(set, &last_minute, spent));
             }
         }
     }
@@ -208,7 +209,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> Report {
 /// A team's configured limits and how close it is to each. One `match` over every [`LimitKind`], so
 /// a new kind of limit cannot be left off the page: it does not compile until it says how it is
 /// measured (a spend budget: `TeamRow::today` / `TeamRow::month` spend against the budget).
-fn limit_rows(set: &LimitSet, last_minute: &Totals) -> Vec<LimitRow> {
+fn limit_rows(set: &LimitSet, last_minute: &Totals, spent: Spent) -> Vec<LimitRow> {
     LimitKind::ALL
         .into_iter()
         .filter_map(|kind| {
@@ -221,10 +222,31 @@ fn limit_rows(set: &LimitSet, last_minute: &Totals) -> Vec<LimitRow> {
                     count,
                     Closeness::NotMeasured("requests under way are counted live by the limiter; the ledger sees a request when it ends"),
                 ),
+                LimitKind::BudgetPerDay => (usd(nano(limit)), budget_share(spent.today, "today", limit)),
+                LimitKind::BudgetPerMonth => (usd(nano(limit)), budget_share(spent.month, "this month", limit)),
             };
             Some(LimitRow { field: kind.field(), configured, closeness })
         })
         .collect()
+}
+
+/// What a team has spent (nano-USD) in the periods its budgets cover.
+#[derive(Debug, Clone, Copy)]
+struct Spent {
+    today: i64,
+    month: i64,
+}
+
+fn nano(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// `spent` (nano-USD) of a `budget` (nano-USD) in the period the budget covers.
+fn budget_share(spent: i64, period: &str, budget: u64) -> Closeness {
+    Closeness::Measured {
+        used: format!("{} spent {period}", usd(spent)),
+        share: spent.max(0) as f64 / budget.max(1) as f64,
+    }
 }
 
 /// `used` of a per-minute `limit`, as the ledger counted the last minute.
@@ -270,6 +292,8 @@ mod tests {
                     requests_per_minute: Some(60),
                     tokens_per_minute: Some(1000),
                     max_concurrent: Some(4),
+                    budget_usd_per_day: Some(2_000),
+                    ..LimitSet::default()
                 },
             ),
             ("research".into(), LimitSet::default()),

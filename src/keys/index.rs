@@ -58,7 +58,12 @@ impl KeyIndex {
                 .by_digest
                 .get(&digest)
                 .map_or_else(|| Arc::new(AtomicBool::new(false)), |p| p.used.clone());
-            let limits = Scope::new(ScopeKind::Key, &row.name, &team.name, row.limits.rates());
+            let limits = Scope::new(
+                ScopeKind::Key,
+                &row.name,
+                &team.name,
+                row.limits.limit_set(team.limits.as_ref().map(|s| s.limits.budget_warn_ppm)),
+            );
             let key = TeamKey {
                 team: team.clone(),
                 id: Arc::from(row.name.as_str()),

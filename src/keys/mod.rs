@@ -64,18 +64,17 @@ pub struct KeyLimits {
 }
 
 impl KeyLimits {
-    /// The rate and concurrency limits, as `crate::limits` counts them.
-    ///
-    /// The budgets are stored and listed but not counted here yet: `LimitSet` gains budget fields with
-    /// the budgets work (#14), and they are mapped in when the two meet — the update below keeps
-    /// this compiling on both sides until then.
-    #[allow(clippy::needless_update)]
-    pub fn rates(&self) -> crate::limits::LimitSet {
+    /// The limits as `crate::limits` counts them: rates, concurrency and budgets (nano-USD). A person
+    /// key has no warning threshold of its own: it warns where its team's limits do (`warn_ppm`).
+    pub fn limit_set(&self, warn_ppm: Option<u32>) -> crate::limits::LimitSet {
+        let default = crate::limits::LimitSet::default();
         crate::limits::LimitSet {
             requests_per_minute: self.requests_per_minute,
             tokens_per_minute: self.tokens_per_minute,
             max_concurrent: self.max_concurrent,
-            ..crate::limits::LimitSet::default()
+            budget_usd_per_day: self.budget_nano_usd_per_day,
+            budget_usd_per_month: self.budget_nano_usd_per_month,
+            budget_warn_ppm: warn_ppm.unwrap_or(default.budget_warn_ppm),
         }
     }
 

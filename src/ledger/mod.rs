@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{RequestLog, UsageSettings};
 use crate::metrics::Metrics;
-pub use query::{Dimension, GroupRow, Query};
+pub use query::{Dimension, GroupRow, Query, SpendQuery};
 pub use record::UsageRecord;
 use store::{Open, Store};
 use writer::{Control, Writer};
@@ -196,6 +196,48 @@ impl Ledger {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err("the usage writer has stopped".into()),
             Err(_) => Err("the usage store did not answer within 30 s".into()),
+        }
+    }
+}
+
+/// The longest a budget's seed waits for the store: it holds the first request of a period.
+const SPEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Budgets are seeded from here: what a team or key has spent since the start of the period. What
+/// this gateway has queued is written first, so the sum includes it.
+#[async_trait::async_trait]
+impl crate::limits::SpendSource for Ledger {
+    async fn spent_since(
+        &self,
+        scope: crate::limits::ScopeKind,
+        name: &str,
+        since_ms: i64,
+    ) -> Result<u64, String> {
+        let Some(control) = self.control.as_ref().filter(|_| self.has_store) else {
+            // No store: a budget counts what this process sees from its start.
+            return Ok(0);
+        };
+        let (reply, answer) = oneshot::channel();
+        let query = SpendQuery {
+            key: scope == crate::limits::ScopeKind::Key,
+            name: name.to_string(),
+            since_ms,
+        };
+        // In order: the writer writes its queue before it answers.
+        let flushed = control.send(Control::Flush {
+            deadline: Instant::now() + SPEND_TIMEOUT,
+            done: None,
+        });
+        if flushed.is_err() || control.send(Control::Spend(query, reply)).is_err() {
+            return Err("the usage writer has stopped".into());
+        }
+        match tokio::time::timeout(SPEND_TIMEOUT, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("the usage writer has stopped".into()),
+            Err(_) => Err(format!(
+                "the usage store did not answer within {} s",
+                SPEND_TIMEOUT.as_secs()
+            )),
         }
     }
 }

@@ -133,6 +133,27 @@ impl Query {
     }
 }
 
+/// What a team or a key has spent since a point in time (the start of a budget's day or month):
+/// the one figure a budget's counter is seeded with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpendQuery {
+    /// `true`: `name` is a key id (`key_id`); `false`: a team.
+    pub key: bool,
+    pub name: String,
+    pub since_ms: i64,
+}
+
+impl SpendQuery {
+    /// The statement; `$1` is the name, `$2` `since_ms`. Unpriced records count 0.
+    pub fn sql(&self) -> &'static str {
+        if self.key {
+            "SELECT CAST(SUM(cost_nano_usd) AS BIGINT) FROM usage_records WHERE key_id = $1 AND ts_ms >= $2"
+        } else {
+            "SELECT CAST(SUM(cost_nano_usd) AS BIGINT) FROM usage_records WHERE team = $1 AND ts_ms >= $2"
+        }
+    }
+}
+
 /// `7d` → milliseconds (units s, m, h, d, w). Also how long a new key lasts (`keys create --expires`).
 pub fn duration_ms(text: &str) -> Result<i64, String> {
     let bad = || {

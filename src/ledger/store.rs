@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use super::query::{GroupRow, Query};
+use super::query::{GroupRow, Query, SpendQuery};
 use super::record::UsageRecord;
 use crate::config::StoreLocation;
 
@@ -58,13 +58,23 @@ fn insert_sql(rows: usize, numbered: bool) -> &'static str {
             })
             .collect::<Vec<_>>()
     };
-    let all = if numbered { POSTGRES.get_or_init(|| build(true)) } else { SQLITE.get_or_init(|| build(false)) };
-    let index = ROWS_PER_STATEMENT.iter().position(|&n| n == rows).unwrap_or(ROWS_PER_STATEMENT.len() - 1);
+    let all = if numbered {
+        POSTGRES.get_or_init(|| build(true))
+    } else {
+        SQLITE.get_or_init(|| build(false))
+    };
+    let index = ROWS_PER_STATEMENT
+        .iter()
+        .position(|&n| n == rows)
+        .unwrap_or(ROWS_PER_STATEMENT.len() - 1);
     all.get(index).map_or("", String::as_str)
 }
 
 /// Cuts `records` into runs of the given sizes (descending, ending with 1), largest first.
-fn statement_runs<'a>(records: &'a [UsageRecord], sizes: &'static [usize]) -> impl Iterator<Item = &'a [UsageRecord]> {
+fn statement_runs<'a>(
+    records: &'a [UsageRecord],
+    sizes: &'static [usize],
+) -> impl Iterator<Item = &'a [UsageRecord]> {
     let mut rest = records;
     std::iter::from_fn(move || {
         let n = sizes.iter().copied().find(|&n| n <= rest.len())?;
@@ -304,6 +314,27 @@ impl Store {
         Ok(out)
     }
 
+    /// Nano-USD recorded for `query`'s team or key since its start (0 when nothing was).
+    pub async fn spent(&self, query: &SpendQuery) -> Result<i64, sqlx::Error> {
+        let sum: Option<i64> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar(query.sql())
+                    .bind(&query.name)
+                    .bind(query.since_ms)
+                    .fetch_one(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(query.sql())
+                    .bind(&query.name)
+                    .bind(query.since_ms)
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(sum.unwrap_or(0))
+    }
+
     pub async fn close(&self) {
         match self {
             Store::Sqlite(pool) => pool.close().await,
@@ -319,11 +350,19 @@ mod tests {
     #[test]
     fn batches_go_out_in_few_statement_shapes() {
         let records = vec![UsageRecord::default(); 300];
-        let runs: Vec<usize> = statement_runs(&records, &ROWS_PER_STATEMENT).map(<[UsageRecord]>::len).collect();
+        let runs: Vec<usize> = statement_runs(&records, &ROWS_PER_STATEMENT)
+            .map(<[UsageRecord]>::len)
+            .collect();
         assert_eq!(runs, vec![256, 16, 16, 4, 4, 4]);
-        assert_eq!(statement_runs(&records[..3], &SQLITE_ROWS_PER_STATEMENT).count(), 3);
+        assert_eq!(
+            statement_runs(&records[..3], &SQLITE_ROWS_PER_STATEMENT).count(),
+            3
+        );
         assert_eq!(insert_sql(4, true).matches('$').count(), 4 * VALUES_PER_ROW);
-        assert!(insert_sql(1, false).ends_with("?)") && insert_sql(1, false).matches('?').count() == VALUES_PER_ROW);
+        assert!(
+            insert_sql(1, false).ends_with("?)")
+                && insert_sql(1, false).matches('?').count() == VALUES_PER_ROW
+        );
         assert_eq!(COLUMNS.split(',').count(), VALUES_PER_ROW);
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::query::{GroupRow, Query};
+use super::query::{GroupRow, Query, SpendQuery};
 use super::record::UsageRecord;
 use super::store::Store;
 use crate::metrics::Metrics;
@@ -22,6 +22,8 @@ pub(super) enum Control {
         done: Option<std::sync::mpsc::Sender<()>>,
     },
     Query(Query, oneshot::Sender<Result<Vec<GroupRow>, String>>),
+    /// What a team or key has spent since a time (a budget's seed).
+    Spend(SpendQuery, oneshot::Sender<Result<u64, String>>),
 }
 
 pub(super) struct Writer {
@@ -70,6 +72,7 @@ impl Writer {
                         }
                     }
                     Some(Control::Query(query, reply)) => self.answer(query, reply),
+                    Some(Control::Spend(query, reply)) => self.answer_spend(query, reply),
                     None => {
                         let deadline = Instant::now() + Duration::from_secs(5);
                         self.flush(&mut records, &mut batch, deadline, &mut control, &mut deferred).await;
@@ -136,6 +139,21 @@ impl Writer {
                 ));
             }
         }
+    }
+
+    fn answer_spend(&self, query: SpendQuery, reply: oneshot::Sender<Result<u64, String>>) {
+        let Some(store) = self.store.clone() else {
+            let _ = reply.send(Ok(0));
+            return;
+        };
+        tokio::spawn(async move {
+            let spent = store
+                .spent(&query)
+                .await
+                .map(|n| u64::try_from(n).unwrap_or(0))
+                .map_err(|e| format!("the usage store failed the query: {e}"));
+            let _ = reply.send(spent);
+        });
     }
 
     fn accept(&mut self, record: UsageRecord, batch: &mut Vec<UsageRecord>) {
@@ -230,6 +248,7 @@ impl Writer {
                     _ = &mut sleep => break,
                     ctl = control.recv(), if deferred.is_none() && !closed => match ctl {
                         Some(Control::Query(query, reply)) => self.answer(query, reply),
+                        Some(Control::Spend(query, reply)) => self.answer_spend(query, reply),
                         Some(Control::Flush { deadline: d, done }) => {
                             deadline = Some(deadline.map_or(d, |old| old.min(d)));
                             *deferred = Some(Control::Flush { deadline: d, done });

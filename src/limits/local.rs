@@ -13,6 +13,7 @@ use pingora_limits::inflight::Inflight;
 use pingora_limits::rate::Rate;
 
 use super::policy::{Check, LimitKind, ScopeKind, Subjects};
+use super::spend::{LocalSpend, SpendSource};
 use super::window::{Counts, WINDOW};
 use super::{CounterStore, Held, Over, StoreError, Verdict};
 
@@ -20,6 +21,8 @@ pub struct LocalStore {
     /// Requests and tokens per minute, keyed by (scope, name, limit).
     rates: Rate,
     concurrent: Inflight,
+    /// Spend per budget period.
+    pub(super) spend: LocalSpend,
 }
 
 impl Default for LocalStore {
@@ -27,6 +30,7 @@ impl Default for LocalStore {
         LocalStore {
             rates: Rate::new(WINDOW),
             concurrent: Inflight::new(),
+            spend: LocalSpend::default(),
         }
     }
 }
@@ -61,6 +65,8 @@ impl LocalStore {
                     };
                     (!before.admits(check.limit, check.cost)).then(|| Over::rate(&check, &before))
                 }
+                // Budgets are not counted at admission (`LocalSpend::check` reads them).
+                LimitKind::BudgetPerDay | LimitKind::BudgetPerMonth => None,
                 LimitKind::MaxConcurrent => {
                     let (guard, now) = self.concurrent.incr(key(&check), 1);
                     let under_way = u64::try_from(now).unwrap_or(0);
@@ -79,7 +85,7 @@ impl LocalStore {
                 return Verdict::Refused(over);
             }
         }
-        Verdict::Admitted(Held::Local(guards))
+        Verdict::Admitted(Held::Local(guards), None)
     }
 
     /// Adds `delta` tokens to the current window of each tokens-per-minute limit. A refund (negative)
@@ -108,12 +114,31 @@ impl CounterStore for LocalStore {
         &self,
         subjects: &Subjects,
         estimated_tokens: u64,
+        spend: &dyn SpendSource,
+        now_ms: i64,
     ) -> Result<Verdict, StoreError> {
-        Ok(self.try_acquire(subjects, estimated_tokens))
+        // Budgets first: they count nothing, so a refusal by one leaves every counter as it was.
+        let warning = if subjects.has_budgets() {
+            match self.spend.check(subjects, now_ms, spend).await {
+                Ok(warning) => warning,
+                Err(over) => return Ok(Verdict::Refused(over)),
+            }
+        } else {
+            None
+        };
+        Ok(match self.try_acquire(subjects, estimated_tokens) {
+            Verdict::Admitted(held, _) => Verdict::Admitted(held, warning),
+            refused => refused,
+        })
     }
 
-    fn settle(&self, subjects: &Subjects, delta: i64, held: Held) {
-        self.add_tokens(subjects, delta);
+    fn settle(&self, subjects: &Subjects, delta: i64, cost: u64, held: Held) {
+        if delta != 0 {
+            self.add_tokens(subjects, delta);
+        }
+        if cost > 0 {
+            self.spend.add(subjects, cost, crate::ledger::now_ms());
+        }
         drop(held);
     }
 }

@@ -16,13 +16,17 @@
 //! [`Limiter::admit`] once in admission and [`Limiter::settle`] once in `logging`. Traffic of teams and
 //! keys without limits returns before any store is touched.
 //!
-//! Spend budgets (per day, per month) will be checked in `admit` exactly as the rates are, from
-//! counters corrected in `settle` by the request's cost: further [`LimitKind`]s and an [`Actual`]
-//! field, not a new path.
+//! Spend budgets (USD per UTC day, per UTC month) are two more [`LimitKind`]s on the same path:
+//! `admit` reads what the team or key has spent this period (a reached budget refuses, a budget past
+//! `budget_warn_at` is reported in [`Admission::warning`]) and counts nothing; `settle` adds the
+//! request's cost from [`Actual::cost_nano_usd`], the cost its usage record carries. Spend counters
+//! are seeded from the ledger once per period ([`SpendSource`]); see `budget.rs` and `spend.rs`.
 
+pub mod budget;
 mod local;
 mod policy;
 mod shared;
+mod spend;
 mod window;
 
 use std::sync::Arc;
@@ -33,7 +37,10 @@ use async_trait::async_trait;
 pub use local::LocalStore;
 pub use policy::{Check, LimitKind, LimitSet, Scope, ScopeKind, Subjects};
 pub use shared::{OnError, SharedSettings, SharedStore};
+pub use spend::{NoSpendSource, SpendSource};
 pub use window::{whole_seconds, Counts, WINDOW};
+
+use budget::{Exhausted, Warning};
 
 use crate::errors::{ErrorKind, GatewayError};
 use crate::metrics::Metrics;
@@ -42,21 +49,25 @@ use crate::usage::Extracted;
 /// Where counters live: this process ([`LocalStore`]) or Redis, shared by every replica ([`SharedStore`]).
 #[async_trait]
 pub trait CounterStore: Send + Sync {
-    /// Counts one request against every limit of `subjects`, or against none when one would go over.
+    /// Counts one request against every limit of `subjects`, or against none when one would go
+    /// over; reads its budgets' spend at `now_ms` (seeding a period's counter from `spend`).
     async fn acquire(
         &self,
         subjects: &Subjects,
         estimated_tokens: u64,
+        spend: &dyn SpendSource,
+        now_ms: i64,
     ) -> Result<Verdict, StoreError>;
-    /// Adds `delta` tokens to the current window of each tokens-per-minute limit (negative: a refund)
-    /// and gives back the slots `held`, in one message to the store. Sent without waiting for the
-    /// store: the request is over.
-    fn settle(&self, subjects: &Subjects, delta: i64, held: Held);
+    /// Adds `delta` tokens to the current window of each tokens-per-minute limit (negative: a refund),
+    /// `cost` nano-USD to each budget's current period, and gives back the slots `held`, in one
+    /// message to the store. Sent without waiting for the store: the request is over.
+    fn settle(&self, subjects: &Subjects, delta: i64, cost: u64, held: Held);
 }
 
 /// A store's answer to one admission.
 pub enum Verdict {
-    Admitted(Held),
+    /// Counted; with the tightest budget when one is past its warning threshold.
+    Admitted(Held, Option<Warning>),
     Refused(Over),
 }
 
@@ -89,6 +100,8 @@ pub struct Over {
     pub cost: u64,
     /// Until it would fit, if nothing else is counted meanwhile; `None`: it never fits.
     pub wait: Option<Duration>,
+    /// For a budget: what was spent and when it renews.
+    pub exhausted: Option<Exhausted>,
 }
 
 /// How long a refused request for a concurrency slot is told to wait: slots free as requests end.
@@ -102,6 +115,23 @@ impl Over {
             limit: check.limit,
             cost: check.cost,
             wait: counts.wait_for(check.limit, check.cost, WINDOW),
+            exhausted: None,
+        }
+    }
+
+    fn budget(check: &budget::BudgetCheck<'_>, spent: u64, now_ms: i64) -> Over {
+        let until = u64::try_from(check.span.end_ms.saturating_sub(now_ms)).unwrap_or(0);
+        Over {
+            scope: check.scope.clone(),
+            kind: check.kind,
+            limit: check.limit,
+            cost: 0,
+            wait: Some(Duration::from_millis(until)),
+            exhausted: Some(Exhausted {
+                period: check.period,
+                spent,
+                renews_at_ms: check.span.end_ms,
+            }),
         }
     }
 
@@ -112,6 +142,7 @@ impl Over {
             limit: check.limit,
             cost: 1,
             wait: Some(CONCURRENCY_RETRY),
+            exhausted: None,
         }
     }
 }
@@ -151,6 +182,9 @@ impl Refusal {
         let scope = self.scope();
         let who = format!("{} `{}`", scope.kind.label(), scope.name);
         match self {
+            Refusal::Over(Over { kind, limit, wait, exhausted: Some(exhausted), .. }) => {
+                budget::exhausted_message(&who, *kind, *limit, exhausted, wait.map_or(1, whole_seconds))
+            }
             Refusal::Over(Over { kind: LimitKind::MaxConcurrent, limit, .. }) => {
                 format!("{who} exceeded max_concurrent ({limit}): {limit} of its requests are under way; retry when one has finished")
             }
@@ -210,8 +244,18 @@ pub struct Admission {
     subjects: Subjects,
     tokens: u64,
     counted_by: CountedBy,
+    /// The tightest budget, when one is past its warning threshold.
+    warning: Option<Warning>,
     /// Released when the admission is dropped.
     _held: Held,
+}
+
+impl Admission {
+    /// The tightest budget of this request, when one is past its `budget_warn_at`: what
+    /// `x-switchyard-budget-remaining` says.
+    pub fn warning(&self) -> Option<&Warning> {
+        self.warning.as_ref()
+    }
 }
 
 /// What a finished request used, as tokens per minute count it: the usage the ledger records for it,
@@ -231,6 +275,8 @@ pub struct Actual {
     /// arrived, a body that could not be read), they are what was seen so far — a floor — and the
     /// admission's estimate stands if it is larger.
     pub reported: bool,
+    /// The cost its usage record carries (nano-USD; `None`: unpriced), added to its budgets.
+    pub cost_nano_usd: Option<u64>,
 }
 
 impl Actual {
@@ -246,6 +292,7 @@ impl Actual {
                         .saturating_add(extracted.usage.output_tokens),
                 ),
                 reported: extracted.usage.reported,
+                cost_nano_usd: None,
             },
         }
     }
@@ -256,17 +303,28 @@ impl Actual {
 pub struct Limiter {
     local: LocalStore,
     shared: Option<(SharedStore, OnError)>,
+    /// What seeds a budget's counter at the start of a period: the usage ledger.
+    spend: Arc<dyn SpendSource>,
 }
 
 impl Limiter {
-    /// In-process counters only, or shared through Redis as `shared_state` says.
+    /// In-process counters only, or shared through Redis as `shared_state` says; budgets count from 0.
     pub fn new(shared: Option<&SharedSettings>) -> Result<Limiter, String> {
+        Limiter::with_spend(shared, Arc::new(NoSpendSource))
+    }
+
+    /// As [`Limiter::new`], with budgets seeded from `spend` (the usage ledger) once per period.
+    pub fn with_spend(
+        shared: Option<&SharedSettings>,
+        spend: Arc<dyn SpendSource>,
+    ) -> Result<Limiter, String> {
         let shared = shared
             .map(|s| SharedStore::start(s).map(|store| (store, s.on_error)))
             .transpose()?;
         Ok(Limiter {
             local: LocalStore::default(),
             shared,
+            spend,
         })
     }
 
@@ -280,32 +338,48 @@ impl Limiter {
         if subjects.is_empty() {
             return Ok(None);
         }
+        let now = crate::ledger::now_ms();
+        let spend = self.spend.as_ref();
         let (verdict, counted_by) = match &self.shared {
             None => (
-                self.local.acquire(&subjects, estimated_tokens).await,
+                self.local
+                    .acquire(&subjects, estimated_tokens, spend, now)
+                    .await,
                 CountedBy::Local,
             ),
-            Some((store, on_error)) => match store.acquire(&subjects, estimated_tokens).await {
-                Ok(verdict) => (Ok(verdict), CountedBy::Shared),
-                Err(e) if *on_error == OnError::FailOpen => {
-                    Metrics::global().limits.fail_open.inc();
-                    log::debug!("limit store failed ({e}): counted on this replica");
-                    (
-                        self.local.acquire(&subjects, estimated_tokens).await,
-                        CountedBy::Local,
-                    )
+            Some((store, on_error)) => {
+                match store.acquire(&subjects, estimated_tokens, spend, now).await {
+                    Ok(verdict) => (Ok(verdict), CountedBy::Shared),
+                    Err(e) if *on_error == OnError::FailOpen => {
+                        Metrics::global().limits.fail_open.inc();
+                        log::debug!("limit store failed ({e}): counted on this replica");
+                        (
+                            self.local
+                                .acquire(&subjects, estimated_tokens, spend, now)
+                                .await,
+                            CountedBy::Local,
+                        )
+                    }
+                    Err(e) => (Err(e), CountedBy::Shared),
                 }
-                Err(e) => (Err(e), CountedBy::Shared),
-            },
+            }
         };
         let refusal = match verdict {
-            Ok(Verdict::Admitted(held)) => {
+            Ok(Verdict::Admitted(held, warning)) => {
+                if let Some(w) = &warning {
+                    Metrics::global()
+                        .limits
+                        .budget_warnings
+                        .with_label_values(&[&w.team, w.scope, w.kind.field()])
+                        .inc();
+                }
                 return Ok(Some(Admission {
                     subjects,
                     tokens: estimated_tokens,
                     counted_by,
+                    warning,
                     _held: held,
-                }))
+                }));
             }
             Ok(Verdict::Refused(over)) => Refusal::Over(over),
             Err(e) => match subjects.iter().next() {
@@ -325,33 +399,55 @@ impl Limiter {
         Err(refusal)
     }
 
-    /// The request is over: corrects its token count to what it really used, and frees its slots.
+    /// The request is over: corrects its token count to what it really used, adds its cost to its
+    /// budgets, and frees its slots.
     pub fn settle(&self, admission: Admission, actual: Actual) {
         let Admission {
             subjects,
             tokens: estimated,
             counted_by,
+            warning: _,
             _held: held,
         } = admission;
-        let Some(used) = actual.tokens else { return };
-        let tokens = if actual.reported {
-            used
-        } else {
-            used.max(estimated)
+        let cost = match actual.cost_nano_usd {
+            Some(cost) if subjects.has_budgets() => cost,
+            _ => 0,
         };
-        let delta = i64::try_from(tokens)
-            .unwrap_or(i64::MAX)
-            .saturating_sub(i64::try_from(estimated).unwrap_or(i64::MAX));
         let counts_tokens = subjects
             .iter()
             .any(|s| s.limits.tokens_per_minute.is_some());
-        if delta == 0 || !counts_tokens {
+        let delta = match actual.tokens {
+            Some(used) if counts_tokens => {
+                let tokens = if actual.reported {
+                    used
+                } else {
+                    used.max(estimated)
+                };
+                i64::try_from(tokens)
+                    .unwrap_or(i64::MAX)
+                    .saturating_sub(i64::try_from(estimated).unwrap_or(i64::MAX))
+            }
+            _ => 0,
+        };
+        if delta == 0 && cost == 0 {
             // Dropping `held` gives the slots back.
             return;
         }
+        let now = crate::ledger::now_ms();
         match (counted_by, &self.shared) {
-            (CountedBy::Shared, Some((store, _))) => store.settle(&subjects, delta, held),
-            _ => self.local.settle(&subjects, delta, held),
+            (CountedBy::Shared, Some((store, _))) => {
+                store.settle(&subjects, delta, cost, held);
+                // Counters this replica kept while the shared store failed, if any.
+                self.local.spend.add(&subjects, cost, now);
+            }
+            (CountedBy::Local, Some((store, _))) => {
+                self.local.settle(&subjects, delta, cost, held);
+                // Admitted while the shared store failed: its spend still counts for every replica.
+                if cost > 0 {
+                    store.settle(&subjects, 0, cost, Held::Local(Vec::new()));
+                }
+            }
+            _ => self.local.settle(&subjects, delta, cost, held),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! What a team or a key is held to, as the config resolved it: plain values built once per config
 //! load, read by every request of that generation.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
+
+use super::budget::{usd_short, BudgetCheck, Period};
 
 /// One kind of limit. [`LimitKind::field`] is its config field, and its name in messages and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,20 +15,35 @@ pub enum LimitKind {
     TokensPerMinute,
     /// Requests under way at once (a stream counts until it ends).
     MaxConcurrent,
+    /// USD spent in the current UTC day (nano-USD): checked at admission, counted when a request ends.
+    BudgetPerDay,
+    /// USD spent in the current UTC month (nano-USD).
+    BudgetPerMonth,
 }
 
 impl LimitKind {
-    pub const ALL: [LimitKind; 3] = [
+    pub const ALL: [LimitKind; 5] = [
+        LimitKind::RequestsPerMinute,
+        LimitKind::TokensPerMinute,
+        LimitKind::MaxConcurrent,
+        LimitKind::BudgetPerDay,
+        LimitKind::BudgetPerMonth,
+    ];
+    /// The kinds counted at admission (rates and concurrency); budgets are only read there.
+    pub const COUNTED: [LimitKind; 3] = [
         LimitKind::RequestsPerMinute,
         LimitKind::TokensPerMinute,
         LimitKind::MaxConcurrent,
     ];
+    pub const BUDGETS: [LimitKind; 2] = [LimitKind::BudgetPerDay, LimitKind::BudgetPerMonth];
 
     pub fn field(self) -> &'static str {
         match self {
             LimitKind::RequestsPerMinute => "requests_per_minute",
             LimitKind::TokensPerMinute => "tokens_per_minute",
             LimitKind::MaxConcurrent => "max_concurrent",
+            LimitKind::BudgetPerDay => "budget_usd_per_day",
+            LimitKind::BudgetPerMonth => "budget_usd_per_month",
         }
     }
 
@@ -34,16 +52,38 @@ impl LimitKind {
         match self {
             LimitKind::TokensPerMinute => estimated_tokens,
             LimitKind::RequestsPerMinute | LimitKind::MaxConcurrent => 1,
+            // Budgets are read at admission; the cost is added when the request ends.
+            LimitKind::BudgetPerDay | LimitKind::BudgetPerMonth => 0,
         }
     }
 }
 
 /// The limits of one team or key; `None` is no limit of that kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitSet {
     pub requests_per_minute: Option<u64>,
     pub tokens_per_minute: Option<u64>,
     pub max_concurrent: Option<u64>,
+    /// Nano-USD per UTC day.
+    pub budget_usd_per_day: Option<u64>,
+    /// Nano-USD per UTC month.
+    pub budget_usd_per_month: Option<u64>,
+    /// `budget_warn_at` in millionths: an admission with at least this share of a budget spent
+    /// carries `x-switchyard-budget-remaining`.
+    pub budget_warn_ppm: u32,
+}
+
+impl Default for LimitSet {
+    fn default() -> Self {
+        LimitSet {
+            requests_per_minute: None,
+            tokens_per_minute: None,
+            max_concurrent: None,
+            budget_usd_per_day: None,
+            budget_usd_per_month: None,
+            budget_warn_ppm: super::budget::DEFAULT_WARN_PPM,
+        }
+    }
 }
 
 impl LimitSet {
@@ -52,7 +92,13 @@ impl LimitSet {
             LimitKind::RequestsPerMinute => self.requests_per_minute,
             LimitKind::TokensPerMinute => self.tokens_per_minute,
             LimitKind::MaxConcurrent => self.max_concurrent,
+            LimitKind::BudgetPerDay => self.budget_usd_per_day,
+            LimitKind::BudgetPerMonth => self.budget_usd_per_month,
         }
+    }
+
+    pub fn has_budgets(&self) -> bool {
+        self.budget_usd_per_day.is_some() || self.budget_usd_per_month.is_some()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -63,13 +109,25 @@ impl LimitSet {
     pub fn describe(&self) -> String {
         let parts: Vec<String> = LimitKind::ALL
             .iter()
-            .filter_map(|&k| self.get(k).map(|v| format!("{} {v}", k.field())))
+            .filter_map(|&k| {
+                self.get(k).map(|v| match Period::of(k) {
+                    Some(_) => format!("{} {}", k.field(), usd_short(v)),
+                    None => format!("{} {v}", k.field()),
+                })
+            })
             .collect();
         if parts.is_empty() {
-            "none".into()
-        } else {
-            parts.join(", ")
+            return "none".into();
         }
+        let mut text = parts.join(", ");
+        if self.has_budgets() {
+            let _ = write!(
+                text,
+                " (warn at {} %)",
+                f64::from(self.budget_warn_ppm) / 10_000.0
+            );
+        }
+        text
     }
 }
 
@@ -100,7 +158,7 @@ pub struct Scope {
     pub limits: LimitSet,
     /// The shared store's key for each limit ([`LimitKind::ALL`] order), built on first use: the
     /// process has one store, with one prefix, and admissions should not format them every time.
-    pub(super) shared_keys: OnceLock<[String; 3]>,
+    pub(super) shared_keys: OnceLock<[String; LimitKind::ALL.len()]>,
 }
 
 impl Scope {
@@ -135,10 +193,31 @@ impl Subjects {
         self.0.iter().flatten()
     }
 
-    /// Every limit the request is held to, in order, with what it costs against each.
+    /// Whether any scope has a budget: only then is spend read or counted.
+    pub fn has_budgets(&self) -> bool {
+        self.iter().any(|s| s.limits.has_budgets())
+    }
+
+    /// Every budget the request is held to, in the periods `now_ms` falls in.
+    pub fn budget_checks(&self, now_ms: i64) -> impl Iterator<Item = BudgetCheck<'_>> {
+        self.iter().flat_map(move |scope| {
+            LimitKind::BUDGETS.into_iter().filter_map(move |kind| {
+                let period = Period::of(kind)?;
+                scope.limits.get(kind).map(|limit| BudgetCheck {
+                    scope,
+                    kind,
+                    period,
+                    span: period.span(now_ms),
+                    limit,
+                })
+            })
+        })
+    }
+
+    /// Every rate and concurrency limit the request is held to, in order, with what it costs against each.
     pub fn checks(&self, estimated_tokens: u64) -> impl Iterator<Item = Check<'_>> {
         self.iter().flat_map(move |scope| {
-            LimitKind::ALL.into_iter().filter_map(move |kind| {
+            LimitKind::COUNTED.into_iter().filter_map(move |kind| {
                 scope.limits.get(kind).map(|limit| Check {
                     scope,
                     kind,

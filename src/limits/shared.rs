@@ -25,7 +25,9 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
+use super::budget::{BudgetCheck, WarningBuilder};
 use super::policy::{LimitKind, Subjects};
+use super::spend::{self, SpendSource};
 use super::window::{Counts, WINDOW};
 use super::{CounterStore, Held, Over, StoreError, Verdict};
 use crate::metrics::Metrics;
@@ -81,10 +83,14 @@ static ADMIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 -- ARGV: replica id, heartbeat key prefix, weight of the previous window (1 - elapsed, in millionths), window key ttl (ms),
--- in-flight hash ttl (ms), then per check: kind ('r' rate or 'c' concurrency), limit, cost.
--- KEYS, two per check: rate: this window's counter, the previous window's; concurrency: the in-flight hash, twice.
+-- in-flight hash ttl (ms), then per check: kind ('r' rate, 'c' concurrency or 'b' budget), limit, cost.
+-- KEYS, two per check: rate: this window's counter, the previous window's; concurrency: the in-flight hash, twice;
+-- budget: the period's spend counter, twice (read only: a request's cost is added when it ends).
+-- Answers {0, spend of each budget…} when it counted the request, {i, …} when check i refused it
+-- ({i, -1} when budget i's counter is not seeded yet this period).
 local replica, alive, weight = ARGV[1], ARGV[2], tonumber(ARGV[3]) / 1000000
 local checks = (#ARGV - 5) / 3
+local admitted = {0}
 for i = 1, checks do
   local kind, limit, cost = ARGV[3 * i + 3], tonumber(ARGV[3 * i + 4]), tonumber(ARGV[3 * i + 5])
   local key = KEYS[2 * i - 1]
@@ -92,6 +98,12 @@ for i = 1, checks do
     local current = tonumber(redis.call('GET', key) or '0')
     local previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
     if previous * weight + current + cost > limit then return {i, current, previous} end
+  elseif kind == 'b' then
+    local spent = redis.call('GET', key)
+    if not spent then return {i, -1, 0} end
+    spent = tonumber(spent)
+    if spent >= limit then return {i, spent, 0} end
+    admitted[#admitted + 1] = spent
   else
     local under_way = 0
     local slots = redis.call('HGETALL', key)
@@ -108,37 +120,43 @@ for i = 1, checks do
 end
 for i = 1, checks do
   local key = KEYS[2 * i - 1]
-  if ARGV[3 * i + 3] == 'r' then
+  local kind = ARGV[3 * i + 3]
+  if kind == 'r' then
     redis.call('INCRBY', key, ARGV[3 * i + 5])
     redis.call('PEXPIRE', key, ARGV[4])
-  else
+  elseif kind == 'c' then
     redis.call('HINCRBY', key, replica, 1)
     redis.call('PEXPIRE', key, ARGV[5])
   end
 end
-return {0}
+return admitted
 ",
     )
 });
 
-/// A request's end: gives its concurrency slots back and corrects its token counters.
-/// KEYS: in-flight hashes (ARGV[2] of them), then window counters. ARGV: replica id, number of
-/// hashes, counter ttl (ms), then what to add to each counter, in order (a refund takes back at most
-/// what the counter holds).
+/// A request's end: gives its concurrency slots back, corrects its token counters and adds its cost
+/// to its budgets' spend. KEYS: in-flight hashes (ARGV[2] of them), window counters, then budget
+/// counters (ARGV[4] of them). ARGV: replica id, number of hashes, counter ttl (ms), number of budget
+/// counters, then what to add to each counter, in order (a refund takes back at most what the counter
+/// holds). A budget counter not seeded yet this period is left alone: its seed, read from the
+/// ledger, will hold this request's cost.
 static SETTLE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-local slots = tonumber(ARGV[2])
+local slots, budgets = tonumber(ARGV[2]), tonumber(ARGV[4])
 for i = 1, slots do
   if redis.call('HINCRBY', KEYS[i], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[i], ARGV[1]) end
 end
-for i = slots + 1, #KEYS do
-  local add = tonumber(ARGV[i - slots + 3])
+for i = slots + 1, #KEYS - budgets do
+  local add = tonumber(ARGV[i - slots + 4])
   if add < 0 then add = math.max(add, -tonumber(redis.call('GET', KEYS[i]) or '0')) end
   if add ~= 0 then
     redis.call('INCRBY', KEYS[i], add)
     redis.call('PEXPIRE', KEYS[i], ARGV[3])
   end
+end
+for i = #KEYS - budgets + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('INCRBY', KEYS[i], ARGV[i - slots + 4]) end
 end
 return 0
 ",
@@ -196,6 +214,14 @@ impl Inner {
         });
         let index = LimitKind::ALL.iter().position(|&k| k == limit).unwrap_or(0);
         &keys[index]
+    }
+
+    /// `{scope key}:{period}`: one budget period's spend (nano-USD).
+    fn budget_key(&self, check: &BudgetCheck<'_>) -> String {
+        self.window_key(
+            self.scope_key(check.scope, check.kind),
+            u64::try_from(check.span.id).unwrap_or(0),
+        )
     }
 
     /// `{scope key}:{window}`: one minute's counter.
@@ -283,12 +309,19 @@ impl Drop for Slots {
         let (inner, keys) = (self.inner.clone(), std::mem::take(&mut self.keys));
         self.inner
             .runtime
-            .spawn(give_back(inner, keys, Vec::new(), Vec::new()));
+            .spawn(give_back(inner, keys, Vec::new(), Vec::new(), 0));
     }
 }
 
-/// Gives `slots` back and adds `deltas[i]` to `counters[i]`, in one script call.
-async fn give_back(inner: Arc<Inner>, slots: Vec<String>, counters: Vec<String>, deltas: Vec<i64>) {
+/// Gives `slots` back and adds `deltas[i]` to `counters[i]` (the last `budgets` of them budget
+/// counters), in one script call.
+async fn give_back(
+    inner: Arc<Inner>,
+    slots: Vec<String>,
+    counters: Vec<String>,
+    deltas: Vec<i64>,
+    budgets: usize,
+) {
     if slots.is_empty() && counters.is_empty() {
         return;
     }
@@ -304,6 +337,7 @@ async fn give_back(inner: Arc<Inner>, slots: Vec<String>, counters: Vec<String>,
         .arg(&inner.replica)
         .arg(slots.len())
         .arg(WINDOW_KEY_TTL.as_millis() as u64)
+        .arg(budgets)
         .arg(&deltas);
     if let Err(e) = call.invoke_async::<()>(&mut connection).await {
         inner.health.failed(operation, &e);
@@ -321,7 +355,13 @@ struct AdmitCall {
 }
 
 impl AdmitCall {
-    fn new(inner: &Inner, subjects: &Subjects, estimated_tokens: u64, clock: &Clock) -> AdmitCall {
+    fn new(
+        inner: &Inner,
+        subjects: &Subjects,
+        estimated_tokens: u64,
+        clock: &Clock,
+        now_ms: i64,
+    ) -> AdmitCall {
         let mut call = AdmitCall {
             keys: Vec::new(),
             args: vec![
@@ -359,6 +399,13 @@ impl AdmitCall {
                 check.cost.to_string(),
             ]);
         }
+        for check in subjects.budget_checks(now_ms) {
+            let key = inner.budget_key(&check);
+            call.keys.push(key.clone());
+            call.keys.push(key);
+            call.args
+                .extend(["b".to_string(), check.limit.to_string(), "0".to_string()]);
+        }
         call
     }
 
@@ -374,8 +421,91 @@ impl AdmitCall {
         let result = call.invoke_async::<Vec<i64>>(&mut connection).await;
         if let Err(Ok(answer)) = reply.send(result) {
             if answer.first() == Some(&0) {
-                give_back(inner, self.slot_keys, self.rate_keys, self.rate_costs).await;
+                give_back(inner, self.slot_keys, self.rate_keys, self.rate_costs, 0).await;
             }
+        }
+    }
+}
+
+/// Admission attempts: each unseeded budget counter costs one (a request has at most four budgets).
+const ADMIT_ATTEMPTS: usize = 5;
+/// A budget's counter lives this long past its period's end (a replica with a late clock still finds it).
+const BUDGET_KEY_GRACE_MS: i64 = 3_600_000;
+
+impl SharedStore {
+    /// Runs one admission script call, within the store's timeout.
+    async fn run_admit(&self, call: AdmitCall) -> Result<Vec<i64>, StoreError> {
+        let inner = &self.inner;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        inner.runtime.spawn(call.run(inner.clone(), reply));
+        let started = Instant::now();
+        let answer = tokio::time::timeout(inner.timeout, answer).await;
+        Metrics::global()
+            .limits
+            .store_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match answer {
+            Ok(Ok(Ok(answer))) => {
+                inner.health.succeeded();
+                Ok(answer)
+            }
+            Ok(Ok(Err(e))) => {
+                inner.health.failed("admit", &e);
+                Err(StoreError::Failed(e.to_string()))
+            }
+            Ok(Err(_)) => {
+                inner
+                    .health
+                    .failed("admit", &"the store's thread dropped the call");
+                Err(StoreError::Failed(
+                    "the limit store's thread dropped the call".into(),
+                ))
+            }
+            Err(_) => {
+                inner.health.failed(
+                    "admit",
+                    &format_args!("no answer within {} ms", inner.timeout.as_millis()),
+                );
+                Err(StoreError::TimedOut(inner.timeout))
+            }
+        }
+    }
+
+    /// Seeds a budget's counter for its period from the ledger, unless a replica already has
+    /// (`SET NX`): every replica then counts from the same figure.
+    async fn seed(
+        &self,
+        check: &BudgetCheck<'_>,
+        spend: &dyn SpendSource,
+    ) -> Result<(), StoreError> {
+        let spent = spend::seed(spend, check)
+            .await
+            .map_err(StoreError::Failed)?;
+        let inner = self.inner.clone();
+        let key = inner.budget_key(check);
+        let expires = check.span.end_ms.saturating_add(BUDGET_KEY_GRACE_MS);
+        let set = self.inner.runtime.spawn(async move {
+            let mut connection = inner.connection.clone();
+            let mut command = redis::cmd("SET");
+            command
+                .arg(&key)
+                .arg(spent)
+                .arg("NX")
+                .arg("PXAT")
+                .arg(expires);
+            tokio::time::timeout(RESPONSE_TIMEOUT, command.query_async::<()>(&mut connection)).await
+        });
+        match set.await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => {
+                self.inner.health.failed("seed", &e);
+                Err(StoreError::Failed(e.to_string()))
+            }
+            Ok(Err(_)) => {
+                self.inner.health.failed("seed", &"timed out");
+                Err(StoreError::TimedOut(RESPONSE_TIMEOUT))
+            }
+            Err(e) => Err(StoreError::Failed(e.to_string())),
         }
     }
 }
@@ -386,92 +516,94 @@ impl CounterStore for SharedStore {
         &self,
         subjects: &Subjects,
         estimated_tokens: u64,
+        spend: &dyn SpendSource,
+        now_ms: i64,
     ) -> Result<Verdict, StoreError> {
         let inner = &self.inner;
         if !inner.health.may_try() {
             return Err(StoreError::Resting);
         }
-        let clock = Clock::now();
-        let call = AdmitCall::new(inner, subjects, estimated_tokens, &clock);
-        let slot_keys = call.slot_keys.clone();
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        inner.runtime.spawn(call.run(inner.clone(), reply));
-        let started = Instant::now();
-        let answer = tokio::time::timeout(inner.timeout, answer).await;
-        Metrics::global()
-            .limits
-            .store_seconds
-            .observe(started.elapsed().as_secs_f64());
-        let answer = match answer {
-            Ok(Ok(Ok(answer))) => answer,
-            Ok(Ok(Err(e))) => {
-                inner.health.failed("admit", &e);
-                return Err(StoreError::Failed(e.to_string()));
-            }
-            Ok(Err(_)) => {
-                inner
-                    .health
-                    .failed("admit", &"the store's thread dropped the call");
-                return Err(StoreError::Failed(
-                    "the limit store's thread dropped the call".into(),
-                ));
-            }
-            Err(_) => {
-                inner.health.failed(
-                    "admit",
-                    &format_args!("no answer within {} ms", inner.timeout.as_millis()),
-                );
-                return Err(StoreError::TimedOut(inner.timeout));
-            }
-        };
-        inner.health.succeeded();
-        let refused = usize::try_from(answer.first().copied().unwrap_or(-1)).ok();
-        let count = |i: usize| u64::try_from(answer.get(i).copied().unwrap_or(0)).unwrap_or(0);
-        match refused {
-            Some(0) => Ok(Verdict::Admitted(Held::Shared(Slots {
-                inner: inner.clone(),
-                keys: slot_keys,
-            }))),
-            Some(n) => match subjects.checks(estimated_tokens).nth(n - 1) {
-                Some(check) if check.kind == LimitKind::MaxConcurrent => {
-                    Ok(Verdict::Refused(Over::concurrency(&check)))
+        for _ in 0..ADMIT_ATTEMPTS {
+            let clock = Clock::now();
+            let call = AdmitCall::new(inner, subjects, estimated_tokens, &clock, now_ms);
+            let slot_keys = call.slot_keys.clone();
+            let answer = self.run_admit(call).await?;
+            let bad = || StoreError::Failed(format!("the admission script answered {answer:?}"));
+            let refused =
+                usize::try_from(answer.first().copied().unwrap_or(-1)).map_err(|_| bad())?;
+            let count = |i: usize| u64::try_from(answer.get(i).copied().unwrap_or(0)).unwrap_or(0);
+            if refused == 0 {
+                let mut warning = WarningBuilder::default();
+                for (i, check) in subjects.budget_checks(now_ms).enumerate() {
+                    warning.add(&check, count(i + 1));
                 }
-                Some(check) => Ok(Verdict::Refused(Over::rate(
-                    &check,
-                    &Counts {
-                        previous: count(2),
-                        current: count(1),
-                        elapsed: clock.elapsed,
-                    },
-                ))),
-                None => Err(StoreError::Failed(format!(
-                    "the admission script answered {answer:?}"
-                ))),
-            },
-            None => Err(StoreError::Failed(format!(
-                "the admission script answered {answer:?}"
-            ))),
+                let held = Held::Shared(Slots {
+                    inner: inner.clone(),
+                    keys: slot_keys,
+                });
+                return Ok(Verdict::Admitted(held, warning.finish()));
+            }
+            let rates = subjects.checks(estimated_tokens).count();
+            if refused <= rates {
+                return match subjects.checks(estimated_tokens).nth(refused - 1) {
+                    Some(check) if check.kind == LimitKind::MaxConcurrent => {
+                        Ok(Verdict::Refused(Over::concurrency(&check)))
+                    }
+                    Some(check) => Ok(Verdict::Refused(Over::rate(
+                        &check,
+                        &Counts {
+                            previous: count(2),
+                            current: count(1),
+                            elapsed: clock.elapsed,
+                        },
+                    ))),
+                    None => Err(bad()),
+                };
+            }
+            let check = subjects
+                .budget_checks(now_ms)
+                .nth(refused - rates - 1)
+                .ok_or_else(bad)?;
+            if answer.get(1) != Some(&-1) {
+                return Ok(Verdict::Refused(Over::budget(&check, count(1), now_ms)));
+            }
+            self.seed(&check, spend).await?;
         }
+        Err(StoreError::Failed(
+            "budget counters were not seeded after several attempts".into(),
+        ))
     }
 
-    fn settle(&self, subjects: &Subjects, delta: i64, held: Held) {
+    fn settle(&self, subjects: &Subjects, delta: i64, cost: u64, held: Held) {
         let inner = &self.inner;
         let clock = Clock::now();
-        let counters: Vec<String> = subjects
-            .checks(0)
-            .filter(|c| c.kind == LimitKind::TokensPerMinute)
-            .map(|c| inner.window_key(inner.scope_key(c.scope, c.kind), clock.window))
-            .collect();
-        // The slots go back in the same call as the correction: one message, one round trip.
+        let mut counters: Vec<String> = Vec::new();
+        if delta != 0 {
+            counters.extend(
+                subjects
+                    .checks(0)
+                    .filter(|c| c.kind == LimitKind::TokensPerMinute)
+                    .map(|c| inner.window_key(inner.scope_key(c.scope, c.kind), clock.window)),
+            );
+        }
+        let mut deltas = vec![delta; counters.len()];
+        let mut budgets = 0;
+        if cost > 0 {
+            for check in subjects.budget_checks(crate::ledger::now_ms()) {
+                counters.push(inner.budget_key(&check));
+                deltas.push(i64::try_from(cost).unwrap_or(i64::MAX));
+                budgets += 1;
+            }
+        }
+        // The slots go back in the same call as the corrections: one message, one round trip.
         let slots = match held {
             Held::Shared(mut slots) => std::mem::take(&mut slots.keys),
             Held::Local(_) => Vec::new(),
         };
         if !counters.is_empty() || !slots.is_empty() {
-            let deltas = vec![delta; counters.len()];
             inner
                 .runtime
-                .spawn(give_back(inner.clone(), slots, counters, deltas));
+                .spawn(give_back(inner.clone(), slots, counters, deltas, budgets));
         }
     }
 }

@@ -2,12 +2,14 @@
 //! that name the limit, and corrections. (The shared store runs the same checks in Redis: tests/limits_redis.rs.)
 
 use super::*;
+use async_trait::async_trait;
 
 fn limits(rpm: Option<u64>, tpm: Option<u64>, concurrent: Option<u64>) -> LimitSet {
     LimitSet {
         requests_per_minute: rpm,
         tokens_per_minute: tpm,
         max_concurrent: concurrent,
+        ..LimitSet::default()
     }
 }
 
@@ -160,6 +162,7 @@ fn reported(tokens: u64) -> Actual {
     Actual {
         tokens: Some(tokens),
         reported: true,
+        ..Actual::default()
     }
 }
 
@@ -174,6 +177,7 @@ fn figures_the_provider_did_not_report_never_lower_the_estimate() {
         Actual {
             tokens: Some(40),
             reported: false,
+            ..Actual::default()
         },
     );
     assert!(
@@ -194,6 +198,7 @@ fn figures_the_provider_did_not_report_never_lower_the_estimate() {
         Actual {
             tokens: Some(100),
             reported: false,
+            ..Actual::default()
         },
     );
     assert!(
@@ -232,7 +237,8 @@ fn every_input_token_counts_cached_or_not() {
         Actual::from_usage(Some(&cut)),
         Actual {
             tokens: Some(3217),
-            reported: false
+            reported: false,
+            ..Actual::default()
         }
     );
 }
@@ -261,10 +267,15 @@ fn refusals_become_429_and_store_failures_503_in_the_callers_format() {
         limit: 60,
         cost: 1,
         wait: Some(Duration::from_millis(11_200)),
+        exhausted: None,
     });
     let error = GatewayError::from(over);
     assert_eq!(error.kind.status(), 429);
-    assert_eq!(error.kind.label(), "limit_exceeded", "the ledger tells it from a provider's 429");
+    assert_eq!(
+        error.kind.label(),
+        "limit_exceeded",
+        "the ledger tells it from a provider's 429"
+    );
     assert_eq!(error.retry_after, Some(12));
     assert_eq!(
         error.message,
@@ -305,4 +316,138 @@ fn describe_lists_what_is_set() {
         "requests_per_minute 60, max_concurrent 4"
     );
     assert_eq!(LimitSet::default().describe(), "none");
+}
+
+/// Spend as the ledger would report it: per (scope, name), whatever the period.
+struct Ledger(Vec<(ScopeKind, &'static str, u64)>);
+
+#[async_trait]
+impl SpendSource for Ledger {
+    async fn spent_since(&self, scope: ScopeKind, name: &str, _: i64) -> Result<u64, String> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|(k, n, _)| *k == scope && *n == name)
+            .map(|e| e.2)
+            .sum())
+    }
+}
+
+fn budgets(day: Option<u64>, month: Option<u64>) -> LimitSet {
+    LimitSet {
+        budget_usd_per_day: day,
+        budget_usd_per_month: month,
+        ..LimitSet::default()
+    }
+}
+
+const USD: u64 = budget::NANO_PER_USD;
+
+fn cost(nano: u64) -> Actual {
+    Actual {
+        cost_nano_usd: Some(nano),
+        ..Actual::default()
+    }
+}
+
+#[test]
+fn a_budget_spent_before_the_start_refuses_with_what_was_spent_and_when_it_renews() {
+    let ledger = Ledger(vec![
+        (ScopeKind::Team, "spent", 12 * USD),
+        (ScopeKind::Team, "thrifty", USD),
+    ]);
+    let limiter = Limiter::with_spend(None, Arc::new(ledger)).unwrap();
+    let spent = team("spent", budgets(None, Some(10 * USD)));
+    let refusal = admit(&limiter, &None, &spent, 1)
+        .err()
+        .expect("over its monthly budget");
+    let message = refusal.message();
+    assert!(
+        message.starts_with("team `spent` has reached its monthly budget (budget_usd_per_month 10 USD): 12.000000 USD spent this month (UTC); it renews at "),
+        "{message}"
+    );
+    let renews = budget::Period::Month.span(crate::ledger::now_ms()).end_ms;
+    let wait = refusal.retry_after().unwrap();
+    let expected = (renews - crate::ledger::now_ms()) as f64 / 1000.0;
+    assert!(
+        (wait as f64 - expected).abs() <= 2.0,
+        "{wait} s, renews in {expected} s"
+    );
+    assert_eq!(refusal.label(), "budget_usd_per_month");
+    assert_eq!(GatewayError::from(refusal).kind.status(), 429);
+    // Another team with room is served; below 80 % it gets no warning.
+    let thrifty = team("thrifty", budgets(None, Some(10 * USD)));
+    let admission = admit(&limiter, &None, &thrifty, 1).unwrap().unwrap();
+    assert!(admission.warning().is_none());
+}
+
+#[test]
+fn costs_settled_count_until_the_budget_is_reached_and_warn_past_the_threshold() {
+    let limiter = Limiter::new(None).unwrap();
+    let daily = team("daily", budgets(Some(USD), None));
+    let first = admit(&limiter, &None, &daily, 1).unwrap().unwrap();
+    assert!(first.warning().is_none());
+    limiter.settle(first, cost(USD * 85 / 100));
+    let second = admit(&limiter, &None, &daily, 1).unwrap().unwrap();
+    let warning = second.warning().expect("85 % spent, past 80 %");
+    assert_eq!(warning.header_value(), "0.150000");
+    assert_eq!(warning.kind, LimitKind::BudgetPerDay);
+    limiter.settle(second, cost(USD * 15 / 100));
+    let refusal = admit(&limiter, &None, &daily, 1)
+        .err()
+        .expect("1 of 1 USD spent");
+    assert!(
+        refusal
+            .message()
+            .contains("daily budget (budget_usd_per_day 1 USD): 1.000000 USD spent this day (UTC)"),
+        "{}",
+        refusal.message()
+    );
+}
+
+#[test]
+fn a_keys_budget_blocks_that_key_only_and_the_tightest_budget_is_reported() {
+    let ledger = Ledger(vec![(ScopeKind::Key, "alice", 5 * USD)]);
+    let limiter = Limiter::with_spend(None, Arc::new(ledger)).unwrap();
+    let alice = Scope::new(
+        ScopeKind::Key,
+        "alice",
+        "shared",
+        budgets(Some(5 * USD), None),
+    );
+    let bob = Scope::new(
+        ScopeKind::Key,
+        "bob",
+        "shared",
+        budgets(Some(5 * USD), None),
+    );
+    let shared = team("shared", budgets(None, Some(100 * USD)));
+    let refusal = admit(&limiter, &alice, &shared, 1).err().unwrap();
+    assert!(
+        refusal
+            .message()
+            .starts_with("key `alice` has reached its daily budget"),
+        "{}",
+        refusal.message()
+    );
+    let admission = admit(&limiter, &bob, &shared, 1).unwrap().unwrap();
+    limiter.settle(admission, cost(4_500_000_000));
+    let warned = admit(&limiter, &bob, &shared, 1).unwrap().unwrap();
+    let warning = warned.warning().unwrap();
+    assert_eq!(
+        (warning.scope, warning.kind, warning.remaining),
+        ("key", LimitKind::BudgetPerDay, 500_000_000)
+    );
+}
+
+#[test]
+fn budgets_read_and_print() {
+    let set = LimitSet {
+        requests_per_minute: Some(60),
+        ..budgets(Some(2_500_000_000), Some(50 * USD))
+    };
+    assert_eq!(
+        set.describe(),
+        "requests_per_minute 60, budget_usd_per_day 2.5, budget_usd_per_month 50 (warn at 80 %)"
+    );
 }

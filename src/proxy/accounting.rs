@@ -17,20 +17,22 @@ const OTHER: &str = "other";
 /// Records the finished request: metrics now, the usage record through the ledger's queue.
 /// `usage` is the usage extractor's result (`None`: no response was read — the limits settle from
 /// the same value); `status` is what the client got (0: nothing); `client_gone` that it left before the end.
+/// Returns the cost the record carries (nano-USD; `None`: none was recorded, or no price), which the
+/// request's budgets are charged.
 pub fn finish(
     ledger: &Ledger,
     ctx: &mut RequestCtx,
     usage: Option<Extracted>,
     status: u16,
     client_gone: bool,
-) {
+) -> Option<u64> {
     if !matches!(
         ctx.endpoint,
         Endpoint::Messages | Endpoint::ChatCompletions | Endpoint::Responses
     ) {
-        return;
+        return None;
     }
-    let Some(team) = ctx.team.clone() else { return };
+    let team = ctx.team.clone()?;
     let state = ctx.state.clone();
     let metrics = Metrics::global();
     let read = usage.is_some();
@@ -170,6 +172,7 @@ pub fn finish(
         partial: extracted.partial && read,
     };
     ledger.submit(record);
+    cost
 }
 
 fn millis(d: std::time::Duration) -> u64 {

@@ -552,6 +552,9 @@ impl ProxyHttp for Gateway {
         if !ctx.translation_notes.is_empty() {
             resp.insert_header("x-switchyard-translation", ctx.translation_notes.as_str())?;
         }
+        if let Some(warning) = ctx.admission.as_ref().and_then(|a| a.warning()) {
+            resp.insert_header("x-switchyard-budget-remaining", warning.header_value())?;
+        }
         Ok(())
     }
 
@@ -637,20 +640,22 @@ impl ProxyHttp for Gateway {
         FailToProxy { error_code: code, can_reuse_downstream: false }
     }
 
-    /// The request is over: metrics, its limits settled and its usage record handed to the ledger
-    /// (never awaited) — both from the one reading of the upstream response's usage.
+    /// The request is over: metrics, its usage record handed to the ledger (never awaited), and its
+    /// limits settled — tokens from the one reading of the upstream response's usage, spend from the
+    /// cost the record carries.
     async fn logging(&self, session: &mut Session, e: Option<&Error>, ctx: &mut Self::CTX) {
         let metrics = Metrics::global();
         metrics.in_flight.dec();
         ctx.release_key();
         let usage = ctx.usage.as_ref().map(UsageExtractor::result);
-        if let Some(admission) = ctx.admission.take() {
-            self.limiter.settle(admission, Actual::from_usage(usage.as_ref()));
-        }
+        let mut actual = Actual::from_usage(usage.as_ref());
         let status = session.response_written().map_or(0, |r| r.status.as_u16());
         let provider = ctx.provider.and_then(|p| ctx.state.upstreams.get(p)).map(|u| &u.metrics);
         metrics.observe_request(ctx.endpoint, status, provider, ctx.provider_name(), ctx.started.elapsed());
         let client_gone = e.is_some_and(|e| e.esource() == &ErrorSource::Downstream);
-        accounting::finish(&self.ledger, ctx, usage, status, client_gone);
+        actual.cost_nano_usd = accounting::finish(&self.ledger, ctx, usage, status, client_gone);
+        if let Some(admission) = ctx.admission.take() {
+            self.limiter.settle(admission, actual);
+        }
     }
 }

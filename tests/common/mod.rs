@@ -158,12 +158,18 @@ impl Mock {
     /// Every request the mock received for a client, as recorded JSON lines: the gateway's own model
     /// discovery requests (see `discovery_requests`) are left out.
     pub fn received(&self) -> Vec<serde_json::Value> {
-        self.all_received().into_iter().filter(|r| !is_discovery(r)).collect()
+        self.all_received()
+            .into_iter()
+            .filter(|r| !is_discovery(r))
+            .collect()
     }
 
     /// The `GET /v1/models` requests the gateway's model discovery sent.
     pub fn discovery_requests(&self) -> Vec<serde_json::Value> {
-        self.all_received().into_iter().filter(is_discovery).collect()
+        self.all_received()
+            .into_iter()
+            .filter(is_discovery)
+            .collect()
     }
 
     fn all_received(&self) -> Vec<serde_json::Value> {
@@ -184,7 +190,10 @@ impl Mock {
             if !self.discovery_requests().is_empty() && stats["open_connections"] == 0 {
                 return stats;
             }
-            assert!(Instant::now() < deadline, "the gateway never fetched this mock's model list: {stats}");
+            assert!(
+                Instant::now() < deadline,
+                "the gateway never fetched this mock's model list: {stats}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -197,7 +206,8 @@ impl Mock {
 }
 
 fn is_discovery(request: &serde_json::Value) -> bool {
-    recorded_header(request, "user-agent").is_some_and(|ua| ua.starts_with("switchyard-model-discovery/"))
+    recorded_header(request, "user-agent")
+        .is_some_and(|ua| ua.starts_with("switchyard-model-discovery/"))
 }
 
 /// A header's value in a recorded request (names compared case-insensitively).
@@ -298,8 +308,18 @@ impl Gateway {
     pub fn model_ids(&self, key: &str, len: usize) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let list: serde_json::Value = client().get(self.url("/v1/models")).bearer_auth(key).send().and_then(|r| r.json()).unwrap_or_default();
-            let ids: Vec<String> = list["data"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str().map(str::to_string)).collect();
+            let list: serde_json::Value = client()
+                .get(self.url("/v1/models"))
+                .bearer_auth(key)
+                .send()
+                .and_then(|r| r.json())
+                .unwrap_or_default();
+            let ids: Vec<String> = list["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect();
             if ids.len() >= len || Instant::now() > deadline {
                 return ids;
             }
@@ -520,8 +540,14 @@ pub fn fixture(name: &str) -> serde_json::Value {
 /// The pinned Claude Code CLI, installed (once) by tests/claude_code_env.sh.
 pub fn claude_bin() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("bash").arg(root.join("tests/claude_code_env.sh")).status().expect("run tests/claude_code_env.sh");
-    assert!(status.success(), "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)");
+    let status = Command::new("bash")
+        .arg(root.join("tests/claude_code_env.sh"))
+        .status()
+        .expect("run tests/claude_code_env.sh");
+    assert!(
+        status.success(),
+        "could not install the pinned Claude Code CLI (tests/claude_code_env.sh)"
+    );
     root.join("target/claude-code/node_modules/.bin/claude")
 }
 
@@ -533,9 +559,19 @@ pub fn run_claude(gw: &Gateway, key: &str, prompt: &str, extra: &[&str]) -> (boo
 }
 
 /// As `run_claude`, with `home` as HOME and working directory, and extra environment variables.
-pub fn run_claude_in(home: &Path, gw: &Gateway, key: &str, prompt: &str, extra: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+pub fn run_claude_in(
+    home: &Path,
+    gw: &Gateway,
+    key: &str,
+    prompt: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let mut cmd = Command::new(claude_bin());
-    cmd.arg("-p").arg(prompt).args(["--output-format", "json"]).args(extra);
+    cmd.arg("-p")
+        .arg(prompt)
+        .args(["--output-format", "json"])
+        .args(extra);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", home)
@@ -554,7 +590,11 @@ pub fn run_claude_in(home: &Path, gw: &Gateway, key: &str, prompt: &str, extra: 
 /// Runs a client CLI to its end, killed (by its own pid) if it takes more than 120 s; returns
 /// (exit ok, stdout, stderr).
 pub fn run_client(mut cmd: Command) -> (bool, String, String) {
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn the client");
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the client");
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(120));
@@ -562,17 +602,36 @@ pub fn run_client(mut cmd: Command) -> (bool, String, String) {
     });
     let out = child.wait_with_output().expect("client output");
     drop(watchdog);
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Runs one scenario of tests/sdk/SCRIPT with `key`; returns the facts it printed.
-pub fn run_sdk(script: &str, scenario: &str, model: &str, base_url: &str, key: &str) -> serde_json::Value {
+pub fn run_sdk(
+    script: &str,
+    scenario: &str,
+    model: &str,
+    base_url: &str,
+    key: &str,
+) -> serde_json::Value {
     run_sdk_with(script, scenario, model, base_url, key, &[])
 }
 
 /// `run_sdk` with extra environment (e.g. `SSL_CERT_FILE`, which both SDKs' HTTP client honours).
-pub fn run_sdk_with(script: &str, scenario: &str, model: &str, base_url: &str, key: &str, env: &[(&str, &Path)]) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sdk").join(script);
+pub fn run_sdk_with(
+    script: &str,
+    scenario: &str,
+    model: &str,
+    base_url: &str,
+    key: &str,
+    env: &[(&str, &Path)],
+) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sdk")
+        .join(script);
     let out = Command::new(sdk_python())
         .arg(path)
         .arg(scenario)
@@ -589,4 +648,38 @@ pub fn run_sdk_with(script: &str, scenario: &str, model: &str, base_url: &str, k
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(out.stdout.trim_ascii()).expect("facts json")
+}
+
+/// A 429's `Retry-After`, its error message, and its error body checked for the caller's format.
+/// (`format`: `anthropic`, or any OpenAI one.)
+pub fn refusal(response: reqwest::blocking::Response, format: &str) -> (u64, String) {
+    assert_eq!(response.status(), 429);
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    let body: serde_json::Value = response.json().unwrap();
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if format == "anthropic" {
+        assert_eq!(
+            (body["type"].as_str(), body["error"]["type"].as_str()),
+            (Some("error"), Some("rate_limit_error")),
+            "{body}"
+        );
+    } else {
+        assert_eq!(
+            (
+                body["error"]["type"].as_str(),
+                body["error"]["code"].as_str()
+            ),
+            (Some("rate_limit_error"), Some("rate_limit_exceeded")),
+            "{body}"
+        );
+    }
+    (retry, message)
 }

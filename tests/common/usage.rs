@@ -68,10 +68,15 @@ pub fn all_tokens(mock: &Mock) -> u64 {
     reported_usage(&[mock])
         .values()
         .map(|u| {
-            ["input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"]
-                .iter()
-                .map(|f| u[*f].as_u64().unwrap_or(0))
-                .sum::<u64>()
+            [
+                "input_tokens",
+                "cache_creation_input_tokens",
+                "cache_read_input_tokens",
+                "output_tokens",
+            ]
+            .iter()
+            .map(|f| u[*f].as_u64().unwrap_or(0))
+            .sum::<u64>()
         })
         .sum()
 }
