@@ -14,6 +14,7 @@
 #        MODES (default: off local local-budgets redis redis-budgets redis-rates)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/loadtest/instr-configs.sh"
 bin="$root/target/release/switchyard"
 [ -x "$bin" ] || { echo "build first: cargo build --release --locked" >&2; exit 2; }
 export PATH="${OHA_DIR:-$root/target/loadtest-tools/bin}:$PATH"
@@ -39,7 +40,7 @@ providers:
   anth: { kind: anthropic, base_url: 'http://127.0.0.1:$mock_port', keys: [sk-ant-api03-measure] }
 models: [{ name: 'claude-*', targets: ['anth/*'] }]"
 team_off="teams: [{ name: measured, keys: [{ env: MEASURE_KEY }] }]"
-team_on="teams: [{ name: measured, keys: [{ env: MEASURE_KEY }], limits: { requests_per_minute: 1000000000, tokens_per_minute: 1000000000000, max_concurrent: 10000 } }]"
+team_on="teams: [{ name: measured, keys: [{ env: MEASURE_KEY }], $TEAM_LIMITS }]"
 printf '%s\n%s\n' "$common" "$team_off" >"$work/off.yaml"
 printf '%s\n%s\n' "$common" "$team_on" >"$work/local.yaml"
 printf '%s\n%s\nshared_state: { redis_url: "redis://127.0.0.1:%s/0", timeout_ms: 5000 }\n' "$common" "$team_on" "$redis_port" >"$work/redis.yaml"

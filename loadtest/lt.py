@@ -37,6 +37,9 @@ def cmd_bodies(fixture_dir, out):
     write(os.path.join(out, "anth-stream.json"), compact({
         "model": "claude-sonnet-4-5", "max_tokens": 1024, "stream": True,
         "messages": [{"role": "user", "content": STORY_PROMPT}]}))
+    write(os.path.join(out, "oai-small.json"), compact({
+        "model": "gpt-4o-mini", "max_tokens": 256,
+        "messages": [{"role": "user", "content": SMALL_PROMPT}]}))
     write(os.path.join(out, "oai-stream.json"), compact({
         "model": "gpt-4o-mini", "max_tokens": 1024, "stream": True,
         "messages": [{"role": "user", "content": STORY_PROMPT}]}))

@@ -16,6 +16,7 @@
 # Needs valgrind and oha 1.16.0 (PATH, or $LOADTEST_TOOLS_DIR/bin, default target/loadtest-tools/bin).
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/loadtest/instr-configs.sh"
 BIN=${1:-$ROOT/target/release/switchyard}
 BASE_BIN=${2:-}
 PORT=${PORT:-18481}
@@ -51,11 +52,7 @@ providers:
 teams:
   - { name: t, keys: [{ env: SWITCHYARD_TEAM_KEY }] }
 models:
-  - { name: claude, targets: [\"anthropic/*\"] }
-  - { name: fast, targets: [\"anthropic/*\"] }
-  - { name: long, targets: [\"anthropic/*\"] }
-  - { name: glm, targets: [\"anthropic/*\"] }
-  - { name: qwen, targets: [\"anthropic/*\"] }
+$(policy_models "anthropic/*")
   - { name: \"claude-*\", targets: [\"anthropic/*\"] }
 "
 printf '%s' "$common" >"$WORK/off.yaml"
@@ -64,7 +61,7 @@ printf '%s%s' "$common" "rules:
   - { name: coding, when: { model: \"claude-*\" }, model: claude }
 " >"$WORK/model.yaml"
 # The shipped policy's rules, as they are in conf/claude-code-team.yaml.
-{ printf '%s' "$common"; sed -n '/^rules:/,/^teams:/p' "$ROOT/conf/claude-code-team.yaml" | sed '$d'; } >"$WORK/policy.yaml"
+{ printf '%s' "$common"; policy_rules "$ROOT"; } >"$WORK/policy.yaml"
 
 measure() { # measure BIN CONFIG BODY
   HEADERS=$'x-api-key: k\nanthropic-version: 2023-06-01\nx-claude-code-session-id: 6297ca5a-3386-41f3-b96b-56ef6c5bc197' \

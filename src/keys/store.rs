@@ -33,7 +33,10 @@ const ROW_COLUMNS: &str = "name, team, created_ms, expires_ms, revoked_ms, last_
 macro_rules! with_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite(sqlite) => {
+                let $pool = &sqlite.pool;
+                $body
+            }
             Store::Postgres($pool) => $body,
         }
     };

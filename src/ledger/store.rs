@@ -3,9 +3,17 @@
 //! takes a lock on PostgreSQL so replicas starting together apply each migration once). Other
 //! features add their own tables with further migrations in the same directories (0002: the
 //! per-person keys of `crate::keys`).
+//!
+//! SQLite rows are written through rusqlite on the writer's thread, with one cached prepared
+//! statement: sqlx runs every statement on a connection thread of its own (a channel round trip and
+//! an async hand-off per row) and binds through its own argument buffers, which cost the ledger
+//! ≈ 11k instructions per request on a small request (loadtest/RESULTS.md, "Hot-path overhead").
+//! Migrations and queries stay on sqlx, so both databases share one schema and one query path.
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -23,11 +31,11 @@ use crate::config::StoreLocation;
 /// statements there are get prepared once per connection and reused from sqlx's statement cache. A
 /// record binds 26 values: 256 rows stay under PostgreSQL's 65 535 bound values.
 const ROWS_PER_STATEMENT: [usize; 5] = [256, 64, 16, 4, 1];
-/// Rows per `INSERT` on SQLite: one. A multi-row `VALUES` statement is marked by SQLite's planner
-/// as depending on its bound values, so sqlx's reset (which clears the bindings) expires it and
-/// every execution prepares it again — measured (loadtest/RESULTS.md) as costlier than one
-/// statement per row inside the batch's transaction.
-const SQLITE_ROWS_PER_STATEMENT: [usize; 1] = [1];
+/// Rows per `INSERT` on SQLite: one, a prepared statement stepped once per row inside the batch's
+/// transaction. (A multi-row `VALUES` statement is marked by SQLite's planner as depending on its bound
+/// values, so clearing the bindings expires it and every execution prepares it again — measured in
+/// loadtest/RESULTS.md as costlier.)
+const SQLITE_ROWS: usize = 1;
 const VALUES_PER_ROW: usize = 26;
 
 /// `INSERT INTO usage_records (…) VALUES (…), …` for `rows` rows, with `$n` (PostgreSQL) or `?`
@@ -117,8 +125,18 @@ fn migrator(kind: &str) -> Migrator {
 /// An open store.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteStore),
     Postgres(PgPool),
+}
+
+/// A SQLite store: sqlx's pool for migrations and queries, and the writer's own connection for inserts.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Migrations, queries and the other tables (person keys) go through sqlx.
+    pub pool: SqlitePool,
+    path: PathBuf,
+    /// Opened on the first batch, dropped (and reopened by the next try) after a failed one.
+    inserter: Arc<Mutex<Option<rusqlite::Connection>>>,
 }
 
 /// How a store is opened: by the gateway (create the file and its directory, migrate) or by
@@ -133,7 +151,8 @@ fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Binds one record's values in `COLUMNS` order (a macro: the query's type differs per database).
+/// Binds one record's values in `COLUMNS` order (a macro: sqlx's query type differs per database, and a
+/// rusqlite statement binds through [`Binder`]).
 macro_rules! bind_record {
     ($q:expr, $r:expr) => {{
         let r: &UsageRecord = $r;
@@ -193,6 +212,80 @@ macro_rules! group_row {
     }};
 }
 
+impl SqliteStore {
+    /// Writes `records` in one transaction, one cached statement per row.
+    fn insert(&self, records: &[UsageRecord]) -> Result<(), rusqlite::Error> {
+        let mut slot = self.inserter.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = match slot.as_mut() {
+            Some(conn) => insert_rows(conn, records),
+            None => {
+                open_inserter(&self.path).and_then(|conn| insert_rows(slot.insert(conn), records))
+            }
+        };
+        if result.is_err() {
+            *slot = None;
+        }
+        result
+    }
+}
+
+/// The writer's connection: the file sqlx created and migrated (WAL, which the file keeps), with the
+/// per-connection settings sqlx's pool uses.
+fn open_inserter(path: &Path) -> Result<rusqlite::Connection, rusqlite::Error> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+fn insert_rows(
+    conn: &mut rusqlite::Connection,
+    records: &[UsageRecord],
+) -> Result<(), rusqlite::Error> {
+    let tx = conn.transaction()?;
+    {
+        let mut statement = tx.prepare_cached(insert_sql(SQLITE_ROWS, false))?;
+        for r in records {
+            bind_record!(Binder::new(&mut statement), r).done()?;
+            statement.raw_execute()?;
+        }
+    }
+    tx.commit()
+}
+
+/// Lets [`bind_record!`]'s `.bind(v)` chain bind a rusqlite statement's parameters in order; the first
+/// error is kept and returned by [`Binder::done`].
+struct Binder<'a, 'c> {
+    statement: &'a mut rusqlite::CachedStatement<'c>,
+    index: usize,
+    result: Result<(), rusqlite::Error>,
+}
+
+impl<'a, 'c> Binder<'a, 'c> {
+    fn new(statement: &'a mut rusqlite::CachedStatement<'c>) -> Self {
+        Binder {
+            statement,
+            index: 0,
+            result: Ok(()),
+        }
+    }
+
+    fn bind<T: rusqlite::ToSql>(mut self, value: T) -> Self {
+        self.index += 1;
+        if self.result.is_ok() {
+            self.result = self.statement.raw_bind_parameter(self.index, value);
+        }
+        self
+    }
+
+    fn done(self) -> Result<(), rusqlite::Error> {
+        self.result
+    }
+}
+
 impl Store {
     /// Opens (and with [`Open::Create`], creates and migrates) the store. `None` for `store: none`.
     pub async fn open(location: &StoreLocation, open: Open) -> Result<Option<Store>, String> {
@@ -226,7 +319,11 @@ impl Store {
                 migrator("sqlite").run(&pool).await.map_err(|e| {
                     format!("cannot migrate the usage store {}: {e}", path.display())
                 })?;
-                Ok(Some(Store::Sqlite(pool)))
+                Ok(Some(Store::Sqlite(SqliteStore {
+                    pool,
+                    path: path.clone(),
+                    inserter: Arc::default(),
+                })))
             }
             StoreLocation::Postgres(url) => {
                 let shown = location.describe();
@@ -251,8 +348,8 @@ impl Store {
     /// Applies pending migrations (PostgreSQL: when it is reachable; the writer retries until it is).
     pub async fn migrate(&self) -> Result<(), String> {
         match self {
-            Store::Sqlite(pool) => migrator("sqlite")
-                .run(pool)
+            Store::Sqlite(sqlite) => migrator("sqlite")
+                .run(&sqlite.pool)
                 .await
                 .map_err(|e| e.to_string()),
             Store::Postgres(pool) => migrator("postgres")
@@ -262,34 +359,16 @@ impl Store {
         }
     }
 
-    /// Writes `records` in one transaction, in statements of a few fixed sizes.
-    pub async fn insert(&self, records: &[UsageRecord]) -> Result<(), sqlx::Error> {
+    /// Writes `records` in one transaction (SQLite: on the calling thread, which is the writer's own).
+    pub async fn insert(&self, records: &[UsageRecord]) -> Result<(), String> {
         if records.is_empty() {
             return Ok(());
         }
         match self {
-            Store::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                for run in statement_runs(records, &SQLITE_ROWS_PER_STATEMENT) {
-                    let mut query = sqlx::query(insert_sql(run.len(), false));
-                    for r in run {
-                        query = bind_record!(query, r);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                tx.commit().await
-            }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for run in statement_runs(records, &ROWS_PER_STATEMENT) {
-                    let mut query = sqlx::query(insert_sql(run.len(), true));
-                    for r in run {
-                        query = bind_record!(query, r);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                tx.commit().await
-            }
+            Store::Sqlite(sqlite) => sqlite.insert(records).map_err(|e| e.to_string()),
+            Store::Postgres(pool) => insert_postgres(pool, records)
+                .await
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -300,8 +379,12 @@ impl Store {
         let since = query.since_ms.unwrap_or(0);
         let mut out = Vec::new();
         match self {
-            Store::Sqlite(pool) => {
-                for row in sqlx::query(&sql).bind(since).fetch_all(pool).await? {
+            Store::Sqlite(sqlite) => {
+                for row in sqlx::query(&sql)
+                    .bind(since)
+                    .fetch_all(&sqlite.pool)
+                    .await?
+                {
                     out.push(group_row!(row, dims));
                 }
             }
@@ -317,11 +400,11 @@ impl Store {
     /// Nano-USD recorded for `query`'s team or key since its start (0 when nothing was).
     pub async fn spent(&self, query: &SpendQuery) -> Result<i64, sqlx::Error> {
         let sum: Option<i64> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(sqlite) => {
                 sqlx::query_scalar(query.sql())
                     .bind(&query.name)
                     .bind(query.since_ms)
-                    .fetch_one(pool)
+                    .fetch_one(&sqlite.pool)
                     .await?
             }
             Store::Postgres(pool) => {
@@ -337,10 +420,23 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(pool) => pool.close().await,
+            Store::Sqlite(sqlite) => sqlite.pool.close().await,
             Store::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Writes `records` in one transaction, in statements of a few fixed sizes.
+async fn insert_postgres(pool: &PgPool, records: &[UsageRecord]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for run in statement_runs(records, &ROWS_PER_STATEMENT) {
+        let mut query = sqlx::query(insert_sql(run.len(), true));
+        for r in run {
+            query = bind_record!(query, r);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await
 }
 
 #[cfg(test)]
@@ -354,10 +450,6 @@ mod tests {
             .map(<[UsageRecord]>::len)
             .collect();
         assert_eq!(runs, vec![256, 16, 16, 4, 4, 4]);
-        assert_eq!(
-            statement_runs(&records[..3], &SQLITE_ROWS_PER_STATEMENT).count(),
-            3
-        );
         assert_eq!(insert_sql(4, true).matches('$').count(), 4 * VALUES_PER_ROW);
         assert!(
             insert_sql(1, false).ends_with("?)")
