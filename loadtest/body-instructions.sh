@@ -16,21 +16,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${1:-$ROOT/target/release/switchyard}
 BARE_BIN=${BARE_BIN:-}
 PORT=${PORT:-18501}
-export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
-command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
-WORK=$(mktemp -d)
-export SWITCHYARD_DATA_DIR="$WORK/data"
-MOCK_PID=""
-cleanup() {
-  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-MOCK=127.0.0.1:$((PORT + 2))
-"$BIN" mock --listen "$MOCK" >"$WORK/mock.log" 2>&1 &
-MOCK_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://$MOCK/mock/stats" && break; sleep 0.1; done
+# shellcheck source=loadtest/mock-upstream.sh
+source "$ROOT/loadtest/mock-upstream.sh"
 
 python3 - "$ROOT/tests/fixtures/claude-code/01-opus-stream-first-turn.json" "$WORK/50k.json" <<'EOF'
 import json, sys

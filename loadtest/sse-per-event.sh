@@ -22,21 +22,8 @@ BARE_BIN=${BARE_BIN:-}
 PORT=${PORT:-18491}
 EVENTS=${EVENTS:-200}
 export N1=${N1:-200} N2=${N2:-1000}
-export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
-command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
-WORK=$(mktemp -d)
-export SWITCHYARD_DATA_DIR="$WORK/data"
-MOCK_PID=""
-cleanup() {
-  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-MOCK=127.0.0.1:$((PORT + 2))
-"$BIN" mock --listen "$MOCK" >"$WORK/mock.log" 2>&1 &
-MOCK_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://$MOCK/mock/stats" && break; sleep 0.1; done
+# shellcheck source=loadtest/mock-upstream.sh
+source "$ROOT/loadtest/mock-upstream.sh"
 
 printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"hello, how are you today?"}]}' >"$WORK/anthropic.json"
 printf '%s' '{"model":"gpt-4o","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"hello, how are you today?"}]}' >"$WORK/openai.json"
