@@ -207,3 +207,23 @@ fn a_stream_that_never_stops_is_cut_by_the_total_timeout() {
     assert_eq!(events.last().map(|(e, _)| e.as_str()), Some("error"), "{text}");
     assert!(started.elapsed() < Duration::from_secs(5), "cut near 1.2 s, not after the ~13 s stream: {:?}", started.elapsed());
 }
+
+#[test]
+fn a_body_read_in_pieces_is_resent_whole_on_fallback() {
+    // 40 KB fits Pingora's retry buffer, which then holds all of it as the chunks it came in;
+    // 300 KB does not: the gateway joins it itself and the buffer holds only its tail.
+    let s = setup(&["--fault", "overloaded"], "");
+    for (size, pieces) in [(40 * 1024, 5), (300 * 1024, 7)] {
+        let filler: String = (0..size).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let body = format!(r#"{{"messages":[{{"role":"user","content":"{filler}"}}],"max_tokens":5,"model":"chain"}}"#);
+        let response = post_in_pieces(&s.gw, body.as_bytes(), pieces, false);
+        assert!(response.starts_with("HTTP/1.1 200"), "{size}: {}", &response[..response.len().min(300)]);
+        assert!(response.to_ascii_lowercase().contains("x-switchyard-target: backup/claude-b"), "{size}");
+        let first = s._primary.received().pop().unwrap();
+        assert!(first["body"].as_str().unwrap() == body.replace(r#""model":"chain""#, r#""model":"claude-a""#), "{size}: the first attempt got it whole");
+        let resent = s.backup.received().pop().unwrap();
+        let expected = body.replace(r#""model":"chain""#, r#""model":"claude-b""#);
+        assert!(resent["body"].as_str().unwrap() == expected, "{size}: the backup got the whole body, model spliced");
+        assert_eq!(recorded_header(&resent, "content-length"), Some(expected.len().to_string().as_str()));
+    }
+}

@@ -402,3 +402,19 @@ fn a_client_trickling_its_body_is_cut_off_with_408() {
     assert!(response.contains("request_timeout") || response.contains("did not arrive"), "{response}");
     assert!(s.anthropic.received().is_empty());
 }
+
+#[test]
+fn a_body_read_in_pieces_arrives_byte_identical() {
+    let s = setup();
+    let capture = fixture("01-opus-stream-first-turn.json");
+    let mut body = capture["body"].clone();
+    body["stream"] = json!(false);
+    let body = serde_json::to_vec(&body).unwrap();
+    // With Content-Length (the real Claude Code first turn, ~50 KB, in 6 reads) and chunked.
+    for chunked in [false, true] {
+        let response = post_in_pieces(&s.gw, &body, 6, chunked);
+        assert!(response.starts_with("HTTP/1.1 200"), "chunked {chunked}: {}", &response[..response.len().min(300)]);
+        let got = s.anthropic.received().pop().unwrap();
+        assert!(got["body"].as_str().unwrap().as_bytes() == body.as_slice(), "chunked {chunked}: body changed");
+    }
+}

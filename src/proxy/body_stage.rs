@@ -7,6 +7,9 @@
 //! on only for the final ≤ 64 KiB (Content-Length tells when that starts). The buffer then
 //! holds just the tail, is never truncated, and each attempt's `request_body_filter` swaps
 //! it for the whole prepared body from the context — any size, rewritten per target.
+//! A body that fits the buffer is taken from it rather than joined here: with the zero-copy
+//! buffer switchyard carries (`vendor/pingora-core`, see docs/pingora-notes.md) that is no copy
+//! for a body that arrived in one chunk and one join, shared with every replay, for several.
 //! A chunked body (no Content-Length) of over 64 KiB cannot use this and gets 411.
 
 use bytes::{Bytes, BytesMut};
@@ -18,13 +21,19 @@ use crate::errors::{ErrorKind, GatewayError};
 const RETRY_BUFFER_LIMIT: usize = 64 * 1024;
 
 pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, GatewayError> {
-    let declared = match session.req_header().headers.get(http::header::CONTENT_LENGTH) {
+    let declared = match session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+    {
         None => None,
         Some(v) => Some(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<usize>().ok())
-                .ok_or_else(|| GatewayError::new(ErrorKind::InvalidRequest, "Content-Length is not a number"))?,
+                .ok_or_else(|| {
+                    GatewayError::new(ErrorKind::InvalidRequest, "Content-Length is not a number")
+                })?,
         ),
     };
     if let Some(len) = declared {
@@ -43,10 +52,20 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
         session
             .write_response_header(Box::new(head), false)
             .await
-            .map_err(|_| GatewayError::new(ErrorKind::InvalidRequest, "the client went away before sending its body"))?;
+            .map_err(|_| {
+                GatewayError::new(
+                    ErrorKind::InvalidRequest,
+                    "the client went away before sending its body",
+                )
+            })?;
     }
-    // The body usually arrives as one chunk: it is kept as it is, and copied into a staging buffer
-    // only when a second chunk comes.
+    // A body that fits the retry buffer is read with the buffer on from its first byte, so the buffer
+    // holds all of it: Pingora keeps the chunks as they came and joins them once, for this staging and
+    // every replay alike (the zero-copy retry buffer, `vendor/pingora-core`). A larger body is joined
+    // here, and the buffer gets only its tail.
+    let whole_in_retry_buffer = declared.is_none_or(|declared| declared <= RETRY_BUFFER_LIMIT);
+    // For a larger body: the first chunk is kept as it is, and copied into a staging buffer only
+    // when a second chunk comes.
     let mut first: Option<Bytes> = None;
     let mut staged: Option<BytesMut> = None;
     let mut len = 0;
@@ -59,10 +78,12 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
             session.as_mut().enable_retry_buffering();
             buffering = true;
         }
-        let chunk = session
-            .read_request_body()
-            .await
-            .map_err(|e| GatewayError::new(ErrorKind::InvalidRequest, format!("could not read the request body: {}", e.etype().as_str())))?;
+        let chunk = session.read_request_body().await.map_err(|e| {
+            GatewayError::new(
+                ErrorKind::InvalidRequest,
+                format!("could not read the request body: {}", e.etype().as_str()),
+            )
+        })?;
         let Some(chunk) = chunk else { break };
         if len + chunk.len() > limit {
             return Err(too_large(limit));
@@ -70,6 +91,10 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
         len += chunk.len();
         if buffering {
             buffered += chunk.len();
+        }
+        if whole_in_retry_buffer {
+            // Pingora holds it (see above).
+            continue;
         }
         if let Some(staged) = staged.as_mut() {
             staged.extend_from_slice(&chunk);
@@ -93,8 +118,21 @@ pub async fn stage_body(session: &mut Session, limit: usize) -> Result<Bytes, Ga
                 format!("request bodies over {} KiB must be sent with a Content-Length header, not chunked", RETRY_BUFFER_LIMIT / 1024),
             )
         } else {
-            GatewayError::new(ErrorKind::Internal, "the request body could not be staged for forwarding")
+            GatewayError::new(
+                ErrorKind::Internal,
+                "the request body could not be staged for forwarding",
+            )
         });
+    }
+    if whole_in_retry_buffer {
+        return match session.as_ref().get_retry_buffer() {
+            Some(body) if body.len() == len => Ok(body),
+            None if len == 0 => Ok(Bytes::new()),
+            _ => Err(GatewayError::new(
+                ErrorKind::Internal,
+                "the request body could not be staged for forwarding",
+            )),
+        };
     }
     Ok(staged.map_or_else(|| first.unwrap_or_default(), BytesMut::freeze))
 }

@@ -18,7 +18,9 @@
 //!
 //! Streams are never held: events are framed with `memchr` (see `sse.rs`), only an event cut by a
 //! chunk boundary is copied, and events that cannot carry usage or text (`ping`, block start/stop)
-//! are not parsed. With `strip_usage_chunk` (an OpenAI-format stream whose client did not ask for
+//! are not parsed, and text deltas in the providers' own shape are read without a parse (`delta.rs`): on a
+//! pass-through stream only the events that carry usage (`message_start`, `message_delta`, the usage
+//! chunk) are parsed. With `strip_usage_chunk` (an OpenAI-format stream whose client did not ask for
 //! usage, but the gateway did) the extractor also removes that usage-only chunk from the bytes the
 //! client gets; then the unfinished tail of each chunk is held back until its event is whole.
 
@@ -248,6 +250,15 @@ impl UsageExtractor {
                 self.complete = true;
                 return;
             }
+            // Text deltas, the bulk of a stream: counted only until the provider's final count, and
+            // read without a parse when they have the API's shape.
+            Some(b"content_block_delta") if self.output_final => return,
+            Some(b"content_block_delta") => {
+                if let Some(text) = super::delta::anthropic(data) {
+                    self.text.add(&text);
+                    return;
+                }
+            }
             _ => {}
         }
         let Ok(text) = std::str::from_utf8(data) else {
@@ -284,6 +295,13 @@ impl UsageExtractor {
     fn on_openai(&mut self, data: &[u8]) -> bool {
         if data.trim_ascii() == b"[DONE]" {
             self.complete = true;
+            return false;
+        }
+        // A text-only chunk without usage, the bulk of a stream: its text read without a parse.
+        if let Some(text) = super::delta::openai(data) {
+            if !self.output_final {
+                self.text.add(&text);
+            }
             return false;
         }
         let Ok(text) = std::str::from_utf8(data) else {

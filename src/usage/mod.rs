@@ -6,8 +6,10 @@
 //!   read, cache write 5 m / 1 h, output, reasoning), and the `usage` objects of both APIs;
 //! - `extract` — the extractor state machine over Anthropic/OpenAI JSON bodies and SSE streams;
 //! - `sse` — event framing by position, shared by extraction and usage-chunk stripping;
+//! - `delta` — the text of a streamed delta in the providers' own shape, read without a JSON parse;
 //! - `who` — who a request is for: the end user a client names, bounded and cleaned.
 
+mod delta;
 pub mod extract;
 mod sse;
 pub mod tokens;

@@ -683,3 +683,34 @@ pub fn refusal(response: reqwest::blocking::Response, format: &str) -> (u64, Str
     }
     (retry, message)
 }
+
+/// POSTs `body` to the gateway's `/v1/messages` over one connection in `pieces` writes a few
+/// milliseconds apart, so the gateway reads it as several chunks rather than one (with
+/// `Content-Length`, or with `Transfer-Encoding: chunked` and one HTTP chunk per piece). Returns the
+/// raw response (the connection is closed after it).
+pub fn post_in_pieces(gw: &Gateway, body: &[u8], pieces: usize, chunked: bool) -> String {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(gw.base.trim_start_matches("http://")).expect("connect");
+    tcp.set_nodelay(true).expect("nodelay");
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let framing = if chunked { "transfer-encoding: chunked".to_string() } else { format!("content-length: {}", body.len()) };
+    write!(tcp, "POST /v1/messages HTTP/1.1\r\nHost: gw\r\nx-api-key: {TEAM_KEY}\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\nconnection: close\r\n{framing}\r\n\r\n").expect("head");
+    for piece in body.chunks(body.len().div_ceil(pieces.max(1)).max(1)) {
+        if chunked {
+            write!(tcp, "{:x}\r\n", piece.len()).expect("chunk size");
+        }
+        tcp.write_all(piece).expect("piece");
+        if chunked {
+            tcp.write_all(b"\r\n").expect("chunk end");
+        }
+        tcp.flush().expect("flush");
+        // The pause is what makes the pieces separate reads on the gateway's side.
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if chunked {
+        tcp.write_all(b"0\r\n\r\n").expect("last chunk");
+    }
+    let mut response = String::new();
+    tcp.read_to_string(&mut response).expect("response");
+    response
+}

@@ -1,0 +1,17 @@
+# Sourced by the instruction-count scripts (body-instructions.sh, sse-per-event.sh): checks for oha and
+# valgrind, makes a temp dir ($WORK, with the ledger's data dir in it) removed on exit, and starts
+# `$BIN mock` on $MOCK (127.0.0.1:PORT+2), stopped on exit. Needs ROOT, BIN and PORT set.
+export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
+command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
+WORK=$(mktemp -d)
+export SWITCHYARD_DATA_DIR="$WORK/data"
+MOCK_PID=""
+cleanup() {
+  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+MOCK=127.0.0.1:$((PORT + 2))
+"$BIN" mock --listen "$MOCK" >"$WORK/mock.log" 2>&1 &
+MOCK_PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://$MOCK/mock/stats" && break; sleep 0.1; done
