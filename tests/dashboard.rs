@@ -33,7 +33,7 @@ const RESEARCH_ONLY_MODEL: &str = "gpt-4o-mini";
 fn config(store: &str) -> String {
     format!(
         "server:\n  threads: 1\nproviders:\n  mock:\n    kind: mock\nmodels:\n  - {{ name: \"*\", targets: [\"mock/*\"] }}\n\
-         teams:\n  - name: platform\n    keys: [{{ env: TEAM_KEY, name: claude-code }}]\n    limits: {{ requests_per_minute: 600, tokens_per_minute: 2000000, max_concurrent: 8 }}\n\
+         teams:\n  - name: platform\n    keys: [{{ env: TEAM_KEY, name: claude-code }}]\n    limits: {{ requests_per_minute: 600, tokens_per_minute: 2000000, max_concurrent: 8, budget_usd_per_day: 0.05, budget_usd_per_month: 1 }}\n\
          \x20 - name: research\n    keys: [{{ env: RESEARCH_KEY, name: notebooks }}]\n\
          usage:\n  flush_interval_ms: 100\n{store}admin:\n  keys: [{{ env: ADMIN_KEY, name: ops }}]\n"
     )
@@ -304,6 +304,16 @@ fn the_cost_page_in_a_browser_shows_the_ledgers_numbers_to_whom_they_belong() {
         html.contains("<code>max_concurrent</code></td><td class=\"n\">8</td>"),
         "{html}"
     );
+    // A budget's closeness is the team's spend in its period, the ledger's figure rounded as on the page.
+    let spent = team("platform")["cost_usd"].as_f64().unwrap();
+    let (today, _) = cell(&html, "data-limit=\"budget_usd_per_day\"", "used");
+    let (month, _) = cell(&html, "data-limit=\"budget_usd_per_month\"", "used");
+    // (Today's figure is the month's unless the workload straddled midnight UTC.)
+    assert!(
+        today == format!("${spent:.4} spent today") || today == "$0.00 spent today",
+        "{today}"
+    );
+    assert_eq!(month, format!("${spent:.4} spent this month"));
 
     // The browser: Basic auth from the URL, the DOM after rendering, and a screenshot.
     let url = format!("http://x:{ADMIN_KEY}@127.0.0.1:{port}/dashboard");
