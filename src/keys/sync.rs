@@ -98,11 +98,7 @@ impl Worker {
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => {
-                        self.handle(command).await;
-                        self.built = None;
-                        self.refresh().await;
-                    }
+                    Some(command) => self.handle(command).await,
                     None => return,
                 },
                 _ = tick.tick() => {
@@ -143,6 +139,7 @@ impl Worker {
                     Ok(store) => store::insert(store, &key, &digest).await,
                     Err(e) => Err(e),
                 };
+                self.put_in_force(result.is_ok()).await;
                 let _ = reply.send(result);
             }
             Command::List(reply) => {
@@ -157,8 +154,19 @@ impl Worker {
                     Ok(store) => store::revoke(store, &name, now_ms()).await,
                     Err(e) => Err(e),
                 };
+                self.put_in_force(result.is_ok()).await;
                 let _ = reply.send(result);
             }
+        }
+    }
+
+    /// After a change made here: the new index is in force before the caller hears the change
+    /// succeeded, so a key `create` returned opens the very next request on this replica (and a
+    /// revoked one is refused by it).
+    async fn put_in_force(&mut self, changed: bool) {
+        if changed {
+            self.built = None;
+            self.refresh().await;
         }
     }
 
