@@ -19,12 +19,7 @@ PORT=${PORT:-18501}
 # shellcheck source=loadtest/mock-upstream.sh
 source "$ROOT/loadtest/mock-upstream.sh"
 
-python3 - "$ROOT/tests/fixtures/claude-code/01-opus-stream-first-turn.json" "$WORK/50k.json" <<'EOF'
-import json, sys
-body = json.load(open(sys.argv[1]))["body"]
-body["stream"] = False
-open(sys.argv[2], "w").write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
-EOF
+claude_code_body "$WORK/50k.json"
 
 common="listen: { proxy: \"127.0.0.1:$PORT\", admin: \"127.0.0.1:$((PORT + 1))\" }
 server: { threads: 1 }

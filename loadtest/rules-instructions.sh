@@ -20,29 +20,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${1:-$ROOT/target/release/switchyard}
 BASE_BIN=${2:-}
 PORT=${PORT:-18481}
-export PATH="${LOADTEST_TOOLS_DIR:-$ROOT/target/loadtest-tools}/bin:$PATH"
-command -v oha >/dev/null && command -v valgrind >/dev/null || { echo "needs oha and valgrind" >&2; exit 2; }
-WORK=$(mktemp -d)
-# Nothing is stored (see above); should that change, the ledger still stays out of the work tree.
-export SWITCHYARD_DATA_DIR="$WORK/data"
-MOCK_PID=""
-cleanup() {
-  if [[ -n $MOCK_PID ]]; then kill "$MOCK_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$BIN" mock --listen "127.0.0.1:$((PORT + 2))" >"$WORK/mock.log" 2>&1 &
-MOCK_PID=$!
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$((PORT + 2))/mock/stats" && break; sleep 0.1; done
+# The mock upstream on PORT+2 and $WORK (the ledger data dir too: nothing is stored, see above).
+# shellcheck source=loadtest/mock-upstream.sh
+source "$ROOT/loadtest/mock-upstream.sh"
 
 printf '%s' '{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"hello, how are you today? Tell me about it."}]}' >"$WORK/small.json"
-python3 - "$ROOT/tests/fixtures/claude-code/01-opus-stream-first-turn.json" "$WORK/50k.json" <<'EOF'
-import json, sys
-body = json.load(open(sys.argv[1]))["body"]
-body["stream"] = False
-open(sys.argv[2], "w").write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
-EOF
+claude_code_body "$WORK/50k.json"
 
 common="listen: { proxy: \"127.0.0.1:$PORT\", admin: \"127.0.0.1:$((PORT + 1))\" }
 server: { threads: 1 }
