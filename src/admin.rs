@@ -87,13 +87,7 @@ pub fn admin_error(status: u16, kind: &str, message: &str) -> Response<Vec<u8>> 
 /// The refusal is boxed: it is the rare path, and keeps the `Result` small.
 pub fn authorize(app: &AdminApp, req: &pingora_http::RequestHeader) -> Result<(), Box<Response<Vec<u8>>>> {
     let state = app.state.load();
-    let presented = req
-        .headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|a| a.strip_prefix("Bearer ")))
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
+    let presented = crate::auth::presented_key(&req.headers).filter(|k| !k.is_empty());
     let Some(presented) = presented else {
         return Err(Box::new(admin_error(401, "authentication_error", "an admin key is required (x-api-key or Authorization: Bearer; see admin.keys)")));
     };

@@ -91,6 +91,22 @@ pub struct TeamKey {
 /// Every team key.
 pub type Teams = Keyring<TeamKey>;
 
+/// The key a caller sent: `x-api-key` when present (even empty: it is what the caller chose), else
+/// an `Authorization: Bearer` token (the scheme in any case, RFC 7235), trimmed. One reading for the
+/// proxy, the admin endpoints and the cost page, so a key that opens one is read the same by all.
+pub fn presented_key(headers: &http::HeaderMap) -> Option<&str> {
+    match headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        Some(key) => Some(key.trim()),
+        None => bearer_token(headers),
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header, trimmed.
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let (scheme, token) = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 pub fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }

@@ -46,14 +46,11 @@ impl Denied {
 /// The key presented, in the first of `x-api-key`, `Authorization: Bearer …`, `Authorization: Basic …`.
 fn presented_key(headers: &HeaderMap) -> Option<String> {
     let non_empty = |k: &str| Some(k.trim().to_string()).filter(|k| !k.is_empty());
-    if let Some(key) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+    if let Some(key) = crate::auth::presented_key(headers) {
         return non_empty(key);
     }
     let authorization = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, value) = authorization.trim().split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return non_empty(value);
-    }
     if scheme.eq_ignore_ascii_case("basic") {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(value.trim())

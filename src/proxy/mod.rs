@@ -138,15 +138,10 @@ fn count_tokens_estimate(body: &[u8]) -> Result<Vec<u8>, GatewayError> {
 /// `x-switchyard-key`) the provider credential in `x-api-key` / `Authorization: Bearer`.
 fn presented_credentials(session: &Session) -> (Option<&str>, Option<&str>) {
     let headers = &session.req_header().headers;
-    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim);
-    let bearer = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.trim().split_once(' '))
-        .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()));
+    let key = crate::auth::presented_key(headers);
     match headers.get("x-switchyard-key").and_then(|v| v.to_str().ok()) {
-        Some(team_key) => (Some(team_key.trim()), api_key.or(bearer)),
-        None => (api_key.or(bearer), None),
+        Some(team_key) => (Some(team_key.trim()), key),
+        None => (key, None),
     }
 }
 
